@@ -1,0 +1,273 @@
+//! mc_listener: a pointer to a core listener owned by its poller.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::rc::Rc;
+
+use crate::error::{Error, Result};
+use crate::ffi::boundary::{guard, non_null, opt_str, to_int};
+use crate::ffi::opts::{mc_opts, opts_or_default};
+use crate::ffi::poller::{mc_poller, poller_of};
+use crate::ffi::types::*;
+use crate::filter::FilterFn;
+use crate::listener::{Listener, ListenerInner, Packet, PacketFn};
+
+/// A multicast listener (opaque); owned by its poller.
+pub struct mc_listener {
+    _private: [u8; 0],
+}
+
+/// The listener behind `p`: MC_EINVAL for NULL, MC_ECLOSED if it was closed
+/// earlier in the running callback.
+fn listener<'a>(p: *const mc_listener, what: &str) -> Result<&'a ListenerInner> {
+    let p = non_null(p, &format!("{what}: listener"))? as *const ListenerInner;
+    // SAFETY: a non-NULL mc_listener* points to a ListenerInner kept alive by
+    // its poller (or, once closed, until the running dispatch ends).
+    let l = unsafe { &*p };
+    if l.is_closed() {
+        return Err(Error::closed(what));
+    }
+    Ok(l)
+}
+
+fn c_callback(
+    f: unsafe extern "C" fn(*mut c_void, *const mc_packet) -> c_int,
+    ud: UserData,
+) -> impl FnMut(&Packet<'_>) -> bool {
+    move |p: &Packet<'_>| {
+        let ud = ud;
+        let cp = mc_packet::from(p);
+        // SAFETY: the program gave f with this user_data; cp lives for the call.
+        unsafe { f(ud.0, &cp) != 0 }
+    }
+}
+
+/// Creates a listener (the seed's MulticastListener) on poller (NULL: the default poller):
+/// joins the group (on each interface for "*"; source-specific when a source is set), binds
+/// group:port with SO_REUSEADDR and SO_REUSEPORT (several listeners of one group, in one
+/// process or many, each get every packet), receives only its own group's packets (never
+/// another group's that shares the port: IP_MULTICAST_ALL off), and registers on the
+/// poller. on_packet returning non-zero closes and frees the listener. on_packet NULL = pull
+/// mode: packets queue for mc_listener_next. opts NULL: defaults; copied, may be freed at
+/// once. On failure *out is NULL and nothing stays open. The poller owns the listener: it
+/// lives until mc_listener_close, on_packet's non-zero answer, or mc_poller_free.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_new(
+    poller: *mut mc_poller,
+    opts: *const mc_opts,
+    on_packet: mc_packet_fn,
+    user_data: *mut c_void,
+    out: *mut *mut mc_listener,
+) -> c_int {
+    guard(|| {
+        let out = non_null(out, "mc_listener_new: out")? as *mut *mut mc_listener;
+        // SAFETY: out is the caller's pointer to fill.
+        unsafe { *out = std::ptr::null_mut() };
+        let p = poller_of(poller)?;
+        let o = opts_or_default(opts);
+        let handler = on_packet.map(|f| Box::new(c_callback(f, UserData(user_data))) as PacketFn);
+        let l: Listener = Listener::new(p, &o, handler)?;
+        // The poller holds the owning reference; the C handle borrows it.
+        // SAFETY: as above.
+        unsafe { *out = Rc::as_ptr(&l.0) as *mut mc_listener };
+        Ok(0)
+    })
+}
+
+/// Sets a filter callback: packets for which it returns zero are dropped (counted as
+/// filtered). Replaces a regex filter; NULL removes the filter.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_set_filter(
+    l: *mut mc_listener,
+    filter: mc_filter_fn,
+    user_data: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let l = listener(l, "mc_listener_set_filter")?;
+        let f = filter.map(|f| Box::new(c_callback(f, UserData(user_data))) as FilterFn);
+        l.set_filter(f).map(|_| 0)
+    })
+}
+
+/// Sets a regex filter: packets whose bytes match the pattern at their start are accepted
+/// (Rust `regex` syntax, matched on bytes; use (?-u) for raw bytes like \xff). ${ip},
+/// ${port} and ${mtu} in the pattern are replaced by the listener's values, as escaped
+/// literals, first. A bad pattern is MC_EREGEX with the reason in mc_last_error(), and the
+/// old filter stays. Replaces a callback filter; NULL removes the filter.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_set_filter_regex(
+    l: *mut mc_listener,
+    pattern: *const c_char,
+) -> c_int {
+    guard(|| {
+        let l = listener(l, "mc_listener_set_filter_regex")?;
+        let pat = if pattern.is_null() {
+            None
+        } else {
+            // SAFETY: a NUL-terminated string by the API's contract.
+            let c = unsafe { std::ffi::CStr::from_ptr(pattern) };
+            Some(c.to_str().map_err(|_| {
+                Error::new(
+                    crate::Kind::Regex,
+                    format!(
+                        "filter pattern \"{}\": not valid UTF-8",
+                        c.to_string_lossy()
+                    ),
+                )
+            })?)
+        };
+        l.set_filter_regex(pat).map(|_| 0)
+    })
+}
+
+/// Pull mode: returns 1 with *out set to a packet the library owns (valid until the next
+/// mc_listener_next or mc_listener_close on this listener), 0 with *out NULL if none
+/// arrived within timeout_ms (0 = don't wait, -1 = forever) or mc_stop() was called. It
+/// polls the listener's poller while it waits, so other registrations are served too.
+/// MC_EINVAL on a listener that has an on_packet callback; MC_EBUSY from inside a callback
+/// of the listener's poller when nothing is queued.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_next(
+    l: *mut mc_listener,
+    out: *mut *const mc_packet,
+    timeout_ms: c_int,
+) -> c_int {
+    guard(|| {
+        let l = listener(l, "mc_listener_next")?;
+        let out = non_null(out, "mc_listener_next: out")? as *mut *const mc_packet;
+        // SAFETY: out is the caller's pointer to fill.
+        unsafe { *out = std::ptr::null() };
+        let Some(pulled) = l.next(timeout_ms.max(-1))? else {
+            return Ok(0);
+        };
+        let cp = mc_packet::from(&pulled.packet());
+        drop(pulled);
+        let mut ext = l.ext.borrow_mut();
+        let slot = ext.get_or_insert_with(|| Box::new(cp));
+        let slot = slot
+            .downcast_mut::<mc_packet>()
+            .expect("the C layer stores an mc_packet");
+        *slot = cp;
+        // SAFETY: as above; the slot lives in the listener until it is freed.
+        unsafe { *out = slot as *const mc_packet };
+        Ok(1)
+    })
+}
+
+/// Returns the listener's socket fd (owned by the listener: do not close it).
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_fd(l: *mut mc_listener) -> c_int {
+    guard(|| listener(l, "mc_listener_fd")?.fd())
+}
+
+/// Copies the listener's counters into *out.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_get_stats(
+    l: *const mc_listener,
+    out: *mut mc_listener_stats,
+) -> c_int {
+    guard(|| {
+        let l = listener(l, "mc_listener_get_stats")?;
+        let out = non_null(out, "mc_listener_get_stats: out")? as *mut mc_listener_stats;
+        // SAFETY: out is the caller's struct to fill.
+        unsafe { *out = l.stats()?.into() };
+        Ok(0)
+    })
+}
+
+/// Pull mode: packets dropped because the queue (4096 packets) was full; they are not
+/// counted as delivered. Stores the count in *out.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_queue_drops(l: *const mc_listener, out: *mut u64) -> c_int {
+    guard(|| {
+        let l = listener(l, "mc_listener_queue_drops")?;
+        let out = non_null(out, "mc_listener_queue_drops: out")? as *mut u64;
+        // SAFETY: out is the caller's to fill.
+        unsafe { *out = l.stats()?.queue_drops };
+        Ok(0)
+    })
+}
+
+/// Returns the receive buffer the kernel granted, as getsockopt(SO_RCVBUF) reports it (the
+/// kernel doubles the request for its bookkeeping and clamps it to net.core.rmem_max).
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_recv_buffer(l: *const mc_listener) -> c_int {
+    guard(|| {
+        Ok(to_int(
+            listener(l, "mc_listener_recv_buffer")?.recv_buffer()?,
+        ))
+    })
+}
+
+/// Leaves the group, unregisters, closes and frees the listener. Safe inside any callback
+/// (its own too): no callback of it runs again, and its memory lives until the dispatch ends
+/// (calls on it return MC_ECLOSED meanwhile). NULL or already closed: no-op.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_close(l: *mut mc_listener) {
+    guard(|| {
+        if l.is_null() {
+            return Ok(());
+        }
+        // SAFETY: see listener(); closing twice in one callback is allowed.
+        let inner = unsafe { &*(l as *const ListenerInner) };
+        inner.close();
+        Ok(())
+    })
+}
+
+/// The seed's listen(): listens on the default poller and runs it until handler returns
+/// non-zero, `limit` packets were handled (0 = no limit), or mc_stop(NULL); returns the
+/// number handled, counting the packet on which the handler returned non-zero. group
+/// NULL/port 0/mtu 0 = defaults. MC_EBUSY if called from inside a default-poller callback.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listen(
+    handler: mc_packet_fn,
+    user_data: *mut c_void,
+    group: *const c_char,
+    port: u16,
+    mtu: usize,
+    limit: usize,
+) -> c_int {
+    guard(|| {
+        let Some(f) = handler else {
+            return Err(Error::invalid("mc_listen: handler: NULL"));
+        };
+        let mut o = crate::opts::Options::default();
+        if let Some(g) = opt_str(group, "group")? {
+            o.set_group(g)?;
+        }
+        if port != 0 {
+            o.set_port(port)?;
+        }
+        if mtu != 0 {
+            o.set_mtu(mtu)?;
+        }
+        let p = poller_of(std::ptr::null_mut())?;
+        if p.is_polling() {
+            return Err(Error::new(
+                crate::Kind::Busy,
+                "mc_listen: called from inside a callback of the default poller",
+            ));
+        }
+        let handled = Rc::new(std::cell::Cell::new(0usize));
+        let count = handled.clone();
+        let mut call = c_callback(f, UserData(user_data));
+        let h: PacketFn = Box::new(move |pkt| {
+            count.set(count.get() + 1);
+            call(pkt) || (limit != 0 && count.get() >= limit)
+        });
+        let l = Listener::new(p, &o, Some(h))?;
+        let result = loop {
+            if l.is_closed() {
+                break Ok(());
+            }
+            if let Err(e) = p.poll(-1) {
+                break Err(e);
+            }
+            if p.take_stopped() {
+                break Ok(());
+            }
+        };
+        l.close();
+        result.map(|_| to_int(handled.get()))
+    })
+}

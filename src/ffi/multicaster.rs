@@ -1,0 +1,125 @@
+//! mc_multicaster: a pointer to a core multicaster owned by its poller.
+
+use std::ffi::{c_int, c_void};
+use std::rc::Rc;
+
+use crate::error::{Error, Result};
+use crate::ffi::boundary::{bytes, guard, non_null, to_int};
+use crate::ffi::opts::{mc_opts, opts_or_default};
+use crate::ffi::poller::{mc_poller, poller_of};
+use crate::ffi::types::*;
+use crate::multicaster::{Multicaster, MulticasterInner, Next, PacketSource};
+
+/// A multicaster (opaque); owned by its poller.
+pub struct mc_multicaster {
+    _private: [u8; 0],
+}
+
+fn multicaster<'a>(p: *const mc_multicaster, what: &str) -> Result<&'a MulticasterInner> {
+    let p = non_null(p, &format!("{what}: multicaster"))? as *const MulticasterInner;
+    // SAFETY: a non-NULL mc_multicaster* points to a MulticasterInner kept
+    // alive by its poller (or, once closed, until the running dispatch ends).
+    let m = unsafe { &*p };
+    if m.is_closed() {
+        return Err(Error::closed(what));
+    }
+    Ok(m)
+}
+
+struct CSource {
+    next: unsafe extern "C" fn(*mut c_void, *mut *const u8, *mut usize) -> c_int,
+    user_data: UserData,
+}
+
+impl PacketSource for CSource {
+    fn next(&mut self) -> Next<'_> {
+        let mut data: *const u8 = std::ptr::null();
+        let mut len: usize = 0;
+        // SAFETY: the program gave next with this user_data.
+        let answer = unsafe { (self.next)(self.user_data.0, &mut data, &mut len) };
+        match answer {
+            MC_NEXT_DONE => Next::Done,
+            MC_NEXT_PACKET if !data.is_null() => {
+                // SAFETY: the program promises len bytes at data, valid until
+                // next is called again.
+                Next::Packet(unsafe { std::slice::from_raw_parts(data, len) })
+            }
+            MC_NEXT_PACKET if len == 0 => Next::Packet(&[]),
+            _ => Next::Wait,
+        }
+    }
+}
+
+/// Creates a multicaster (the seed's Multicaster) on poller (NULL: the default poller):
+/// whenever its socket is writable the poller asks next() for packets and sends them to the
+/// group of opts (NULL: defaults) with its ttl, interface and loopback. next returns
+/// MC_NEXT_PACKET (with *data and *len set; the data must stay valid until next is called
+/// again), MC_NEXT_DONE (the multicaster closes and frees itself), or MC_NEXT_WAIT (nothing
+/// now: no more asking until mc_multicaster_resume); any other answer, or MC_NEXT_PACKET
+/// with NULL data and len > 0, counts as MC_NEXT_WAIT. next is called only from the
+/// poller's dispatch, never from inside mc_multicaster_new; if next closes its own
+/// multicaster, its answer is ignored. When the socket is full the packet in hand is kept
+/// and sent first at the next writable event (never lost). Interface "*" is MC_EINVAL.
+#[no_mangle]
+pub unsafe extern "C" fn mc_multicaster_new(
+    poller: *mut mc_poller,
+    opts: *const mc_opts,
+    next: mc_next_fn,
+    user_data: *mut c_void,
+    out: *mut *mut mc_multicaster,
+) -> c_int {
+    guard(|| {
+        let out = non_null(out, "mc_multicaster_new: out")? as *mut *mut mc_multicaster;
+        // SAFETY: out is the caller's pointer to fill.
+        unsafe { *out = std::ptr::null_mut() };
+        let Some(next) = next else {
+            return Err(Error::invalid("mc_multicaster_new: next: NULL"));
+        };
+        let p = poller_of(poller)?;
+        let o = opts_or_default(opts);
+        let src = Box::new(CSource {
+            next,
+            user_data: UserData(user_data),
+        });
+        let m: Multicaster = Multicaster::new(p, &o, src)?;
+        // SAFETY: as above; the poller holds the owning reference.
+        unsafe { *out = Rc::as_ptr(&m.0) as *mut mc_multicaster };
+        Ok(0)
+    })
+}
+
+/// After next answered MC_NEXT_WAIT: ask it again whenever the socket is writable.
+/// No-op if it was not waiting.
+#[no_mangle]
+pub unsafe extern "C" fn mc_multicaster_resume(m: *mut mc_multicaster) -> c_int {
+    guard(|| multicaster(m, "mc_multicaster_resume")?.resume().map(|_| 0))
+}
+
+/// Sends one packet now on the multicaster's socket (waiting up to a second for room);
+/// returns the bytes sent.
+#[no_mangle]
+pub unsafe extern "C" fn mc_multicaster_send(
+    m: *mut mc_multicaster,
+    packet: *const c_void,
+    len: usize,
+) -> c_int {
+    guard(|| {
+        let m = multicaster(m, "mc_multicaster_send")?;
+        let data = bytes(packet, len, "mc_multicaster_send: packet")?;
+        m.send(data).map(to_int)
+    })
+}
+
+/// Unregisters, closes and frees the multicaster. Safe inside any callback, next() included
+/// (next's answer is then ignored); its memory lives until the dispatch ends (calls on it
+/// return MC_ECLOSED meanwhile). NULL or already closed: no-op.
+#[no_mangle]
+pub unsafe extern "C" fn mc_multicaster_close(m: *mut mc_multicaster) {
+    guard(|| {
+        if !m.is_null() {
+            // SAFETY: see multicaster(); closing twice in one callback is allowed.
+            unsafe { &*(m as *const MulticasterInner) }.close();
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,210 @@
+//! mc_poller: a boxed core [`Poller`] plus its stop fd, and the process-wide
+//! default poller that every NULL poller argument means.
+
+use std::ffi::c_int;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use crate::error::Result;
+use crate::ffi::boundary::{guard, non_null, set_last_error};
+use crate::ffi::types::{mc_io_fn, UserData};
+use crate::poller::{IoFn, Poller};
+use crate::sys;
+
+/// An epoll-based event loop (opaque).
+pub struct mc_poller {
+    _private: [u8; 0],
+}
+
+pub(crate) struct FfiPoller {
+    pub(crate) core: Poller,
+    /// Immutable after creation: mc_stop reads it from any thread.
+    stop_fd: c_int,
+}
+
+struct DefaultPoller(FfiPoller);
+// SAFETY: API.md makes the default poller usable from one thread at a time,
+// like any poller; only mc_stop (which touches nothing but the stop fd, an
+// integer written once) may come from other threads concurrently.
+unsafe impl Sync for DefaultPoller {}
+// SAFETY: as above.
+unsafe impl Send for DefaultPoller {}
+
+static DEFAULT: OnceLock<DefaultPoller> = OnceLock::new();
+static DEFAULT_INIT: Mutex<()> = Mutex::new(());
+static DEFAULT_STOP_FD: AtomicI32 = AtomicI32::new(-1);
+static DEFAULT_STOP_EARLY: AtomicBool = AtomicBool::new(false);
+
+fn new_ffi_poller() -> Result<FfiPoller> {
+    let core = Poller::new()?;
+    let stop_fd = core.stop_fd();
+    Ok(FfiPoller { core, stop_fd })
+}
+
+fn default_poller() -> Result<&'static FfiPoller> {
+    if let Some(d) = DEFAULT.get() {
+        return Ok(&d.0);
+    }
+    let _lock = DEFAULT_INIT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(d) = DEFAULT.get() {
+        return Ok(&d.0);
+    }
+    let p = new_ffi_poller()?;
+    DEFAULT_STOP_FD.store(p.stop_fd, Ordering::SeqCst);
+    if DEFAULT_STOP_EARLY.swap(false, Ordering::SeqCst) {
+        p.core.stop();
+    }
+    let _ = DEFAULT.set(DefaultPoller(p));
+    Ok(&DEFAULT.get().expect("just set").0)
+}
+
+/// The core poller `p` names; NULL is the default poller (created on first use).
+pub(crate) fn poller_of<'a>(p: *mut mc_poller) -> Result<&'a Poller> {
+    if p.is_null() {
+        return Ok(&default_poller()?.core);
+    }
+    // SAFETY: a non-NULL mc_poller* came from mc_poller_new and is not freed.
+    Ok(unsafe { &(*(p as *const FfiPoller)).core })
+}
+
+/// Creates a poller (an epoll fd and a stop eventfd). On success *out is the poller (the
+/// caller owns it: free with mc_poller_free); on failure *out is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn mc_poller_new(out: *mut *mut mc_poller) -> c_int {
+    guard(|| {
+        let out = non_null(out, "mc_poller_new: out")? as *mut *mut mc_poller;
+        // SAFETY: out is a valid pointer the caller gave us to fill.
+        unsafe { *out = std::ptr::null_mut() };
+        let p = Box::new(new_ffi_poller()?);
+        // SAFETY: as above.
+        unsafe { *out = Box::into_raw(p) as *mut mc_poller };
+        Ok(0)
+    })
+}
+
+/// Frees a poller: closes and frees its listeners and multicasters (their handles become
+/// invalid); user fds are unregistered, never closed. NULL: no-op (the default poller lives
+/// until the process exits). Called from inside this poller's own callback it does nothing
+/// and sets mc_last_error().
+#[no_mangle]
+pub unsafe extern "C" fn mc_poller_free(poller: *mut mc_poller) {
+    guard(|| {
+        if poller.is_null() {
+            return Ok(());
+        }
+        // SAFETY: a non-NULL mc_poller* came from mc_poller_new.
+        let p = unsafe { &*(poller as *const FfiPoller) };
+        if let Err(e) = p.core.close_all() {
+            set_last_error(e.message());
+            return Ok(());
+        }
+        // SAFETY: not polling, so nothing on the stack uses it; freed once.
+        drop(unsafe { Box::from_raw(poller as *mut FfiPoller) });
+        Ok(())
+    })
+}
+
+/// Returns the poller's epoll fd (readable when mc_poll would dispatch), to nest it in
+/// another event loop; NULL: the default poller's.
+#[no_mangle]
+pub unsafe extern "C" fn mc_poller_fd(poller: *mut mc_poller) -> c_int {
+    guard(|| Ok(poller_of(poller)?.fd()))
+}
+
+fn io_fn(f: mc_io_fn, ud: UserData) -> Option<IoFn> {
+    let f = f?;
+    Some(Box::new(move |fd| {
+        let ud = ud;
+        // SAFETY: the program registered f with this user_data.
+        unsafe { f(ud.0, fd) }
+    }))
+}
+
+/// Registers fd with read/write callbacks. interest = flags | (on_read ? MC_READ : 0) |
+/// (on_write ? MC_WRITE : 0); flags may hold only MC_READ and MC_WRITE. MC_EEXIST if fd is
+/// already registered on this poller (a fd the program closed without unregistering does
+/// not count). Errors and hang-ups on fd are delivered to on_read (or on_write if there is
+/// no on_read). A fd epoll cannot watch (a regular file, a closed fd) is -EPERM/-EBADF.
+/// The fd stays the caller's: the poller never closes it.
+#[no_mangle]
+pub unsafe extern "C" fn mc_register(
+    poller: *mut mc_poller,
+    fd: c_int,
+    flags: u32,
+    on_read: mc_io_fn,
+    on_write: mc_io_fn,
+    user_data: *mut std::ffi::c_void,
+) -> c_int {
+    guard(|| {
+        let p = poller_of(poller)?;
+        let ud = UserData(user_data);
+        p.register(fd, flags, io_fn(on_read, ud), io_fn(on_write, ud))
+            .map(|_| 0)
+    })
+}
+
+/// Replaces the interest set of a registered fd (the handlers stay); MC_ENOTFOUND if not
+/// registered; MC_EINVAL for a listener's or multicaster's own fd.
+#[no_mangle]
+pub unsafe extern "C" fn mc_modify(poller: *mut mc_poller, fd: c_int, flags: u32) -> c_int {
+    guard(|| poller_of(poller)?.modify(fd, flags).map(|_| 0))
+}
+
+/// Unregisters fd (never closes it); MC_ENOTFOUND if not registered; MC_EINVAL for a
+/// listener's or multicaster's own fd (close the object instead). Safe inside callbacks:
+/// events already fetched for this registration are not delivered.
+#[no_mangle]
+pub unsafe extern "C" fn mc_unregister(poller: *mut mc_poller, fd: c_int) -> c_int {
+    guard(|| poller_of(poller)?.unregister(fd).map(|_| 0))
+}
+
+/// One wait (timeout_ms: 0 = don't wait, -1 = forever) and dispatch; returns the number of
+/// ready registrations dispatched (a listener that read ten packets counts once); EINTR
+/// returns 0; a mc_stop() makes it return at once. MC_EBUSY if called from inside this
+/// poller's own callback.
+#[no_mangle]
+pub unsafe extern "C" fn mc_poll(poller: *mut mc_poller, timeout_ms: c_int) -> c_int {
+    guard(|| {
+        let p = poller_of(poller)?;
+        let n = p.poll(timeout_ms.max(-1))?;
+        p.take_stopped();
+        Ok(crate::ffi::boundary::to_int(n))
+    })
+}
+
+/// Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event), sleeping
+/// interval_ms between polls, until mc_stop() or until nothing is registered; returns 0, or
+/// a negative code if a poll failed. A mc_stop() made while no loop runs ends the next loop
+/// at once. MC_EBUSY if called from inside this poller's own callback.
+#[no_mangle]
+pub unsafe extern "C" fn mc_loop(
+    poller: *mut mc_poller,
+    timeout_ms: c_int,
+    interval_ms: c_int,
+) -> c_int {
+    guard(|| {
+        poller_of(poller)?.run(timeout_ms.max(-1), interval_ms.max(0))?;
+        Ok(0)
+    })
+}
+
+/// Wakes a blocked mc_poll/mc_loop of this poller, which returns promptly (mc_loop returns
+/// 0). Safe from any thread and from a signal handler (one write(2) to an eventfd). NULL
+/// stops the default poller. A stop made while nothing polls is kept for the next
+/// mc_poll/mc_loop.
+#[no_mangle]
+pub unsafe extern "C" fn mc_stop(poller: *mut mc_poller) {
+    if poller.is_null() {
+        let fd = DEFAULT_STOP_FD.load(Ordering::SeqCst);
+        if fd >= 0 {
+            sys::eventfd_signal(fd);
+        } else {
+            DEFAULT_STOP_EARLY.store(true, Ordering::SeqCst);
+        }
+        return;
+    }
+    // SAFETY: a non-NULL mc_poller* came from mc_poller_new; stop_fd is
+    // immutable, so reading it from another thread is not a data race.
+    let fd = unsafe { (*(poller as *const FfiPoller)).stop_fd };
+    sys::eventfd_signal(fd);
+}

@@ -1,0 +1,94 @@
+//! mc_sendto, mc_sendto_many, mc_sendto_opts.
+
+use std::ffi::{c_char, c_int, c_void};
+
+use crate::error::{Error, Result};
+use crate::ffi::boundary::{bytes, guard, non_null, opt_str, to_int};
+use crate::ffi::opts::{mc_opts, opts_or_default};
+use crate::ffi::types::mc_buf;
+use crate::opts::Options;
+use crate::send;
+
+fn simple_opts(group: *const c_char, port: u16, ttl: c_int) -> Result<Options> {
+    let mut o = Options::default();
+    if let Some(g) = opt_str(group, "group")? {
+        o.set_group(g)?;
+    }
+    if port != 0 {
+        o.port = port;
+    }
+    if ttl >= 0 {
+        o.set_ttl(ttl as i64)?;
+    }
+    Ok(o)
+}
+
+/// Sends one packet now to group:port with ttl: group NULL = MC_DEFAULT_GROUP, port 0 =
+/// MC_DEFAULT_PORT, ttl < 0 = MC_DEFAULT_TTL (> 255: MC_EINVAL). Returns the bytes sent.
+/// Thread-safe; fast when called repeatedly (configured sockets are cached per ttl).
+#[no_mangle]
+pub unsafe extern "C" fn mc_sendto(
+    packet: *const c_void,
+    len: usize,
+    group: *const c_char,
+    port: u16,
+    ttl: c_int,
+) -> c_int {
+    guard(|| {
+        let data = bytes(packet, len, "mc_sendto: packet")?;
+        let o = simple_opts(group, port, ttl)?;
+        send::sendto_opts(&o, data).map(to_int)
+    })
+}
+
+/// The seed's sendto(packets, ...): sends all count packets, in order (batched with
+/// sendmmsg); returns the number sent (less than count only if the OS refused midway: then
+/// mc_last_error() is not set; a failure before the first is a negative code). Every
+/// packet is checked before any is sent. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn mc_sendto_many(
+    packets: *const mc_buf,
+    count: usize,
+    group: *const c_char,
+    port: u16,
+    ttl: c_int,
+) -> c_int {
+    guard(|| {
+        if count == 0 {
+            return Ok(0);
+        }
+        if count > c_int::MAX as usize {
+            return Err(Error::invalid(format!(
+                "mc_sendto_many: count {count} out of range"
+            )));
+        }
+        let packets = non_null(packets, "mc_sendto_many: packets")?;
+        // SAFETY: the caller passes count mc_bufs at packets.
+        let bufs = unsafe { std::slice::from_raw_parts(packets, count) };
+        if let Some(i) = bufs.iter().position(|b| b.data.is_null() && b.len > 0) {
+            return Err(Error::invalid(format!(
+                "mc_sendto_many: packets[{i}]: NULL with length {}",
+                bufs[i].len
+            )));
+        }
+        let slice = |b: &mc_buf| bytes(b.data, b.len, "packet").unwrap_or(&[]);
+        let o = simple_opts(group, port, ttl)?;
+        send::sendto_many(&o, count, |i| slice(&bufs[i])).map(to_int)
+    })
+}
+
+/// Sends one packet now as opts says (group, port, ttl, interface, loopback; NULL:
+/// defaults); returns the bytes sent. Scoped IPv6 groups (ff02::...) need an interface;
+/// "*" is MC_EINVAL. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn mc_sendto_opts(
+    opts: *const mc_opts,
+    packet: *const c_void,
+    len: usize,
+) -> c_int {
+    guard(|| {
+        let data = bytes(packet, len, "mc_sendto_opts: packet")?;
+        let o = opts_or_default(opts);
+        send::sendto_opts(&o, data).map(to_int)
+    })
+}

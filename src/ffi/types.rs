@@ -1,0 +1,179 @@
+//! The C constants and plain structs of `multicast.h`, and conversions from
+//! the core's types.
+
+use std::ffi::{c_int, c_void};
+use std::net::SocketAddr;
+
+use crate::listener::{Packet, Stats};
+
+/// The seed's group.
+pub const MC_DEFAULT_GROUP: &str = "224.0.42.42";
+/// The seed's port.
+pub const MC_DEFAULT_PORT: c_int = 4242;
+/// TTL 1: the local subnet.
+pub const MC_DEFAULT_TTL: c_int = 1;
+/// Bytes read per packet.
+pub const MC_DEFAULT_MTU: c_int = 4096;
+/// Suggested TTL: same host.
+pub const MC_TTL_HOST: c_int = 0;
+/// Suggested TTL: same subnet.
+pub const MC_TTL_SUBNET: c_int = 1;
+/// Suggested TTL: same site.
+pub const MC_TTL_SITE: c_int = 32;
+/// Suggested TTL: same region.
+pub const MC_TTL_REGION: c_int = 64;
+/// Suggested TTL: same continent.
+pub const MC_TTL_CONTINENT: c_int = 128;
+/// Suggested TTL: unrestricted.
+pub const MC_TTL_UNRESTRICTED: c_int = 255;
+/// Interest flag for mc_register / mc_modify: readable (EPOLLIN | EPOLLPRI).
+pub const MC_READ: c_int = 1;
+/// Interest flag for mc_register / mc_modify: writable (EPOLLOUT).
+pub const MC_WRITE: c_int = 4;
+/// Answer of an mc_next_fn: finished; the multicaster closes and frees itself.
+pub const MC_NEXT_DONE: c_int = 0;
+/// Answer of an mc_next_fn: *data and *len hold the next packet.
+pub const MC_NEXT_PACKET: c_int = 1;
+/// Answer of an mc_next_fn: nothing now; no more asking until mc_multicaster_resume.
+pub const MC_NEXT_WAIT: c_int = 2;
+
+/// A NULL handle, NULL required pointer, or out-of-range number.
+pub const MC_EINVAL: c_int = -1001;
+/// Not a multicast/usable address (garbage, unicast where a group is needed, unknown interface).
+pub const MC_EADDRESS: c_int = -1002;
+/// Bad filter pattern (the reason is in mc_last_error()).
+pub const MC_EREGEX: c_int = -1003;
+/// The fd is not registered on this poller.
+pub const MC_ENOTFOUND: c_int = -1004;
+/// The fd is already registered on this poller.
+pub const MC_EEXIST: c_int = -1005;
+/// A reentrant call that is not allowed (mc_poll/mc_loop of the poller whose callback is running).
+pub const MC_EBUSY: c_int = -1006;
+/// The object was closed earlier in the callback now running: its memory lives until the
+/// dispatch ends, and calls on it return this.
+pub const MC_ECLOSED: c_int = -1007;
+/// An internal bug, caught at the boundary (details in mc_last_error()).
+pub const MC_EPANIC: c_int = -1008;
+
+/// An address and port.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct mc_addr {
+    /// AF_INET or AF_INET6.
+    pub family: u16,
+    /// Host byte order.
+    pub port: u16,
+    /// IPv6 interface index for link-local scope (fe80::/10, ff02::/16); 0 otherwise.
+    pub scope_id: u32,
+    /// Network byte order; IPv4 uses the first 4 bytes.
+    pub ip: [u8; 16],
+}
+
+/// A received packet. The library owns it; fields may be appended later.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct mc_packet {
+    /// Valid only until the callback returns (pull mode: until the next
+    /// mc_listener_next or mc_listener_close).
+    pub data: *const u8,
+    /// Bytes in data (at most the mtu).
+    pub len: usize,
+    /// The datagram's real size; size > len means truncated.
+    pub size: usize,
+    /// The sender.
+    pub from: mc_addr,
+    /// The destination group and port (IP_PKTINFO / IPV6_PKTINFO).
+    pub group: mc_addr,
+    /// The interface it arrived on; 0 if unknown.
+    pub ifindex: u32,
+}
+
+/// Counters of a listener. Fixed for the major version: new counters get a new function.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct mc_listener_stats {
+    /// Datagrams read from the socket.
+    pub received: u64,
+    /// Handed to on_packet or queued for mc_listener_next.
+    pub delivered: u64,
+    /// Rejected by the filter.
+    pub filtered: u64,
+    /// Longer than the mtu (still delivered, with size > len).
+    pub truncated: u64,
+    /// Dropped by the kernel for want of buffer space (SO_RXQ_OVFL).
+    pub kernel_drops: u64,
+}
+
+/// A packet to send: `len` bytes at `data`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct mc_buf {
+    /// The bytes (may be NULL only when len is 0).
+    pub data: *const c_void,
+    /// How many.
+    pub len: usize,
+}
+
+/// Packet handler: return non-zero to stop (the listener closes and frees itself).
+pub type mc_packet_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, packet: *const mc_packet) -> c_int>;
+/// Packet filter: return non-zero to accept the packet.
+pub type mc_filter_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, packet: *const mc_packet) -> c_int>;
+/// Multicaster source: return MC_NEXT_PACKET with *data and *len set (the data must stay
+/// valid until next is called again), MC_NEXT_DONE or MC_NEXT_WAIT.
+pub type mc_next_fn = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, data: *mut *const u8, len: *mut usize) -> c_int,
+>;
+/// Readiness callback for a registered fd.
+pub type mc_io_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, fd: c_int)>;
+
+impl From<Option<SocketAddr>> for mc_addr {
+    fn from(a: Option<SocketAddr>) -> mc_addr {
+        let mut out = mc_addr::default();
+        match a {
+            Some(SocketAddr::V4(v4)) => {
+                out.family = libc::AF_INET as u16;
+                out.port = v4.port();
+                out.ip[..4].copy_from_slice(&v4.ip().octets());
+            }
+            Some(SocketAddr::V6(v6)) => {
+                out.family = libc::AF_INET6 as u16;
+                out.port = v6.port();
+                out.scope_id = v6.scope_id();
+                out.ip = v6.ip().octets();
+            }
+            None => {}
+        }
+        out
+    }
+}
+
+impl From<&Packet<'_>> for mc_packet {
+    fn from(p: &Packet<'_>) -> mc_packet {
+        mc_packet {
+            data: p.data.as_ptr(),
+            len: p.data.len(),
+            size: p.size,
+            from: p.from.into(),
+            group: Some(p.group).into(),
+            ifindex: p.ifindex,
+        }
+    }
+}
+
+impl From<Stats> for mc_listener_stats {
+    fn from(s: Stats) -> mc_listener_stats {
+        mc_listener_stats {
+            received: s.received,
+            delivered: s.delivered,
+            filtered: s.filtered,
+            truncated: s.truncated,
+            kernel_drops: s.kernel_drops,
+        }
+    }
+}
+
+/// Converts a C user_data pointer into something a `'static` closure may hold.
+#[derive(Clone, Copy)]
+pub struct UserData(pub *mut c_void);

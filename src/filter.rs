@@ -1,0 +1,80 @@
+//! Packet filters: a callback, or the seed's regular expression with
+//! `${ip}`, `${port}` and `${mtu}` substituted, matched at the packet's start.
+
+use regex::bytes::Regex;
+
+use crate::error::{Error, Kind, Result};
+use crate::listener::Packet;
+
+/// A filter callback: true accepts the packet.
+pub type FilterFn = Box<dyn FnMut(&Packet<'_>) -> bool>;
+
+/// What decides whether a packet reaches the handler.
+pub enum Filter {
+    /// A callback.
+    Func(FilterFn),
+    /// A compiled, start-anchored pattern.
+    Regex(Regex),
+}
+
+impl Filter {
+    /// True if `packet` passes.
+    pub fn accepts(&mut self, packet: &Packet<'_>) -> bool {
+        match self {
+            Filter::Func(f) => f(packet),
+            Filter::Regex(re) => re.is_match(packet.data),
+        }
+    }
+}
+
+/// Substitutes `${ip}`, `${port}`, `${mtu}` (as escaped literals) and
+/// compiles the pattern anchored at the start, on bytes.
+pub fn compile(pattern: &str, ip: &str, port: u16, mtu: usize) -> Result<Regex> {
+    let expanded = pattern
+        .replace("${ip}", &regex::escape(ip))
+        .replace("${port}", &port.to_string())
+        .replace("${mtu}", &mtu.to_string());
+    Regex::new(&format!("^(?:{expanded})")).map_err(|e| {
+        Error::new(
+            Kind::Regex,
+            format!("filter pattern \"{pattern}\": {}", one_line(&e.to_string())),
+        )
+    })
+}
+
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_values_are_literals() {
+        let re = compile("to ${ip}:${port} mtu ${mtu}", "224.0.42.42", 4242, 1500).unwrap();
+        assert!(re.is_match(b"to 224.0.42.42:4242 mtu 1500 and more"));
+        assert!(!re.is_match(b"to 224x0.42.42:4242 mtu 1500"));
+        assert!(!re.is_match(b"xto 224.0.42.42:4242 mtu 1500"));
+    }
+
+    #[test]
+    fn anchored_at_start_on_bytes() {
+        let re = compile("(?-u)\\xff[a-z]+", "224.0.0.1", 1, 1).unwrap();
+        assert!(re.is_match(b"\xffabc\x00\xfe"));
+        assert!(!re.is_match(b" \xffabc"));
+        let alt = compile("a|b", "224.0.0.1", 1, 1).unwrap();
+        assert!(!alt.is_match(b"xb"));
+    }
+
+    #[test]
+    fn bad_pattern() {
+        let e = compile("(unclosed", "224.0.0.1", 1, 1).unwrap_err();
+        assert_eq!(e.kind(), Kind::Regex);
+        assert!(e.message().contains("(unclosed"), "{}", e.message());
+    }
+}

@@ -1,0 +1,159 @@
+//! Options shared by listeners, multicasters and `sendto`: validated on set.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::addr::{self, Interface};
+use crate::error::{Error, Result};
+
+/// 224.0.42.42, the seed's group.
+pub const DEFAULT_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 42, 42);
+/// The seed's port.
+pub const DEFAULT_PORT: u16 = 4242;
+/// TTL 1: the local subnet.
+pub const DEFAULT_TTL: u32 = 1;
+/// Bytes read per packet.
+pub const DEFAULT_MTU: usize = 4096;
+/// SO_RCVBUF request of a listener.
+pub const DEFAULT_RECV_BUFFER: usize = 4 << 20;
+
+/// Listener, multicaster and send options; every setter validates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Multicast group.
+    pub group: IpAddr,
+    /// UDP port.
+    pub port: u16,
+    /// TTL or hop limit.
+    pub ttl: u32,
+    /// Bytes read per packet.
+    pub mtu: usize,
+    /// Interface to join or send on.
+    pub interface: Interface,
+    /// Deliver own packets to local listeners.
+    pub loopback: bool,
+    /// SSM source.
+    pub source: Option<IpAddr>,
+    /// SO_RCVBUF request (0: the kernel default).
+    pub recv_buffer: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            group: IpAddr::V4(DEFAULT_GROUP),
+            port: DEFAULT_PORT,
+            ttl: DEFAULT_TTL,
+            mtu: DEFAULT_MTU,
+            interface: Interface::Default,
+            loopback: true,
+            source: None,
+            recv_buffer: DEFAULT_RECV_BUFFER,
+        }
+    }
+}
+
+impl Options {
+    /// Sets the group (an IPv4 224/4 or IPv6 ff00::/8 literal).
+    pub fn set_group(&mut self, group: &str) -> Result<()> {
+        self.group = addr::parse_group(group)?;
+        Ok(())
+    }
+
+    /// Sets the port, 1..65535.
+    pub fn set_port(&mut self, port: u16) -> Result<()> {
+        if port == 0 {
+            return Err(Error::invalid("port 0: must be 1..65535"));
+        }
+        self.port = port;
+        Ok(())
+    }
+
+    /// Sets the TTL / hop limit, 0..255.
+    pub fn set_ttl(&mut self, ttl: i64) -> Result<()> {
+        if !(0..=255).contains(&ttl) {
+            return Err(Error::invalid(format!("ttl {ttl}: must be 0..255")));
+        }
+        self.ttl = ttl as u32;
+        Ok(())
+    }
+
+    /// Sets the bytes read per packet, 1..65535.
+    pub fn set_mtu(&mut self, mtu: usize) -> Result<()> {
+        if !(1..=65535).contains(&mtu) {
+            return Err(Error::invalid(format!("mtu {mtu}: must be 1..65535")));
+        }
+        self.mtu = mtu;
+        Ok(())
+    }
+
+    /// Sets the interface (name, index, address or "*"); None: the default.
+    pub fn set_interface(&mut self, iface: Option<&str>) -> Result<()> {
+        self.interface = match iface {
+            None => Interface::Default,
+            Some(s) => addr::parse_interface(s)?,
+        };
+        Ok(())
+    }
+
+    /// Sets the SSM source; None: any source.
+    pub fn set_source(&mut self, source: Option<&str>) -> Result<()> {
+        self.source = match source {
+            None => None,
+            Some(s) => Some(addr::parse_source(s)?),
+        };
+        Ok(())
+    }
+
+    /// Sets the SO_RCVBUF request (0: leave the kernel default).
+    pub fn set_recv_buffer(&mut self, bytes: usize) -> Result<()> {
+        if bytes > (i32::MAX / 2) as usize {
+            return Err(Error::invalid(format!(
+                "recv buffer {bytes}: must be at most {} bytes",
+                i32::MAX / 2
+            )));
+        }
+        self.recv_buffer = bytes;
+        Ok(())
+    }
+
+    /// Checks the combination: source family = group family, scoped IPv6
+    /// groups have an interface.
+    pub fn check(&self, what: &str) -> Result<()> {
+        if let Some(src) = self.source {
+            if src.is_ipv4() != self.group.is_ipv4() {
+                return Err(Error::address(format!(
+                    "{what}: source {src} and group {} are of different families",
+                    self.group
+                )));
+            }
+        }
+        if addr::needs_scope(self.group) && self.interface == Interface::Default {
+            return Err(Error::address(format!(
+                "{what}: group {} has link-local scope and needs an interface (mc_opts_set_interface)",
+                self.group
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Kind;
+
+    #[test]
+    fn ranges_and_state_kept_on_failure() {
+        let mut o = Options::default();
+        assert_eq!(o.set_ttl(256).unwrap_err().kind(), Kind::Invalid);
+        assert_eq!(o.set_ttl(-1).unwrap_err().kind(), Kind::Invalid);
+        o.set_ttl(255).unwrap();
+        assert_eq!(o.set_mtu(0).unwrap_err().kind(), Kind::Invalid);
+        assert_eq!(o.set_mtu(65536).unwrap_err().kind(), Kind::Invalid);
+        assert_eq!(o.set_port(0).unwrap_err().kind(), Kind::Invalid);
+        assert_eq!(o.set_group("1.2.3.4").unwrap_err().kind(), Kind::Address);
+        assert_eq!(o.ttl, 255);
+        assert_eq!(o.group, IpAddr::V4(DEFAULT_GROUP));
+        assert_eq!(o.mtu, DEFAULT_MTU);
+    }
+}

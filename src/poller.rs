@@ -1,0 +1,537 @@
+//! The Poller: epoll with generation-checked registrations.
+//!
+//! Every registration lives in a slot of a slab; the epoll token is
+//! `(slot index << 32) | generation`. Dispatch checks that the slot still
+//! holds the same generation before each callback, which is all it takes for
+//! the reentrancy promises: a registration removed (or removed and added
+//! again) during a dispatch never sees the old events.
+//!
+//! No borrow of the poller's state is held while a callback runs: dispatch
+//! copies out an `Rc` of the handler, releases the borrow and calls it.
+//! Handlers removed while any dispatch is running on this thread are kept
+//! alive until the outermost dispatch ends (so a closed object's memory stays
+//! valid for the rest of the callback that closed it).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::os::fd::RawFd;
+use std::rc::{Rc, Weak};
+
+use crate::error::{Error, Kind, Result};
+use crate::sys::{self, Epoll, EventBuf, EventFd, RecvBatch};
+
+/// Interest in readability (EPOLLIN | EPOLLPRI).
+pub const READ: u32 = 1;
+/// Interest in writability (EPOLLOUT).
+pub const WRITE: u32 = 4;
+
+const STOP_TOKEN: u64 = u64::MAX;
+const READ_EVENTS: u32 =
+    (libc::EPOLLIN | libc::EPOLLPRI | libc::EPOLLERR | libc::EPOLLHUP | libc::EPOLLRDHUP) as u32;
+
+/// A callback for a user fd: called with the fd.
+pub type IoFn = Box<dyn Fn(RawFd)>;
+
+/// An object owned by a poller (a listener or a multicaster).
+pub(crate) trait Source {
+    /// The registration is ready with these epoll events.
+    fn ready(&self, poller: &Poller, events: u32);
+    /// The poller is being freed: close without touching the poller.
+    fn shutdown(&self);
+}
+
+pub(crate) struct IoHandlers {
+    on_read: Option<IoFn>,
+    on_write: Option<IoFn>,
+}
+
+#[derive(Clone)]
+pub(crate) enum Handler {
+    Io(Rc<IoHandlers>),
+    Object(Rc<dyn Source>),
+}
+
+struct Registration {
+    fd: RawFd,
+    interest: u32,
+    handler: Handler,
+}
+
+#[derive(Default)]
+struct Slot {
+    generation: u32,
+    reg: Option<Registration>,
+}
+
+pub(crate) struct Inner {
+    epoll: Epoll,
+    stop: EventFd,
+    slots: RefCell<Vec<Slot>>,
+    free: RefCell<Vec<u32>>,
+    by_fd: RefCell<HashMap<RawFd, u64>>,
+    polling: Cell<bool>,
+    stopped: Cell<bool>,
+    batch: Cell<Option<Box<RecvBatch>>>,
+    batch_slot: Cell<usize>,
+}
+
+/// An epoll-based event loop. Cloning gives another handle to the same poller.
+#[derive(Clone)]
+pub struct Poller {
+    inner: Rc<Inner>,
+}
+
+thread_local! {
+    static DISPATCH_DEPTH: Cell<u32> = const { Cell::new(0) };
+    static DEFERRED: RefCell<Vec<Handler>> = const { RefCell::new(Vec::new()) };
+}
+
+/// True while any poller's dispatch is running on this thread.
+pub(crate) fn in_dispatch() -> bool {
+    DISPATCH_DEPTH.with(|d| d.get() > 0)
+}
+
+/// Drops `h` now, or at the end of the outermost dispatch if one is running.
+fn release(h: Handler) {
+    if in_dispatch() {
+        DEFERRED.with(|d| d.borrow_mut().push(h));
+    } else {
+        drop(h);
+    }
+}
+
+struct DispatchGuard;
+
+impl DispatchGuard {
+    fn enter() -> DispatchGuard {
+        DISPATCH_DEPTH.with(|d| d.set(d.get() + 1));
+        DispatchGuard
+    }
+}
+
+impl Drop for DispatchGuard {
+    fn drop(&mut self) {
+        let depth = DISPATCH_DEPTH.with(|d| {
+            d.set(d.get() - 1);
+            d.get()
+        });
+        if depth == 0 {
+            // Freed outside the borrow: dropping may close sockets, nothing more.
+            let dead = DEFERRED.with(|d| std::mem::take(&mut *d.borrow_mut()));
+            drop(dead);
+        }
+    }
+}
+
+fn epoll_bits(interest: u32) -> u32 {
+    let mut e = 0;
+    if interest & READ != 0 {
+        e |= (libc::EPOLLIN | libc::EPOLLPRI) as u32;
+    }
+    if interest & WRITE != 0 {
+        e |= libc::EPOLLOUT as u32;
+    }
+    e
+}
+
+fn token(index: u32, generation: u32) -> u64 {
+    ((index as u64) << 32) | generation as u64
+}
+
+impl Poller {
+    /// A new poller with its own epoll fd and stop eventfd.
+    pub fn new() -> Result<Poller> {
+        let epoll = Epoll::new().map_err(|e| Error::os("epoll_create1", e))?;
+        let stop = EventFd::new().map_err(|e| Error::os("eventfd", e))?;
+        epoll
+            .add(stop.fd(), libc::EPOLLIN as u32, STOP_TOKEN)
+            .map_err(|e| Error::os("epoll_ctl(ADD stop eventfd)", e))?;
+        Ok(Poller {
+            inner: Rc::new(Inner {
+                epoll,
+                stop,
+                slots: RefCell::new(Vec::new()),
+                free: RefCell::new(Vec::new()),
+                by_fd: RefCell::new(HashMap::new()),
+                polling: Cell::new(false),
+                stopped: Cell::new(false),
+                batch: Cell::new(None),
+                batch_slot: Cell::new(0),
+            }),
+        })
+    }
+
+    pub(crate) fn downgrade(&self) -> Weak<Inner> {
+        Rc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn upgrade(w: &Weak<Inner>) -> Option<Poller> {
+        w.upgrade().map(|inner| Poller { inner })
+    }
+
+    /// The epoll fd, to nest this poller in another event loop.
+    pub fn fd(&self) -> RawFd {
+        self.inner.epoll.fd()
+    }
+
+    /// The stop eventfd; writing 1 to it is what [`Poller::stop`] does.
+    pub fn stop_fd(&self) -> RawFd {
+        self.inner.stop.fd()
+    }
+
+    /// Wakes a blocked poll or loop, which then returns. Async-signal-safe.
+    pub fn stop(&self) {
+        sys::eventfd_signal(self.stop_fd());
+    }
+
+    /// True while this poller is polling (its callbacks are running).
+    pub fn is_polling(&self) -> bool {
+        self.inner.polling.get()
+    }
+
+    /// How many fds and objects are registered.
+    pub fn registered(&self) -> usize {
+        self.inner.by_fd.borrow().len()
+    }
+
+    /// Registers a user fd. Interest is `flags` plus READ/WRITE for each
+    /// handler given. Errors and hang-ups go to `on_read`, or `on_write`
+    /// when there is no `on_read`.
+    pub fn register(
+        &self,
+        fd: RawFd,
+        flags: u32,
+        on_read: Option<IoFn>,
+        on_write: Option<IoFn>,
+    ) -> Result<()> {
+        if fd < 0 {
+            return Err(Error::invalid(format!(
+                "register fd {fd}: not a file descriptor"
+            )));
+        }
+        if flags & !(READ | WRITE) != 0 {
+            return Err(Error::invalid(format!(
+                "register fd {fd}: flags {flags:#x} has bits other than MC_READ (1) and MC_WRITE (4)"
+            )));
+        }
+        let interest = flags
+            | if on_read.is_some() { READ } else { 0 }
+            | if on_write.is_some() { WRITE } else { 0 };
+        let handler = Handler::Io(Rc::new(IoHandlers { on_read, on_write }));
+        self.add(fd, interest, handler).map(|_| ())
+    }
+
+    /// Adds a registration; returns its token.
+    pub(crate) fn add(&self, fd: RawFd, interest: u32, handler: Handler) -> Result<u64> {
+        self.forget_if_stale(fd);
+        if self.inner.by_fd.borrow().contains_key(&fd) {
+            return Err(Error::new(
+                Kind::Exists,
+                format!("register fd {fd}: already registered on this poller"),
+            ));
+        }
+        let tok = {
+            let mut slots = self.inner.slots.borrow_mut();
+            let index = match self.inner.free.borrow_mut().pop() {
+                Some(i) => i,
+                None => {
+                    slots.push(Slot::default());
+                    (slots.len() - 1) as u32
+                }
+            };
+            let slot = &mut slots[index as usize];
+            slot.reg = Some(Registration {
+                fd,
+                interest,
+                handler,
+            });
+            token(index, slot.generation)
+        };
+        if let Err(e) = self.inner.epoll.add(fd, epoll_bits(interest), tok) {
+            let h = self.vacate(tok);
+            drop(h);
+            return Err(Error::os(format!("register fd {fd}: epoll_ctl(ADD)"), e));
+        }
+        self.inner.by_fd.borrow_mut().insert(fd, tok);
+        Ok(tok)
+    }
+
+    /// A fd the program closed without unregistering leaves our entry
+    /// behind while epoll already dropped it; a new fd with that number must
+    /// still register. epoll answers ENOENT/EBADF for such a fd.
+    fn forget_if_stale(&self, fd: RawFd) {
+        let Some(tok) = self.inner.by_fd.borrow().get(&fd).copied() else {
+            return;
+        };
+        let interest = self.interest_of(tok).unwrap_or(0);
+        if let Err(e) = self.inner.epoll.modify(fd, epoll_bits(interest), tok) {
+            if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::EBADF)) {
+                self.inner.by_fd.borrow_mut().remove(&fd);
+                if let Some((_, h)) = self.vacate(tok) {
+                    release(h);
+                }
+            }
+        }
+    }
+
+    fn interest_of(&self, tok: u64) -> Option<u32> {
+        let slots = self.inner.slots.borrow();
+        let slot = slots.get((tok >> 32) as usize)?;
+        match &slot.reg {
+            Some(r) if slot.generation == tok as u32 => Some(r.interest),
+            _ => None,
+        }
+    }
+
+    /// Empties the slot of `tok` (bumping its generation); returns its fd
+    /// and handler.
+    fn vacate(&self, tok: u64) -> Option<(RawFd, Handler)> {
+        let index = (tok >> 32) as u32;
+        let mut slots = self.inner.slots.borrow_mut();
+        let slot = slots.get_mut(index as usize)?;
+        if slot.generation != tok as u32 {
+            return None;
+        }
+        let reg = slot.reg.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.inner.free.borrow_mut().push(index);
+        Some((reg.fd, reg.handler))
+    }
+
+    fn token_of(&self, fd: RawFd, what: &str) -> Result<u64> {
+        self.inner.by_fd.borrow().get(&fd).copied().ok_or_else(|| {
+            Error::new(
+                Kind::NotFound,
+                format!("{what} fd {fd}: not registered on this poller"),
+            )
+        })
+    }
+
+    fn is_object(&self, tok: u64) -> bool {
+        let slots = self.inner.slots.borrow();
+        matches!(
+            slots.get((tok >> 32) as usize).and_then(|s| s.reg.as_ref()),
+            Some(Registration {
+                handler: Handler::Object(_),
+                ..
+            })
+        )
+    }
+
+    /// Replaces the interest set of a user fd (its handlers stay).
+    pub fn modify(&self, fd: RawFd, flags: u32) -> Result<()> {
+        if flags & !(READ | WRITE) != 0 {
+            return Err(Error::invalid(format!(
+                "modify fd {fd}: flags {flags:#x} has bits other than MC_READ (1) and MC_WRITE (4)"
+            )));
+        }
+        self.forget_if_stale(fd);
+        let tok = self.token_of(fd, "modify")?;
+        if self.is_object(tok) {
+            return Err(Error::invalid(format!(
+                "modify fd {fd}: it belongs to a listener or multicaster of this poller"
+            )));
+        }
+        self.set_interest(tok, flags)
+            .map_err(|e| Error::new(e.kind(), format!("modify fd {fd}: {}", e.message())))
+    }
+
+    /// Changes the interest of registration `tok`.
+    pub(crate) fn set_interest(&self, tok: u64, interest: u32) -> Result<()> {
+        let fd = {
+            let mut slots = self.inner.slots.borrow_mut();
+            let slot = slots
+                .get_mut((tok >> 32) as usize)
+                .filter(|s| s.generation == tok as u32);
+            let Some(reg) = slot.and_then(|s| s.reg.as_mut()) else {
+                return Err(Error::new(Kind::NotFound, "registration is gone"));
+            };
+            reg.interest = interest;
+            reg.fd
+        };
+        self.inner
+            .epoll
+            .modify(fd, epoll_bits(interest), tok)
+            .map_err(|e| Error::os("epoll_ctl(MOD)", e))
+    }
+
+    /// Unregisters a user fd; never closes it.
+    pub fn unregister(&self, fd: RawFd) -> Result<()> {
+        let tok = self.token_of(fd, "unregister")?;
+        if self.is_object(tok) {
+            return Err(Error::invalid(format!(
+                "unregister fd {fd}: it belongs to a listener or multicaster; close that object instead"
+            )));
+        }
+        self.remove(tok);
+        Ok(())
+    }
+
+    /// Removes registration `tok` (any kind). Its handler is dropped now, or
+    /// when the running dispatch ends.
+    pub(crate) fn remove(&self, tok: u64) {
+        let Some((fd, h)) = self.vacate(tok) else {
+            return;
+        };
+        self.inner.by_fd.borrow_mut().remove(&fd);
+        // EBADF/ENOENT: the program already closed the fd; nothing to undo.
+        let _ = self.inner.epoll.delete(fd);
+        release(h);
+    }
+
+    /// Closes every object and drops every registration; user fds are
+    /// unregistered, never closed. Refused while this poller is polling.
+    pub fn close_all(&self) -> Result<()> {
+        if self.is_polling() {
+            return Err(Error::new(
+                Kind::Busy,
+                "mc_poller_free: called from inside this poller's own callback; ignored",
+            ));
+        }
+        let regs: Vec<Registration> = {
+            let mut slots = self.inner.slots.borrow_mut();
+            slots.iter_mut().filter_map(|s| s.reg.take()).collect()
+        };
+        self.inner.by_fd.borrow_mut().clear();
+        for r in &regs {
+            let _ = self.inner.epoll.delete(r.fd);
+            if let Handler::Object(o) = &r.handler {
+                o.shutdown();
+            }
+        }
+        for r in regs {
+            release(r.handler);
+        }
+        Ok(())
+    }
+
+    /// One wait of up to `timeout_ms` (0: none, -1: forever) and dispatch.
+    /// Returns the number of registrations dispatched; EINTR gives 0.
+    pub fn poll(&self, timeout_ms: i32) -> Result<usize> {
+        if self.is_polling() {
+            return Err(Error::new(
+                Kind::Busy,
+                "mc_poll: called from inside this poller's own callback",
+            ));
+        }
+        let mut events = EventBuf::default();
+        let n = match self.inner.epoll.wait(&mut events, timeout_ms) {
+            Ok(n) => n,
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => return Ok(0),
+            Err(e) => return Err(Error::os("mc_poll: epoll_wait", e)),
+        };
+        self.inner.polling.set(true);
+        let _guard = DispatchGuard::enter();
+        let _reset = ResetPolling(&self.inner.polling);
+        let mut dispatched = 0;
+        for i in 0..n {
+            let (tok, ev) = events.get(i);
+            if tok == STOP_TOKEN {
+                if self.inner.stop.drain() {
+                    self.inner.stopped.set(true);
+                }
+                continue;
+            }
+            if self.dispatch(tok, ev) {
+                dispatched += 1;
+            }
+        }
+        Ok(dispatched)
+    }
+
+    fn current(&self, tok: u64) -> Option<(RawFd, Handler)> {
+        let slots = self.inner.slots.borrow();
+        let slot = slots.get((tok >> 32) as usize)?;
+        if slot.generation != tok as u32 {
+            return None;
+        }
+        slot.reg.as_ref().map(|r| (r.fd, r.handler.clone()))
+    }
+
+    fn dispatch(&self, tok: u64, ev: u32) -> bool {
+        let Some((fd, handler)) = self.current(tok) else {
+            return false;
+        };
+        match handler {
+            Handler::Object(o) => o.ready(self, ev),
+            Handler::Io(h) => {
+                let err = ev & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0;
+                if ev & READ_EVENTS != 0 {
+                    if let Some(f) = &h.on_read {
+                        f(fd);
+                    }
+                }
+                let to_write = ev & libc::EPOLLOUT as u32 != 0 || (err && h.on_read.is_none());
+                if to_write && self.current(tok).is_some() {
+                    if let Some(f) = &h.on_write {
+                        f(fd);
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// True if a stop arrived that no loop has consumed yet.
+    pub fn stop_pending(&self) -> bool {
+        self.inner.stopped.get()
+    }
+
+    /// True once if a stop arrived since the last call.
+    pub fn take_stopped(&self) -> bool {
+        self.inner.stopped.replace(false)
+    }
+
+    /// Polls until [`Poller::stop`] or until nothing is registered, waiting
+    /// up to `timeout_ms` per poll and sleeping `interval_ms` between polls
+    /// (a stop also cuts the sleep short).
+    pub fn run(&self, timeout_ms: i32, interval_ms: i32) -> Result<()> {
+        if self.is_polling() {
+            return Err(Error::new(
+                Kind::Busy,
+                "mc_loop: called from inside this poller's own callback",
+            ));
+        }
+        loop {
+            if self.take_stopped() || self.registered() == 0 {
+                return Ok(());
+            }
+            self.poll(timeout_ms)?;
+            if self.take_stopped() {
+                return Ok(());
+            }
+            if interval_ms > 0 && self.registered() > 0 {
+                sys::wait_readable(self.stop_fd(), interval_ms);
+            }
+        }
+    }
+
+    /// Lends the poller's receive batch (at least `slot` bytes per
+    /// datagram) to `f`. Batches are shared by all listeners of a poller.
+    pub(crate) fn with_batch<R>(&self, slot: usize, f: impl FnOnce(&mut RecvBatch) -> R) -> R {
+        let mut batch = match self.inner.batch.take() {
+            Some(b) if b.slot_size() >= slot => b,
+            _ => Box::new(RecvBatch::new(
+                batch_slots(slot),
+                slot.max(self.inner.batch_slot.get()),
+            )),
+        };
+        self.inner.batch_slot.set(batch.slot_size());
+        let r = f(&mut batch);
+        self.inner.batch.set(Some(batch));
+        r
+    }
+}
+
+/// Datagrams per recvmmsg: 64, fewer for big mtus (about 1 MiB of buffers).
+fn batch_slots(slot: usize) -> usize {
+    ((1 << 20) / slot.max(1)).clamp(8, 64)
+}
+
+struct ResetPolling<'a>(&'a Cell<bool>);
+
+impl Drop for ResetPolling<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}

@@ -1,0 +1,156 @@
+//! Building configured sockets with socket2: a receive socket for a
+//! listener and a send socket for multicasters and `sendto`.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::AsRawFd;
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::addr::{self, Interface};
+use crate::error::{Error, Result};
+use crate::opts::Options;
+use crate::sys;
+
+fn new_udp(v6: bool, what: &str) -> Result<Socket> {
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
+        .map_err(|e| Error::os(format!("{what}: socket"), e))
+}
+
+/// A receive socket as a listener needs it, joined and bound. Returns the
+/// socket and the SO_RCVBUF the kernel granted.
+pub fn receiver(opts: &Options) -> Result<(Socket, usize)> {
+    let g = opts.group;
+    let what = format!("listen on {}:{}", g, opts.port);
+    opts.check(&what)?;
+    let v6 = g.is_ipv6();
+    let ifaces = addr::join_indices(&opts.interface)?;
+    let s = new_udp(v6, &what)?;
+    let os = |step: &str| {
+        let what = what.clone();
+        let step = step.to_string();
+        move |e| Error::os(format!("{what}: {step}"), e)
+    };
+    s.set_reuse_address(true).map_err(os("SO_REUSEADDR"))?;
+    s.set_reuse_port(true).map_err(os("SO_REUSEPORT"))?;
+    s.set_nonblocking(true).map_err(os("O_NONBLOCK"))?;
+    if v6 {
+        s.set_only_v6(true).map_err(os("IPV6_V6ONLY"))?;
+        // IPV6_MULTICAST_ALL exists since Linux 4.20; older kernels lack it.
+        if let Err(e) = s.set_multicast_all_v6(false) {
+            if e.raw_os_error() != Some(libc::ENOPROTOOPT) {
+                return Err(os("IPV6_MULTICAST_ALL")(e));
+            }
+        }
+    } else {
+        s.set_multicast_all_v4(false)
+            .map_err(os("IP_MULTICAST_ALL"))?;
+    }
+    if opts.recv_buffer > 0 {
+        s.set_recv_buffer_size(opts.recv_buffer)
+            .map_err(os(&format!("SO_RCVBUF {}", opts.recv_buffer)))?;
+    }
+    let granted = s.recv_buffer_size().map_err(os("getsockopt(SO_RCVBUF)"))?;
+    sys::enable_recv_info(s.as_raw_fd(), v6).map_err(os("IP_PKTINFO/SO_RXQ_OVFL"))?;
+    // A scoped IPv6 group can be bound only with one interface; with "*"
+    // bind the wildcard and let IPV6_MULTICAST_ALL=0 keep other groups out.
+    let bind: SocketAddr = if addr::needs_scope(g) && ifaces.len() > 1 {
+        SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), opts.port)
+    } else {
+        addr::group_addr(g, opts.port, ifaces[0])
+    };
+    s.bind(&bind.into())
+        .map_err(|e| Error::os(format!("{what}: bind {bind}"), e))?;
+    for &ix in &ifaces {
+        let on = iface_label(ix);
+        let r = match opts.source {
+            Some(src) => sys::join_source_group(s.as_raw_fd(), g, src, ix)
+                .map_err(|e| Error::os(format!("{what}: join {g} from source {src} on {on}"), e)),
+            None => sys::join_group(s.as_raw_fd(), g, ix)
+                .map_err(|e| Error::os(format!("{what}: join {g} on {on}"), e)),
+        };
+        r?;
+    }
+    Ok((s, granted))
+}
+
+/// "interface lo (1)" or "the default interface".
+pub fn iface_label(ix: u32) -> String {
+    if ix == 0 {
+        return "the default interface".into();
+    }
+    match sys::index_to_name(ix) {
+        Some(n) => format!("interface {n} ({ix})"),
+        None => format!("interface #{ix}"),
+    }
+}
+
+/// Send-side settings a socket is configured with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SendKey {
+    /// IPv6 socket.
+    pub v6: bool,
+    /// TTL / hop limit.
+    pub ttl: u32,
+    /// Outgoing interface index (0: the system's choice).
+    pub ifindex: u32,
+    /// IP_MULTICAST_LOOP.
+    pub loopback: bool,
+}
+
+/// A send socket configured for `key` (blocking unless `nonblocking`).
+pub fn sender(key: SendKey, nonblocking: bool) -> Result<Socket> {
+    let what = format!(
+        "send socket (ttl {}, {}, loopback {})",
+        key.ttl,
+        iface_label(key.ifindex),
+        if key.loopback { "on" } else { "off" }
+    );
+    let s = new_udp(key.v6, &what)?;
+    let os = |step: &'static str| {
+        let what = what.clone();
+        move |e| Error::os(format!("{what}: {step}"), e)
+    };
+    if key.v6 {
+        s.set_multicast_hops_v6(key.ttl)
+            .map_err(os("IPV6_MULTICAST_HOPS"))?;
+        s.set_multicast_loop_v6(key.loopback)
+            .map_err(os("IPV6_MULTICAST_LOOP"))?;
+        if key.ifindex != 0 {
+            s.set_multicast_if_v6(key.ifindex)
+                .map_err(os("IPV6_MULTICAST_IF"))?;
+        }
+    } else {
+        s.set_multicast_ttl_v4(key.ttl)
+            .map_err(os("IP_MULTICAST_TTL"))?;
+        s.set_multicast_loop_v4(key.loopback)
+            .map_err(os("IP_MULTICAST_LOOP"))?;
+        if key.ifindex != 0 {
+            sys::set_multicast_if_v4_index(s.as_raw_fd(), key.ifindex)
+                .map_err(os("IP_MULTICAST_IF"))?;
+        }
+    }
+    if nonblocking {
+        s.set_nonblocking(true).map_err(os("O_NONBLOCK"))?;
+    }
+    Ok(s)
+}
+
+/// The unspecified address of the group's family.
+pub fn unspecified(v6: bool) -> IpAddr {
+    if v6 {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    }
+}
+
+/// The interfaces a send with `iface` goes out on.
+pub fn send_indices(iface: &Interface) -> Result<Vec<u32>> {
+    addr::join_indices(iface)
+}
+
+/// The destination for `group:port` sent on `ifindex`.
+pub fn dest(group: IpAddr, port: u16, ifindex: u32) -> SockAddr {
+    addr::group_addr(group, port, ifindex).into()
+}

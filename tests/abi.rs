@@ -1,0 +1,133 @@
+//! ABI hygiene: the shared library exports exactly the functions the header
+//! declares (all mc_*), carries the soname libmulticast.so.0, and the header
+//! has every constant, type and function of the contract (docs/API.md).
+
+mod support;
+use std::collections::BTreeSet;
+use std::process::Command;
+use support::*;
+
+fn header() -> String {
+    std::fs::read_to_string(root().join("include/multicast.h")).unwrap()
+}
+
+/// Function names declared by the header.
+fn declared() -> BTreeSet<String> {
+    let h = header();
+    let mut out = BTreeSet::new();
+    for line in h.lines() {
+        if line.starts_with(' ') || line.starts_with('#') || line.starts_with("typedef") {
+            continue;
+        }
+        if let Some(j) = line.find('(') {
+            let head = &line[..j];
+            let name = head
+                .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+                .unwrap_or("");
+            if name.starts_with("mc_") {
+                out.insert(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn exported() -> BTreeSet<String> {
+    let so = target_dir().join("libmulticast.so");
+    let o = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&so)
+        .output()
+        .expect("nm (binutils)");
+    assert!(o.status.success());
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2).map(String::from))
+        .collect()
+}
+
+#[test]
+fn only_the_declared_mc_functions_are_exported() {
+    let exp = exported();
+    let bad: Vec<_> = exp.iter().filter(|s| !s.starts_with("mc_")).collect();
+    assert!(
+        bad.is_empty(),
+        "exported symbols that are not mc_*: {bad:?}"
+    );
+    let decl = declared();
+    assert!(decl.len() >= 39, "header parse found only {decl:?}");
+    assert_eq!(exp, decl, "exported symbols and header declarations differ");
+}
+
+#[test]
+fn soname_is_libmulticast_so_0() {
+    let so = target_dir().join("libmulticast.so");
+    let o = Command::new("objdump")
+        .arg("-p")
+        .arg(&so)
+        .output()
+        .expect("objdump");
+    let text = String::from_utf8_lossy(&o.stdout);
+    let soname = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("SONAME"))
+        .expect("no SONAME");
+    assert_eq!(soname.split_whitespace().nth(1), Some("libmulticast.so.0"));
+}
+
+#[test]
+fn header_has_everything_api_md_names() {
+    let api = std::fs::read_to_string(root().join("docs/API.md")).unwrap();
+    let h = header();
+    let mut names = BTreeSet::new();
+    for word in api.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if (word.starts_with("mc_") || word.starts_with("MC_")) && word.len() > 3 {
+            names.insert(word.to_string());
+        }
+    }
+    // Spelled in prose only, not identifiers.
+    names.remove("MC_E");
+    let missing: Vec<_> = names.iter().filter(|n| !h.contains(n.as_str())).collect();
+    assert!(
+        missing.is_empty(),
+        "in docs/API.md but not in the header: {missing:?}"
+    );
+    for (name, value) in [
+        ("MC_DEFAULT_GROUP", "\"224.0.42.42\""),
+        ("MC_DEFAULT_PORT", "4242"),
+        ("MC_DEFAULT_TTL", "1"),
+        ("MC_DEFAULT_MTU", "4096"),
+        ("MC_TTL_HOST", "0"),
+        ("MC_TTL_SUBNET", "1"),
+        ("MC_TTL_SITE", "32"),
+        ("MC_TTL_REGION", "64"),
+        ("MC_TTL_CONTINENT", "128"),
+        ("MC_TTL_UNRESTRICTED", "255"),
+        ("MC_READ", "1"),
+        ("MC_WRITE", "4"),
+        ("MC_NEXT_DONE", "0"),
+        ("MC_NEXT_PACKET", "1"),
+        ("MC_NEXT_WAIT", "2"),
+    ] {
+        let line = format!("#define {name} {value}\n");
+        assert!(h.contains(&line), "header lacks `{}`", line.trim());
+    }
+    // Signatures, as the contract spells them (modulo `struct` keywords).
+    let flat = h
+        .replace("struct ", "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for sig in [
+        "int mc_register(mc_poller *poller, int fd, uint32_t flags, mc_io_fn on_read, mc_io_fn on_write, void *user_data);",
+        "int mc_listener_next(mc_listener *l, const mc_packet **out, int timeout_ms);",
+        "int mc_listen(mc_packet_fn handler, void *user_data, const char *group, uint16_t port, size_t mtu, size_t limit);",
+        "int mc_sendto_many(const mc_buf *packets, size_t count, const char *group, uint16_t port, int ttl);",
+        "typedef int (*mc_next_fn)(void *user_data, const uint8_t **data, size_t *len);",
+        "int mc_listener_get_stats(const mc_listener *l, mc_listener_stats *out);",
+    ] {
+        assert!(flat.contains(sig), "header lacks `{sig}`");
+    }
+}

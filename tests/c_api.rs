@@ -1,0 +1,27 @@
+//! The C API tested from C: each tests/c/*.c program is compiled against
+//! include/multicast.h, linked to the built libmulticast.so and run (inside
+//! the private namespace the runner made).
+
+mod support;
+use support::*;
+
+#[test]
+fn c_poller_errors_version() {
+    require_netns();
+    let bin = compile("test_poller", &["tests/c/test_poller.c"]);
+    run_c_test(&bin, true);
+}
+
+#[test]
+fn c_opts() {
+    require_netns();
+    let bin = compile("test_opts", &["tests/c/test_opts.c"]);
+    run_c_test(&bin, true);
+}
+
+#[test]
+fn header_compiles_as_cxx() {
+    require_netns();
+    let bin = compile("test_header_cxx", &["tests/c/test_header.cpp"]);
+    run_c_test(&bin, false);
+}

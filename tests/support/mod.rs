@@ -1,0 +1,143 @@
+//! Shared helpers of the integration tests: where the built library is, how
+//! to compile a C program against it, and a guard that every test runs in a
+//! private network namespace.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Panics unless this process runs inside tests/netns-run's namespace.
+pub fn require_netns() {
+    assert_eq!(
+        std::env::var("MC_NETNS").as_deref(),
+        Ok("1"),
+        "tests must run inside tests/netns-run (cargo's runner, see .cargo/config.toml)"
+    );
+    let names = std::fs::read_dir("/sys/class/net")
+        .expect("/sys/class/net")
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect::<Vec<_>>();
+    for n in names {
+        assert!(
+            n == "lo" || n.starts_with("mc"),
+            "interface {n} exists: refusing to run outside a private namespace"
+        );
+    }
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// target/debug (or release): where cargo put libmulticast.so.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+/// A directory with libmulticast.so and its soname link libmulticast.so.0.
+pub fn lib_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let so = target_dir().join("libmulticast.so");
+        assert!(so.exists(), "{} not built", so.display());
+        let dir =
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("clib-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["libmulticast.so", "libmulticast.so.0"] {
+            let link = dir.join(name);
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(&so, &link).unwrap();
+        }
+        dir
+    })
+}
+
+/// Scratch directory for build products.
+pub fn scratch() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cbin-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Compiles C (or C++ for .cpp) sources into `name`, warning-free, linked to
+/// the built libmulticast.so. Panics with the compiler's output on failure.
+pub fn compile(name: &str, sources: &[&str]) -> PathBuf {
+    let out = scratch().join(name);
+    let cxx = sources.iter().any(|s| s.ends_with(".cpp"));
+    let mut cmd = Command::new(if cxx { "c++" } else { "cc" });
+    if cxx {
+        cmd.args(["-std=c++17", "-Wall", "-Wextra", "-Werror"]);
+    } else {
+        cmd.args(["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]);
+    }
+    cmd.arg("-g").arg("-O1").arg("-pthread");
+    cmd.arg("-I").arg(root().join("include"));
+    cmd.arg("-I").arg(root().join("tests/c"));
+    for s in sources {
+        cmd.arg(root().join(s));
+    }
+    let lib = lib_dir();
+    cmd.arg("-o")
+        .arg(&out)
+        .arg("-L")
+        .arg(lib)
+        .arg("-lmulticast");
+    cmd.arg(format!("-Wl,-rpath,{}", lib.display()));
+    let o = cmd.output().expect("running the C compiler");
+    assert!(
+        o.status.success(),
+        "compiling {sources:?} failed:\n{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+/// Runs a program; panics with its output unless it exits 0.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let o = cmd.output().expect("starting program");
+    let text = format!(
+        "{:?} exited {:?}\n--- stdout\n{}--- stderr\n{}",
+        cmd,
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{text}");
+    print!("{}", String::from_utf8_lossy(&o.stdout));
+    o
+}
+
+/// True if `tool` is on PATH.
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool} >/dev/null"))
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Runs a compiled C test, also under valgrind when `valgrind` is true.
+pub fn run_c_test(bin: &Path, valgrind: bool) {
+    run_ok(&mut Command::new(bin));
+    if valgrind {
+        assert!(
+            have("valgrind"),
+            "valgrind is required by make test (.ci/run installs it)"
+        );
+        run_ok(
+            Command::new("valgrind")
+                .args([
+                    "-q",
+                    "--leak-check=full",
+                    "--errors-for-leak-kinds=definite",
+                    "--error-exitcode=1",
+                ])
+                .arg(bin),
+        );
+    }
+}
