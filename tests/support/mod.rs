@@ -31,10 +31,16 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// target/debug (or release): where cargo put libmulticast.so.
+/// The directory holding the libmulticast.so built with this test binary:
+/// target/<profile>/deps (cargo test does not copy it up to target/<profile>).
 pub fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
+    let deps = exe.parent().unwrap().to_path_buf();
+    if deps.join("libmulticast.so").exists() {
+        deps
+    } else {
+        deps.parent().unwrap().to_path_buf()
+    }
 }
 
 /// A directory with libmulticast.so and its soname link libmulticast.so.0.
