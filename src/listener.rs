@@ -85,7 +85,8 @@ pub struct Listener(pub(crate) Rc<ListenerInner>);
 #[doc(hidden)]
 pub struct ListenerInner {
     poller: Weak<poller::Inner>,
-    _socket: Socket,
+    /// Dropped (closed: the kernel sends the leave) by `close`.
+    socket: Cell<Option<Socket>>,
     fd: RawFd,
     token: Cell<u64>,
     closed: Cell<bool>,
@@ -114,7 +115,7 @@ impl Listener {
         let fd = sock.as_raw_fd();
         let inner = Rc::new(ListenerInner {
             poller: poller.downgrade(),
-            _socket: sock,
+            socket: Cell::new(Some(sock)),
             fd,
             token: Cell::new(0),
             closed: Cell::new(false),
@@ -222,6 +223,8 @@ impl ListenerInner {
         if let Some(p) = Poller::upgrade(&self.poller) {
             p.remove(self.token.get());
         }
+        // Nothing reads the fd once closed is set (drain checks it first).
+        drop(self.socket.take());
     }
 
     /// Pull mode: the next packet, waiting up to `timeout_ms` (-1: forever)
@@ -378,6 +381,7 @@ impl Source for ListenerInner {
 
     fn shutdown(&self) {
         self.closed.set(true);
+        drop(self.socket.take());
     }
 }
 

@@ -42,7 +42,8 @@ pub struct Multicaster(pub(crate) Rc<MulticasterInner>);
 #[doc(hidden)]
 pub struct MulticasterInner {
     poller: Weak<poller::Inner>,
-    socket: Socket,
+    socket: Cell<Option<Socket>>,
+    fd: RawFd,
     dest: SocketAddr,
     token: Cell<u64>,
     closed: Cell<bool>,
@@ -91,7 +92,8 @@ impl Multicaster {
         let fd = s.as_raw_fd();
         let inner = Rc::new(MulticasterInner {
             poller: poller.downgrade(),
-            socket: s,
+            socket: Cell::new(Some(s)),
+            fd,
             dest,
             token: Cell::new(0),
             closed: Cell::new(false),
@@ -149,7 +151,7 @@ impl MulticasterInner {
     /// Sends `data` now, waiting up to a second for room in the socket.
     pub fn send(&self, data: &[u8]) -> Result<usize> {
         self.check_open("mc_multicaster_send")?;
-        let fd = self.socket.as_raw_fd();
+        let fd = self.fd;
         for _ in 0..2 {
             match sys::send(fd, data) {
                 Ok(n) => return Ok(n),
@@ -177,10 +179,12 @@ impl MulticasterInner {
         if let Some(p) = Poller::upgrade(&self.poller) {
             p.remove(self.token.get());
         }
+        // Nothing uses the fd once closed is set (pump checks it first).
+        drop(self.socket.take());
     }
 
     fn fd(&self) -> RawFd {
-        self.socket.as_raw_fd()
+        self.fd
     }
 
     /// Sends the packet kept from an EAGAIN; false if the socket is still full.
@@ -252,5 +256,6 @@ impl Source for MulticasterInner {
 
     fn shutdown(&self) {
         self.closed.set(true);
+        drop(self.socket.take());
     }
 }

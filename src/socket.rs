@@ -126,7 +126,7 @@ pub fn sender(key: SendKey, nonblocking: bool) -> Result<Socket> {
         s.set_multicast_loop_v4(key.loopback)
             .map_err(os("IP_MULTICAST_LOOP"))?;
         if key.ifindex != 0 {
-            sys::set_multicast_if_v4_index(s.as_raw_fd(), key.ifindex)
+            sys::set_multicast_if_v4_index(s.as_raw_fd(), key.ifindex, first_v4(key.ifindex))
                 .map_err(os("IP_MULTICAST_IF"))?;
         }
     }
@@ -134,6 +134,16 @@ pub fn sender(key: SendKey, nonblocking: bool) -> Result<Socket> {
         s.set_nonblocking(true).map_err(os("O_NONBLOCK"))?;
     }
     Ok(s)
+}
+
+/// The first IPv4 address of interface `ifindex`, if it has one.
+fn first_v4(ifindex: u32) -> Option<Ipv4Addr> {
+    let list = sys::interfaces().ok()?;
+    let iface = list.iter().find(|i| i.index == ifindex)?;
+    iface.addrs.iter().find_map(|a| match a {
+        IpAddr::V4(v4) => Some(*v4),
+        IpAddr::V6(_) => None,
+    })
 }
 
 /// The unspecified address of the group's family.

@@ -303,28 +303,35 @@ fn level_of(ip: IpAddr) -> libc::c_int {
 
 /// MCAST_JOIN_GROUP: join `group` on interface `ifindex` (0: the kernel's choice).
 pub fn join_group(fd: RawFd, group: IpAddr, ifindex: u32) -> io::Result<()> {
-    let req = GroupReq {
-        interface: ifindex,
-        group: storage_of(group),
-    };
+    // SAFETY: plain C struct; zeroing also clears the padding the kernel reads.
+    let mut req: GroupReq = unsafe { zeroed() };
+    req.interface = ifindex;
+    req.group = storage_of(group);
     setsockopt(fd, level_of(group), MCAST_JOIN_GROUP, &req)
 }
 
 /// MCAST_JOIN_SOURCE_GROUP: source-specific join.
 pub fn join_source_group(fd: RawFd, group: IpAddr, source: IpAddr, ifindex: u32) -> io::Result<()> {
-    let req = GroupSourceReq {
-        interface: ifindex,
-        group: storage_of(group),
-        source: storage_of(source),
-    };
+    // SAFETY: plain C struct; zeroing also clears the padding the kernel reads.
+    let mut req: GroupSourceReq = unsafe { zeroed() };
+    req.interface = ifindex;
+    req.group = storage_of(group);
+    req.source = storage_of(source);
     setsockopt(fd, level_of(group), MCAST_JOIN_SOURCE_GROUP, &req)
 }
 
-/// IP_MULTICAST_IF by interface index (struct ip_mreqn).
-pub fn set_multicast_if_v4_index(fd: RawFd, ifindex: u32) -> io::Result<()> {
+/// IP_MULTICAST_IF by interface index (struct ip_mreqn); `source` becomes
+/// the packets' source address (else the kernel may pick 0.0.0.0 on lo).
+pub fn set_multicast_if_v4_index(
+    fd: RawFd,
+    ifindex: u32,
+    source: Option<Ipv4Addr>,
+) -> io::Result<()> {
     let req = libc::ip_mreqn {
         imr_multiaddr: libc::in_addr { s_addr: 0 },
-        imr_address: libc::in_addr { s_addr: 0 },
+        imr_address: libc::in_addr {
+            s_addr: source.map_or(0, |a| u32::from(a).to_be()),
+        },
         imr_ifindex: ifindex as libc::c_int,
     };
     setsockopt(fd, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &req)

@@ -25,3 +25,10 @@ fn header_compiles_as_cxx() {
     let bin = compile("test_header_cxx", &["tests/c/test_header.cpp"]);
     run_c_test(&bin, false);
 }
+
+#[test]
+fn c_membership_and_buffers() {
+    require_netns();
+    let bin = compile("test_membership", &["tests/c/test_membership.c"]);
+    run_c_test(&bin, true);
+}

@@ -207,9 +207,16 @@ pub unsafe extern "C" fn mc_listener_close(l: *mut mc_listener) {
         if l.is_null() {
             return Ok(());
         }
-        // SAFETY: see listener(); closing twice in one callback is allowed.
-        let inner = unsafe { &*(l as *const ListenerInner) };
-        inner.close();
+        let p = l as *const ListenerInner;
+        // SAFETY: a live handle points into an Rc the poller owns (or the
+        // deferred list holds); taking a strong count of our own keeps the
+        // listener alive through close(), which may release the poller's.
+        let owned = unsafe {
+            Rc::increment_strong_count(p);
+            Rc::from_raw(p)
+        };
+        owned.close();
+        drop(owned); // frees it here, outside any method of it
         Ok(())
     })
 }

@@ -116,10 +116,18 @@ pub unsafe extern "C" fn mc_multicaster_send(
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_close(m: *mut mc_multicaster) {
     guard(|| {
-        if !m.is_null() {
-            // SAFETY: see multicaster(); closing twice in one callback is allowed.
-            unsafe { &*(m as *const MulticasterInner) }.close();
+        if m.is_null() {
+            return Ok(());
         }
+        let p = m as *const MulticasterInner;
+        // SAFETY: as in mc_listener_close: our own strong count keeps it
+        // alive through close(), which may release the poller's.
+        let owned = unsafe {
+            Rc::increment_strong_count(p);
+            Rc::from_raw(p)
+        };
+        owned.close();
+        drop(owned);
         Ok(())
     })
 }

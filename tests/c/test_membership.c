@@ -1,0 +1,102 @@
+/* test_membership.c - joins and leaves as the kernel sees them (/proc/net/igmp),
+   and the receive buffer the kernel grants. */
+#include <stdint.h>
+
+#include "check.h"
+
+/* True if /proc/net/igmp lists `hex` (the group as the kernel prints it). */
+static int joined(const char *hex) {
+    char line[256];
+    int found = 0;
+    FILE *f = fopen("/proc/net/igmp", "r");
+    if (!f) { perror("/proc/net/igmp"); exit(2); }
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, hex)) found = 1;
+    fclose(f);
+    return found;
+}
+
+static int close_self(void *ud, const mc_packet *p) {
+    (void)p;
+    mc_listener *l = *(mc_listener **)ud;
+    mc_listener_close(l);
+    CHECK(!joined("070707EF"));          /* left at once; the memory lives on */
+    mc_listener_stats st;
+    CHECK_RC(mc_listener_get_stats(l, &st), MC_ECLOSED);
+    return 0;
+}
+
+static int stop_now(void *ud, const mc_packet *p) {
+    (void)ud; (void)p;
+    return 1;
+}
+
+static long read_long(const char *path) {
+    long v = -1;
+    FILE *f = fopen(path, "r");
+    if (f) { if (fscanf(f, "%ld", &v) != 1) v = -1; fclose(f); }
+    return v;
+}
+
+int main(void) {
+    require_private_netns();
+    mc_poller *p;
+    mc_listener *l;
+    mc_opts *o = mc_opts_new();
+    CHECK_RC(mc_poller_new(&p), 0);
+    CHECK_RC(mc_opts_set_group(o, "239.7.7.7"), 0);
+    CHECK_RC(mc_opts_set_port(o, 7007), 0);
+    CHECK_RC(mc_opts_set_interface(o, "lo"), 0);
+
+    /* close outside a callback: the leave is immediate */
+    CHECK(!joined("070707EF"));
+    CHECK_RC(mc_listener_new(p, o, stop_now, NULL, &l), 0);
+    CHECK(joined("070707EF"));
+    mc_listener_close(l);
+    CHECK(!joined("070707EF"));
+
+    /* closed inside its own callback: MC_ECLOSED meanwhile, gone after */
+    CHECK_RC(mc_listener_new(p, o, close_self, &l, &l), 0);
+    CHECK_RC(mc_sendto("x", 1, "239.7.7.7", 7007, 1), 1);
+    CHECK_RC(mc_poll(p, 1000), 1);
+    CHECK(!joined("070707EF"));
+
+    /* on_packet's non-zero answer closes and leaves */
+    CHECK_RC(mc_listener_new(p, o, stop_now, NULL, &l), 0);
+    CHECK_RC(mc_sendto("x", 1, "239.7.7.7", 7007, 1), 1);
+    CHECK_RC(mc_poll(p, 1000), 1);
+    CHECK(!joined("070707EF"));
+    CHECK_RC(mc_loop(p, 0, 0), 0); /* nothing registered any more */
+
+    /* mc_poller_free closes what is left */
+    CHECK_RC(mc_listener_new(p, o, stop_now, NULL, &l), 0);
+    CHECK(joined("070707EF"));
+    mc_poller_free(p);
+    CHECK(!joined("070707EF"));
+
+    /* a failed constructor leaves nothing joined and *out NULL */
+    CHECK_RC(mc_poller_new(&p), 0);
+    mc_listener *first;
+    CHECK_RC(mc_listener_new(p, o, stop_now, NULL, &first), 0);
+    CHECK_RC(mc_opts_set_source(o, "fd42::2"), 0); /* family mismatch */
+    l = (mc_listener *)o;
+    CHECK_RC(mc_listener_new(p, o, stop_now, NULL, &l), MC_EADDRESS);
+    CHECK(l == NULL);
+    CHECK_MSG("different families");
+    CHECK_RC(mc_opts_set_source(o, NULL), 0);
+
+    /* receive buffer: the kernel doubles the request and clamps it to rmem_max */
+    long rmem_max = read_long("/proc/sys/net/core/rmem_max");
+    CHECK_RC(mc_opts_set_recv_buffer(o, 64u << 20), 0);
+    CHECK_RC(mc_opts_set_port(o, 7008), 0);
+    CHECK_RC(mc_listener_new(p, o, stop_now, NULL, &l), 0);
+    if (rmem_max > 0) CHECK(mc_listener_recv_buffer(l) == 2 * rmem_max);
+    CHECK_RC(mc_opts_set_recv_buffer(o, 65536), 0);
+    CHECK_RC(mc_opts_set_port(o, 7009), 0);
+    mc_listener *small;
+    CHECK_RC(mc_listener_new(p, o, stop_now, NULL, &small), 0);
+    CHECK(mc_listener_recv_buffer(small) == 2 * 65536);
+    mc_poller_free(p);
+    mc_opts_free(o);
+    return check_done("test_membership");
+}
