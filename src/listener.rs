@@ -181,7 +181,13 @@ impl ListenerInner {
     /// The counters.
     pub fn stats(&self) -> Result<Stats> {
         self.check_open("mc_listener_get_stats")?;
-        Ok(self.stats.get())
+        let mut s = self.stats.get();
+        // SO_RXQ_OVFL tells the count as of the last packet read; SO_MEMINFO
+        // tells it now (drops after the last packet included).
+        if let Some(d) = crate::sys::socket_drops(self.fd) {
+            s.kernel_drops = s.kernel_drops.max(d as u64);
+        }
+        Ok(s)
     }
 
     /// Replaces the filter with a callback (None removes it).

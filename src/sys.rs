@@ -587,3 +587,24 @@ pub fn wait_writable(fd: RawFd, timeout_ms: i32) -> bool {
     // SAFETY: one valid pollfd.
     unsafe { libc::poll(&mut p, 1, timeout_ms) > 0 }
 }
+
+/// The socket's kernel drop counter (SO_MEMINFO's SK_MEMINFO_DROPS): exact
+/// at the time of the call, where SO_RXQ_OVFL only reports it per packet.
+pub fn socket_drops(fd: RawFd) -> Option<u32> {
+    const SO_MEMINFO: libc::c_int = 55;
+    const SK_MEMINFO_DROPS: usize = 8;
+    let mut info = [0u32; 16];
+    let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: info has len bytes of room; the kernel writes at most that.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            SO_MEMINFO,
+            info.as_mut_ptr() as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    let have = len as usize / size_of::<u32>();
+    (r == 0 && have > SK_MEMINFO_DROPS).then_some(info[SK_MEMINFO_DROPS])
+}
