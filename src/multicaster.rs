@@ -32,8 +32,58 @@ pub trait PacketSource {
     fn next(&mut self) -> Next<'_>;
 }
 
-/// Packets sent per writable event before other registrations get a turn.
+/// Packets asked for per writable event before other registrations get a turn.
 const PER_DISPATCH: usize = 256;
+/// Bytes gathered before a batch is sent even if it has room for more packets.
+const BATCH_BYTES: usize = 256 << 10;
+
+/// Packets copied out of `next` (their data is valid only until the next
+/// call) and not yet sent: sent with one sendmmsg; kept on EAGAIN.
+struct Batch {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    first: usize,
+}
+
+impl Batch {
+    fn unsent(&self) -> usize {
+        self.ends.len() - self.first
+    }
+
+    fn push(&mut self, d: &[u8]) {
+        self.bytes.extend_from_slice(d);
+        self.ends.push(self.bytes.len());
+    }
+
+    fn full(&self) -> bool {
+        self.ends.len() >= sys::SEND_BATCH || self.bytes.len() >= BATCH_BYTES
+    }
+
+    /// Up to SEND_BATCH unsent packets, in order.
+    fn slices<'a>(&'a self, out: &mut [&'a [u8]; sys::SEND_BATCH]) -> usize {
+        let mut start = if self.first == 0 {
+            0
+        } else {
+            self.ends[self.first - 1]
+        };
+        let n = self.unsent().min(sys::SEND_BATCH);
+        for (i, slot) in out.iter_mut().take(n).enumerate() {
+            let end = self.ends[self.first + i];
+            *slot = &self.bytes[start..end];
+            start = end;
+        }
+        n
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.first += n;
+        if self.first >= self.ends.len() {
+            self.bytes.clear();
+            self.ends.clear();
+            self.first = 0;
+        }
+    }
+}
 
 /// A multicaster. Its poller owns it; this handle is another reference.
 #[derive(Clone)]
@@ -49,8 +99,8 @@ pub struct MulticasterInner {
     closed: Cell<bool>,
     waiting: Cell<bool>,
     source: Cell<Option<Box<dyn PacketSource>>>,
-    pending: RefCell<Vec<u8>>,
-    has_pending: Cell<bool>,
+    batch: RefCell<Batch>,
+    finishing: Cell<bool>,
     sent: Cell<u64>,
     failed: Cell<u64>,
 }
@@ -99,8 +149,12 @@ impl Multicaster {
             closed: Cell::new(false),
             waiting: Cell::new(false),
             source: Cell::new(Some(source)),
-            pending: RefCell::new(Vec::new()),
-            has_pending: Cell::new(false),
+            batch: RefCell::new(Batch {
+                bytes: Vec::with_capacity(16 << 10),
+                ends: Vec::with_capacity(sys::SEND_BATCH),
+                first: 0,
+            }),
+            finishing: Cell::new(false),
             sent: Cell::new(0),
             failed: Cell::new(0),
         });
@@ -183,35 +237,35 @@ impl MulticasterInner {
         drop(self.socket.take());
     }
 
-    fn fd(&self) -> RawFd {
-        self.fd
+    /// Sends what the batch holds; false if the socket filled up first
+    /// (the rest stays, in order, for the next writable event). A packet
+    /// the OS refuses is counted as failed and dropped.
+    fn flush(&self) -> bool {
+        let mut batch = self.batch.borrow_mut();
+        while batch.unsent() > 0 {
+            let r = {
+                let mut out: [&[u8]; sys::SEND_BATCH] = [&[]; sys::SEND_BATCH];
+                let n = batch.slices(&mut out);
+                sys::send_batch(self.fd, None, &out[..n])
+            };
+            match r {
+                Ok(k) => {
+                    self.sent.set(self.sent.get() + k as u64);
+                    batch.advance(k);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => return false,
+                Err(_) => {
+                    self.failed.set(self.failed.get() + 1);
+                    batch.advance(1);
+                }
+            }
+        }
+        true
     }
 
-    /// Sends the packet kept from an EAGAIN; false if the socket is still full.
-    fn flush_pending(&self) -> bool {
-        if !self.has_pending.get() {
-            return true;
-        }
-        let r = sys::send(self.fd(), &self.pending.borrow());
-        match r {
-            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => false,
-            Ok(_) => {
-                self.sent.set(self.sent.get() + 1);
-                self.has_pending.set(false);
-                true
-            }
-            Err(_) => {
-                self.failed.set(self.failed.get() + 1);
-                self.has_pending.set(false);
-                true
-            }
-        }
-    }
-
+    /// Asks the source for packets while the socket takes them, batching
+    /// up to SEND_BATCH per sendmmsg.
     fn pump(&self, poller: &Poller) {
-        if !self.flush_pending() {
-            return;
-        }
         let Some(mut src) = self.source.take() else {
             return;
         };
@@ -221,37 +275,57 @@ impl MulticasterInner {
                 return; // closed inside next: its answer is ignored
             }
             match answer {
-                Next::Done => {
-                    self.close();
-                    return;
+                Next::Packet(d) => {
+                    let full = {
+                        let mut b = self.batch.borrow_mut();
+                        b.push(d);
+                        b.full()
+                    };
+                    if full && !self.flush() {
+                        break;
+                    }
                 }
                 Next::Wait => {
                     self.waiting.set(true);
-                    let _ = poller.set_interest(self.token.get(), 0);
                     break;
                 }
-                Next::Packet(d) => match sys::send(self.fd(), d) {
-                    Ok(_) => self.sent.set(self.sent.get() + 1),
-                    Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-                        let mut p = self.pending.borrow_mut();
-                        p.clear();
-                        p.extend_from_slice(d);
-                        self.has_pending.set(true);
-                        break;
-                    }
-                    Err(_) => self.failed.set(self.failed.get() + 1),
-                },
+                Next::Done => {
+                    self.finishing.set(true);
+                    break;
+                }
             }
         }
         self.source.set(Some(src));
+        self.settle(poller);
+    }
+
+    /// After gathering: send what is left, then close (after Done) or stop
+    /// asking (after Wait) once nothing is in hand.
+    fn settle(&self, poller: &Poller) {
+        if !self.flush() {
+            return; // stay registered for write: the rest goes next time
+        }
+        if self.finishing.get() {
+            self.close();
+        } else if self.waiting.get() {
+            let _ = poller.set_interest(self.token.get(), 0);
+        }
     }
 }
 
 impl Source for MulticasterInner {
     fn ready(&self, poller: &Poller, _events: u32) {
-        if !self.closed.get() && !self.waiting.get() {
-            self.pump(poller);
+        if self.closed.get() {
+            return;
         }
+        if self.waiting.get() || self.finishing.get() || self.batch.borrow().unsent() > 0 {
+            // Packets in hand go first; no asking while waiting or finishing.
+            self.settle(poller);
+            if self.waiting.get() || self.finishing.get() || self.closed.get() {
+                return;
+            }
+        }
+        self.pump(poller);
     }
 
     fn shutdown(&self) {
