@@ -434,6 +434,13 @@ int mc_multicaster_send(struct mc_multicaster *m, const void *packet, size_t len
 void mc_multicaster_close(struct mc_multicaster *m);
 
 /**
+ * Counts of the multicaster's dispatch: packets sent, and packets the OS refused (for
+ * example EMSGSIZE: larger than 65507 bytes), which are dropped and counted, never
+ * retried. Either pointer may be NULL.
+ */
+int mc_multicaster_get_counts(const struct mc_multicaster *m, uint64_t *sent, uint64_t *failed);
+
+/**
  * Creates options with the defaults: group 224.0.42.42, port 4242, ttl 1, mtu 4096,
  * interface: the system's choice, loopback delivery on, any source, receive buffer request
  * 4 MiB. The caller owns the result; free it with mc_opts_free. Constructors copy what they

@@ -32,3 +32,10 @@ fn c_membership_and_buffers() {
     let bin = compile("test_membership", &["tests/c/test_membership.c"]);
     run_c_test(&bin, true);
 }
+
+#[test]
+fn c_multicaster_counts() {
+    require_netns();
+    let bin = compile("test_counts", &["tests/c/test_counts.c"]);
+    run_c_test(&bin, true);
+}

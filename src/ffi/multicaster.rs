@@ -131,3 +131,28 @@ pub unsafe extern "C" fn mc_multicaster_close(m: *mut mc_multicaster) {
         Ok(())
     })
 }
+
+/// Counts of the multicaster's dispatch: packets sent, and packets the OS refused (for
+/// example EMSGSIZE: larger than 65507 bytes), which are dropped and counted, never
+/// retried. Either pointer may be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn mc_multicaster_get_counts(
+    m: *const mc_multicaster,
+    sent: *mut u64,
+    failed: *mut u64,
+) -> c_int {
+    guard(|| {
+        let m = multicaster(m, "mc_multicaster_get_counts")?;
+        let (s, f) = m.counts();
+        // SAFETY: non-NULL pointers are the caller's to fill.
+        unsafe {
+            if !sent.is_null() {
+                *sent = s;
+            }
+            if !failed.is_null() {
+                *failed = f;
+            }
+        }
+        Ok(0)
+    })
+}
