@@ -1,0 +1,679 @@
+//! Interoperability with peers this project did not write: socat and
+//! Python's socket module (tests/peers/mcast.py, a copy of the netlab tool,
+//! standard library only). Packets from socat and mcast.py must reach our
+//! mclisten byte for byte and in number; packets from our mcsend must reach a
+//! socat and a Python receiver, with the TTL (IPv6: hop limit) set by -t.
+//!
+//! Everything runs inside the runner's private namespace (lo only; the IPv6
+//! test nests a namespace of its own with a veth pair). Receivers are waited
+//! for, never slept on: mclisten's "listening on" line, mcast.py's --ready
+//! file, socat's membership in /proc/net/igmp and its bound port in
+//! /proc/net/udp. Every wait is bounded. socat is required: a missing socat
+//! fails the tests (CI installs it in .ci/run).
+
+mod support;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// How long any one program may run before the test kills it and fails.
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// The compiled tool `name` (examples-c/NAME.c), built once per process.
+/// Inside the nested IPv6 namespace the paths come from the environment.
+fn bin(name: &str) -> PathBuf {
+    if let Ok(p) = std::env::var(format!("MC_EXAMPLE_{}", name.to_uppercase())) {
+        return PathBuf::from(p);
+    }
+    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    built
+        .get_or_insert_with(HashMap::new)
+        .entry(name.to_string())
+        .or_insert_with(|| compile(name, &[&format!("examples-c/{name}.c")]))
+        .clone()
+}
+
+/// The peers must be there: a missing one is a failure, never a silent skip.
+fn require_peers() {
+    require_netns();
+    assert!(
+        have("socat"),
+        "socat is not installed: the interoperability tests need it \
+         (apt-get install -y socat; .ci/run installs it)"
+    );
+    assert!(
+        have("python3"),
+        "python3 is not installed: tests/peers/mcast.py needs it"
+    );
+}
+
+fn mcast_py() -> PathBuf {
+    root().join("tests/peers/mcast.py")
+}
+
+/// A fresh path for a --ready file.
+fn ready_file(tag: &str) -> PathBuf {
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("interop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join(tag);
+    let _ = std::fs::remove_file(&f);
+    f
+}
+
+/// Polls (bounded) until `ready()` holds; panics with `what` otherwise.
+fn wait_until(what: &str, p: &mut Proc, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ready() {
+        if let Ok(Some(s)) = p.child.try_wait() {
+            panic!("{} exited {s:?} before {what}", p.label);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}: not {what} within 10 s",
+            p.label
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Starts mcast.py recv and returns once its socket is bound and joined.
+fn python_recv(group: &str, port: u16, extra: &[&str], tag: &str) -> Proc {
+    let ready = ready_file(tag);
+    let mut c = Command::new("python3");
+    c.arg(mcast_py())
+        .args([
+            "recv",
+            group,
+            &port.to_string(),
+            "--timeout",
+            "10",
+            "--ready",
+        ])
+        .arg(&ready)
+        .args(extra);
+    let mut p = Proc::start(c, b"");
+    wait_until("ready (--ready file)", &mut p, || ready.exists());
+    p
+}
+
+/// True once /proc/net/igmp lists `group` (IPv4) and /proc/net/udp a socket
+/// bound to `port`: a socat receiver is then ready.
+fn joined_and_bound_v4(group: &str, port: u16) -> bool {
+    let o: Vec<u8> = group.split('.').map(|x| x.parse().unwrap()).collect();
+    // /proc/net/igmp prints the group as a host-order u32 of network-order bytes
+    let hex = format!("{:02X}{:02X}{:02X}{:02X}", o[3], o[2], o[1], o[0]);
+    let igmp = std::fs::read_to_string("/proc/net/igmp").unwrap_or_default();
+    let udp = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+    let bound = udp.lines().skip(1).any(|l| {
+        l.split_whitespace()
+            .nth(1)
+            .is_some_and(|local| local.ends_with(&format!(":{port:04X}")))
+    });
+    igmp.lines().any(|l| l.trim_start().starts_with(&hex)) && bound
+}
+
+/// Lines a child writes to one of its pipes, read by a thread.
+struct Lines {
+    rx: Receiver<String>,
+    seen: Vec<String>,
+    eof: bool,
+}
+
+impl Lines {
+    fn new(pipe: impl Read + Send + 'static) -> Lines {
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(pipe);
+            let mut buf = Vec::new();
+            while matches!(r.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
+                let line = String::from_utf8_lossy(&buf)
+                    .trim_end_matches('\n')
+                    .to_string();
+                buf.clear();
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines {
+            rx,
+            seen: Vec::new(),
+            eof: false,
+        }
+    }
+
+    /// Waits (at most until `deadline`) for the next line; None at EOF or timeout.
+    fn next_until(&mut self, deadline: Instant) -> Option<String> {
+        if self.eof {
+            return None;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.rx.recv_timeout(left) {
+            Ok(l) => {
+                self.seen.push(l.clone());
+                Some(l)
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                self.eof = true;
+                None
+            }
+            Err(RecvTimeoutError::Timeout) => None,
+        }
+    }
+
+    /// Everything up to EOF (bounded).
+    fn drain(&mut self, deadline: Instant) {
+        while self.next_until(deadline).is_some() {}
+    }
+
+    fn text(&self) -> String {
+        self.seen.iter().map(|l| format!("{l}\n")).collect()
+    }
+}
+
+/// A running program whose output is read line by line; killed on drop.
+struct Proc {
+    label: String,
+    child: Child,
+    out: Lines,
+    err: Lines,
+}
+
+/// What a finished program did.
+struct Done {
+    label: String,
+    status: ExitStatus,
+    out: String,
+    err: String,
+}
+
+impl Done {
+    fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    fn context(&self) -> String {
+        format!(
+            "{} exited {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.label, self.status, self.out, self.err
+        )
+    }
+
+    /// Asserts exit status `code`; returns self for chaining.
+    fn expect(self, code: i32) -> Done {
+        assert_eq!(self.code(), Some(code), "{}", self.context());
+        self
+    }
+
+    fn out_lines(&self) -> Vec<&str> {
+        self.out.lines().collect()
+    }
+}
+
+fn label(cmd: &Command) -> String {
+    let prog = Path::new(cmd.get_program())
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| format!("{:?}", a.to_string_lossy()))
+        .collect();
+    format!("{prog} {}", args.join(" "))
+}
+
+impl Proc {
+    /// Starts `cmd` with `stdin` fed to it (then closed).
+    fn start(mut cmd: Command, stdin: &[u8]) -> Proc {
+        let label = label(&cmd);
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {label}: {e}"));
+        let mut input = child.stdin.take().unwrap();
+        let data = stdin.to_vec();
+        std::thread::spawn(move || {
+            let _ = input.write_all(&data);
+        });
+        let out = Lines::new(child.stdout.take().unwrap());
+        let err = Lines::new(child.stderr.take().unwrap());
+        Proc {
+            label,
+            child,
+            out,
+            err,
+        }
+    }
+
+    /// Waits for a line on stderr that contains `what`; panics with the
+    /// program's output if it does not come within `timeout`.
+    fn wait_stderr(&mut self, what: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        while let Some(l) = self.err.next_until(deadline) {
+            if l.contains(what) {
+                return l;
+            }
+        }
+        let _ = self.child.kill();
+        self.out.drain(Instant::now() + Duration::from_secs(2));
+        panic!(
+            "{}: no stderr line with {what:?} within {timeout:?}\n--- stdout\n{}--- stderr\n{}",
+            self.label,
+            self.out.text(),
+            self.err.text()
+        );
+    }
+
+    /// Waits (bounded) for the program to exit and for all its output.
+    fn finish(mut self, timeout: Duration) -> Done {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(s) = self.child.try_wait().expect("waitpid") {
+                break Some(s);
+            }
+            if Instant::now() >= deadline {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let status = status.unwrap_or_else(|| {
+            let _ = self.child.kill();
+            self.out.drain(Instant::now() + Duration::from_secs(2));
+            self.err.drain(Instant::now() + Duration::from_secs(2));
+            panic!(
+                "{} still running after {timeout:?}: killed\n--- stdout\n{}--- stderr\n{}",
+                self.label,
+                self.out.text(),
+                self.err.text()
+            );
+        });
+        let d = Instant::now() + Duration::from_secs(5);
+        self.out.drain(d);
+        self.err.drain(d);
+        Done {
+            label: self.label.clone(),
+            status,
+            out: self.out.text(),
+            err: self.err.text(),
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn cmd(name: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(bin(name));
+    c.args(args);
+    c
+}
+
+/// Runs a program to its end (bounded by LIMIT).
+fn run(name: &str, args: &[&str]) -> Done {
+    run_with_stdin(name, args, b"")
+}
+
+fn run_with_stdin(name: &str, args: &[&str], stdin: &[u8]) -> Done {
+    Proc::start(cmd(name, args), stdin).finish(LIMIT)
+}
+
+/// Checks one mclisten line: "HH:MM:SS.uuuuuu SRC:PORT -> GROUP IFACE N bytes: PAYLOAD".
+/// Returns the source port.
+fn check_line(
+    line: &str,
+    src_ip: &str,
+    group: &str,
+    iface: &str,
+    size: usize,
+    payload: &str,
+) -> u16 {
+    let (stamp, rest) = line
+        .split_once(' ')
+        .unwrap_or_else(|| panic!("bad line {line:?}"));
+    let b = stamp.as_bytes();
+    assert!(
+        stamp.len() == 15
+            && b[2] == b':'
+            && b[5] == b':'
+            && b[8] == b'.'
+            && stamp
+                .chars()
+                .enumerate()
+                .all(|(i, c)| [2, 5, 8].contains(&i) || c.is_ascii_digit()),
+        "no HH:MM:SS.uuuuuu time at the start of {line:?}"
+    );
+    let (from, rest) = rest
+        .split_once(" -> ")
+        .unwrap_or_else(|| panic!("no ' -> ' in {line:?}"));
+    let (ip, port) = from.rsplit_once(':').unwrap();
+    assert_eq!(ip, src_ip, "source address in {line:?}");
+    let port: u16 = port
+        .parse()
+        .unwrap_or_else(|_| panic!("source port in {line:?}"));
+    assert!(port > 0, "{line:?}");
+    let want = format!("{group} {iface} {size} bytes: {payload}");
+    assert_eq!(rest, want, "in {line:?}");
+    port
+}
+
+/// Starts mclisten and returns once it has joined (its "listening on" line).
+fn listen(args: &[&str]) -> Proc {
+    let mut p = Proc::start(cmd("mclisten", args), b"");
+    p.wait_stderr("mclisten: listening on", Duration::from_secs(10));
+    p
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Into mclisten
+
+#[test]
+fn socat_datagrams_reach_mclisten_byte_for_byte() {
+    require_peers();
+    let l = listen(&["-x", "-n", "3", "-w", "10000", "239.2.1.1", "6101"]);
+    let payloads: Vec<Vec<u8>> = (0..3u8)
+        .map(|i| {
+            let mut v = b"from socat \x00\x01\xfe\xff #".to_vec();
+            v.push(b'0' + i);
+            v
+        })
+        .collect();
+    for p in &payloads {
+        let mut c = Command::new("socat");
+        c.args([
+            "-u",
+            "STDIN",
+            "UDP4-DATAGRAM:239.2.1.1:6101,ip-multicast-ttl=1",
+        ]);
+        Proc::start(c, p).finish(LIMIT).expect(0);
+    }
+    let d = l.finish(LIMIT).expect(0);
+    let lines = d.out_lines();
+    assert_eq!(lines.len(), 3, "{}", d.context());
+    for (line, p) in lines.iter().zip(&payloads) {
+        check_line(line, "127.0.0.1", "239.2.1.1:6101", "lo", p.len(), &hex(p));
+    }
+    assert!(
+        d.err.contains("3 datagrams printed; 3 received"),
+        "{}",
+        d.context()
+    );
+}
+
+#[test]
+fn python_datagrams_reach_mclisten() {
+    require_peers();
+    let l = listen(&["-n", "3", "-w", "10000", "239.2.1.2", "6102"]);
+    let mut c = Command::new("python3");
+    c.arg(mcast_py()).args([
+        "send",
+        "239.2.1.2",
+        "6102",
+        "--count",
+        "3",
+        "--interval",
+        "0",
+        "--payload",
+        "from python",
+    ]);
+    let s = Proc::start(c, b"").finish(LIMIT).expect(0);
+    assert_eq!(s.out, "SENT 3\n", "{}", s.context());
+    let d = l.finish(LIMIT).expect(0);
+    let lines = d.out_lines();
+    assert_eq!(lines.len(), 3, "{}", d.context());
+    for (i, line) in lines.iter().enumerate() {
+        check_line(
+            line,
+            "127.0.0.1",
+            "239.2.1.2:6102",
+            "lo",
+            14,
+            &format!("from python #{i}"),
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// From mcsend
+
+#[test]
+fn mcsend_reaches_a_socat_receiver() {
+    require_peers();
+    let mut c = Command::new("socat");
+    c.args([
+        "-u",
+        "UDP4-RECV:6103,ip-add-membership=239.2.1.3:lo,reuseaddr",
+        "STDOUT",
+    ]);
+    let mut r = Proc::start(c, b"");
+    wait_until("joined 239.2.1.3 and bound :6103", &mut r, || {
+        joined_and_bound_v4("239.2.1.3", 6103)
+    });
+    run(
+        "mcsend",
+        &["-p", "-c", "3", "239.2.1.3", "6103", "to socat \x01\n"],
+    )
+    .expect(0);
+    // socat writes each datagram's bytes to stdout: three lines
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        match r.out.next_until(deadline) {
+            Some(l) => got.push(l),
+            None => break,
+        }
+    }
+    assert_eq!(
+        got,
+        ["1 to socat \x01", "2 to socat \x01", "3 to socat \x01"],
+        "socat stderr:\n{}",
+        r.err.text()
+    );
+    // nothing more arrives (bounded negative check)
+    assert_eq!(
+        r.out
+            .next_until(Instant::now() + Duration::from_millis(200)),
+        None
+    );
+}
+
+#[test]
+fn mcsend_reaches_a_python_receiver_with_its_ttl() {
+    require_peers();
+    for ttl in [1, 7] {
+        let port = 6104;
+        let r = python_recv("239.2.1.4", port, &["--count", "1"], &format!("ttl{ttl}"));
+        let s = run(
+            "mcsend",
+            &["-t", &ttl.to_string(), "239.2.1.4", "6104", "ttl check"],
+        )
+        .expect(0);
+        assert_eq!(
+            s.out,
+            format!("sent 9 bytes to 239.2.1.4:6104 (ttl {ttl}): ttl check\n"),
+            "{}",
+            s.context()
+        );
+        let d = r.finish(LIMIT).expect(0);
+        let lines = d.out_lines();
+        assert_eq!(lines.len(), 2, "{}", d.context());
+        // RECV src=127.0.0.1 port=P ttl=T ifindex=1 dst=239.2.1.4 len=9 data=ttl check
+        let recv = lines[0];
+        assert!(
+            recv.starts_with("RECV src=127.0.0.1 port="),
+            "{}",
+            d.context()
+        );
+        assert!(
+            recv.contains(&format!(
+                " ttl={ttl} ifindex=1 dst=239.2.1.4 len=9 data=ttl check"
+            )),
+            "want ttl={ttl}\n{}",
+            d.context()
+        );
+        assert_eq!(lines[1], "RECEIVED 1", "{}", d.context());
+    }
+    // and a count
+    let r = python_recv("239.2.1.4", 6114, &["--count", "3"], "count");
+    run(
+        "mcsend",
+        &["-t", "4", "-c", "3", "-p", "239.2.1.4", "6114", "n"],
+    )
+    .expect(0);
+    let d = r.finish(LIMIT).expect(0);
+    let lines = d.out_lines();
+    assert_eq!(lines.len(), 4, "{}", d.context());
+    for (i, line) in lines[..3].iter().enumerate() {
+        assert!(
+            line.ends_with(&format!(
+                " ttl=4 ifindex=1 dst=239.2.1.4 len=3 data={} n",
+                i + 1
+            )),
+            "{}",
+            d.context()
+        );
+    }
+    assert_eq!(lines[3], "RECEIVED 3", "{}", d.context());
+}
+
+/// IPv6, link-local scope, over a veth pair in a nested namespace (lo
+/// cannot carry IPv6 multicast): mcsend's hop limit reaches Python, and
+/// socat's and Python's datagrams reach mclisten.
+#[test]
+fn ipv6_link_local_with_socat_and_python() {
+    require_peers();
+    if std::env::var("MC_INTEROP_V6_INNER").as_deref() != Ok("1") {
+        let mut c = Command::new(root().join("tests/netns-run"));
+        c.arg(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "ipv6_link_local_with_socat_and_python",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env("MC_INTEROP_V6_INNER", "1")
+            .env("MC_EXAMPLE_MCSEND", bin("mcsend"))
+            .env("MC_EXAMPLE_MCLISTEN", bin("mclisten"));
+        let d = Proc::start(c, b"").finish(Duration::from_secs(60));
+        assert_eq!(d.code(), Some(0), "{}", d.context());
+        assert!(d.out.contains("1 passed"), "{}", d.context());
+        return;
+    }
+    let sh = "ip link add name mc0 type veth peer name mc1 && \
+              for i in 0 1; do ip link set mc$i addrgenmode none && ip link set mc$i up && \
+              ip addr add fe80::$((i+1))/64 dev mc$i nodad || exit 1; done";
+    run_ok(Command::new("sh").args(["-c", sh]));
+
+    // mcsend -> Python: the hop limit set with -t arrives
+    for hops in [1, 9] {
+        let r = python_recv(
+            "ff02::4243",
+            6201,
+            &["--iface", "mc1", "--count", "1"],
+            &format!("hops{hops}"),
+        );
+        run(
+            "mcsend",
+            &[
+                "-t",
+                &hops.to_string(),
+                "-i",
+                "mc0",
+                "ff02::4243",
+                "6201",
+                "hop",
+            ],
+        )
+        .expect(0);
+        let d = r.finish(LIMIT).expect(0);
+        let line = d.out_lines()[0].to_string();
+        // Python prints a scoped source as fe80::1%mc1
+        assert!(
+            line.starts_with("RECV src=fe80::1%mc1 port=")
+                || line.starts_with("RECV src=fe80::1 port="),
+            "{}",
+            d.context()
+        );
+        assert!(
+            line.contains(&format!(" ttl={hops} ")),
+            "want ttl={hops}\n{}",
+            d.context()
+        );
+        assert!(
+            line.ends_with(" dst=ff02::4243 len=3 data=hop"),
+            "{}",
+            d.context()
+        );
+    }
+
+    // socat -> mclisten
+    let l = listen(&["-x", "-n", "1", "-w", "10000", "ff02::4244%mc1", "6202"]);
+    let mut c = Command::new("socat");
+    c.args(["-u", "STDIN", "UDP6-DATAGRAM:[ff02::4244%mc0]:6202"]);
+    let payload = b"v6 \x00\xff";
+    Proc::start(c, payload).finish(LIMIT).expect(0);
+    let d = l.finish(LIMIT).expect(0);
+    let lines = d.out_lines();
+    assert_eq!(lines.len(), 1, "{}", d.context());
+    check_line(
+        lines[0],
+        "[fe80::1%mc1]",
+        "[ff02::4244%mc1]:6202",
+        "mc1",
+        payload.len(),
+        &hex(payload),
+    );
+
+    // Python -> mclisten
+    let l = listen(&["-n", "2", "-w", "10000", "-i", "mc1", "ff02::4245", "6203"]);
+    let mut c = Command::new("python3");
+    c.arg(mcast_py()).args([
+        "send",
+        "ff02::4245",
+        "6203",
+        "--iface",
+        "mc0",
+        "--count",
+        "2",
+        "--interval",
+        "0",
+        "--payload",
+        "py6",
+    ]);
+    Proc::start(c, b"").finish(LIMIT).expect(0);
+    let d = l.finish(LIMIT).expect(0);
+    let lines = d.out_lines();
+    assert_eq!(lines.len(), 2, "{}", d.context());
+    for (i, line) in lines.iter().enumerate() {
+        check_line(
+            line,
+            "[fe80::1%mc1]",
+            "[ff02::4245%mc1]:6203",
+            "mc1",
+            6,
+            &format!("py6 #{i}"),
+        );
+    }
+}
