@@ -225,7 +225,8 @@ impl MulticasterInner {
         )
     }
 
-    /// Unregisters and releases the socket. Idempotent; safe inside `next`.
+    /// Sends the packets in hand (without waiting), unregisters and
+    /// releases the socket. Idempotent; safe inside `next`.
     pub fn close(&self) {
         if self.closed.replace(true) {
             return;
@@ -233,8 +234,20 @@ impl MulticasterInner {
         if let Some(p) = Poller::upgrade(&self.poller) {
             p.remove(self.token.get());
         }
+        // Packets next() already handed out still go, as far as the socket
+        // takes them without waiting.
+        if self.socket_open() {
+            self.flush();
+        }
         // Nothing uses the fd once closed is set (pump checks it first).
         drop(self.socket.take());
+    }
+
+    fn socket_open(&self) -> bool {
+        let s = self.socket.take();
+        let open = s.is_some();
+        self.socket.set(s);
+        open
     }
 
     /// Sends what the batch holds; false if the socket filled up first
