@@ -1,0 +1,3 @@
+module github.com/libmulticast/multicast-go
+
+go 1.18
