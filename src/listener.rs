@@ -257,7 +257,8 @@ impl ListenerInner {
                     if left.is_zero() && timeout_ms != 0 {
                         return Ok(None);
                     }
-                    left.as_millis().min(i32::MAX as u128) as i32
+                    // Rounded up: rounding down would spin on poll(0) in the last ms.
+                    left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
                 }
             };
             poller.poll(wait)?;
