@@ -244,7 +244,7 @@ typedef int (*mc_filter_fn)(void *user_data, const struct mc_packet *packet);
  */
 typedef struct mc_listener_stats {
   /**
-   * Datagrams read from the socket.
+   * Datagrams of its group read from the socket.
    */
   uint64_t received;
   /**
@@ -315,7 +315,7 @@ const char *mc_version(void);
 /**
  * Creates a listener (the seed's MulticastListener) on poller (NULL: the default poller):
  * joins the group (on each interface for "*"; source-specific when a source is set), binds
- * group:port with SO_REUSEADDR and SO_REUSEPORT (several listeners of one group, in one
+ * group:port with SO_REUSEADDR (several listeners of one group, in one
  * process or many, each get every packet), receives only its own group's packets (never
  * another group's that shares the port: IP_MULTICAST_ALL off), and registers on the
  * poller. on_packet returning non-zero closes and frees the listener. on_packet NULL = pull

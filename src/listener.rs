@@ -94,6 +94,10 @@ pub struct ListenerInner {
     port: u16,
     mtu: usize,
     recv_buffer: usize,
+    /// Interfaces joined on (empty: the default one). IPv6 delivers a group
+    /// joined on one interface to every socket of the group, whatever the
+    /// interface; these keep the others out.
+    ifaces: Vec<u32>,
     handler: Cell<Option<PacketFn>>,
     pull: bool,
     filter: Cell<Option<Filter>>,
@@ -111,7 +115,11 @@ impl Listener {
     /// Joins and binds as `opts` says and registers on `poller`. A `None`
     /// handler is pull mode: packets queue for [`Listener::next`].
     pub fn new(poller: &Poller, opts: &Options, handler: Option<PacketFn>) -> Result<Listener> {
-        let (sock, granted) = socket::receiver(opts)?;
+        let socket::Receiver {
+            socket: sock,
+            granted,
+            ifaces,
+        } = socket::receiver(opts)?;
         let fd = sock.as_raw_fd();
         let inner = Rc::new(ListenerInner {
             poller: poller.downgrade(),
@@ -123,6 +131,7 @@ impl Listener {
             port: opts.port,
             mtu: opts.mtu,
             recv_buffer: granted,
+            ifaces,
             pull: handler.is_none(),
             handler: Cell::new(handler),
             filter: Cell::new(None),
@@ -296,6 +305,9 @@ impl ListenerInner {
                 };
                 for i in 0..n {
                     let r = batch.get(i);
+                    if !self.is_ours(&r) {
+                        continue;
+                    }
                     stats.received += 1;
                     if r.size > r.data.len() {
                         stats.truncated += 1;
@@ -350,8 +362,19 @@ impl ListenerInner {
         }
     }
 
+    /// False for datagrams the socket gets that are not this listener's:
+    /// another destination (a unicast one to the port, when bound to the
+    /// wildcard) or, for IPv6, the group arriving on an interface it did not
+    /// join on.
+    fn is_ours(&self, r: &Received<'_>) -> bool {
+        if r.dst.is_some_and(|d| d != self.group) {
+            return false;
+        }
+        self.ifaces.is_empty() || r.ifindex == 0 || self.ifaces.contains(&r.ifindex)
+    }
+
     fn packet_of<'a>(&self, r: &Received<'a>) -> Packet<'a> {
-        let dst = r.dst.filter(|d| d.is_multicast()).unwrap_or(self.group);
+        let dst = r.dst.unwrap_or(self.group);
         Packet {
             data: r.data,
             size: r.size,

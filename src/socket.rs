@@ -17,9 +17,18 @@ fn new_udp(v6: bool, what: &str) -> Result<Socket> {
         .map_err(|e| Error::os(format!("{what}: socket"), e))
 }
 
-/// A receive socket as a listener needs it, joined and bound. Returns the
-/// socket and the SO_RCVBUF the kernel granted.
-pub fn receiver(opts: &Options) -> Result<(Socket, usize)> {
+/// A receive socket as a listener needs it, joined and bound.
+pub struct Receiver {
+    /// The socket.
+    pub socket: Socket,
+    /// The SO_RCVBUF the kernel granted.
+    pub granted: usize,
+    /// The interfaces joined on; empty for the default interface.
+    pub ifaces: Vec<u32>,
+}
+
+/// Builds, binds and joins the receive socket `opts` describes.
+pub fn receiver(opts: &Options) -> Result<Receiver> {
     let g = opts.group;
     let what = format!("listen on {}:{}", g, opts.port);
     opts.check(&what)?;
@@ -32,7 +41,9 @@ pub fn receiver(opts: &Options) -> Result<(Socket, usize)> {
         move |e| Error::os(format!("{what}: {step}"), e)
     };
     s.set_reuse_address(true).map_err(os("SO_REUSEADDR"))?;
-    s.set_reuse_port(true).map_err(os("SO_REUSEPORT"))?;
+    // SO_REUSEADDR only: with SO_REUSEPORT the kernel may hand a datagram
+    // meant for one listener of a group:port to another (seen with SSM and
+    // per-interface joins), since it load-balances within the reuseport group.
     s.set_nonblocking(true).map_err(os("O_NONBLOCK"))?;
     if v6 {
         s.set_only_v6(true).map_err(os("IPV6_V6ONLY"))?;
@@ -71,7 +82,12 @@ pub fn receiver(opts: &Options) -> Result<(Socket, usize)> {
         };
         r?;
     }
-    Ok((s, granted))
+    let ifaces = if ifaces == [0] { Vec::new() } else { ifaces };
+    Ok(Receiver {
+        socket: s,
+        granted,
+        ifaces,
+    })
 }
 
 /// "interface lo (1)" or "the default interface".

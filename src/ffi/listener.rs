@@ -43,7 +43,7 @@ fn c_callback(
 
 /// Creates a listener (the seed's MulticastListener) on poller (NULL: the default poller):
 /// joins the group (on each interface for "*"; source-specific when a source is set), binds
-/// group:port with SO_REUSEADDR and SO_REUSEPORT (several listeners of one group, in one
+/// group:port with SO_REUSEADDR (several listeners of one group, in one
 /// process or many, each get every packet), receives only its own group's packets (never
 /// another group's that shares the port: IP_MULTICAST_ALL off), and registers on the
 /// poller. on_packet returning non-zero closes and frees the listener. on_packet NULL = pull

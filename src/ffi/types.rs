@@ -92,7 +92,7 @@ pub struct mc_packet {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct mc_listener_stats {
-    /// Datagrams read from the socket.
+    /// Datagrams of its group read from the socket.
     pub received: u64,
     /// Handed to on_packet or queued for mc_listener_next.
     pub delivered: u64,
