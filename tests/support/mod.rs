@@ -61,11 +61,40 @@ pub fn lib_dir() -> &'static Path {
     })
 }
 
-/// Scratch directory for build products.
+/// Scratch directory for build products, one per test process (the pid is
+/// 1 in every namespace, so a clock reading tells runs apart).
 pub fn scratch() -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cbin-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let exe = std::env::current_exe().unwrap();
+        let name = exe.file_name().unwrap().to_string_lossy().into_owned();
+        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        // Earlier runs' directories of this binary, an hour old or more, go.
+        if let Ok(entries) = std::fs::read_dir(&tmp) {
+            for e in entries.flatten() {
+                let old = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|m| m.elapsed().ok());
+                let mine = e
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("run-{name}-"));
+                if mine && old.is_some_and(|o| o.as_secs() > 3600) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let d = tmp.join(format!("run-{name}-{t}"));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    })
+    .clone()
 }
 
 /// Compiles C (or C++ for .cpp) sources into `name`, warning-free, linked to

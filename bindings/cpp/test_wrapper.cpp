@@ -1,0 +1,229 @@
+// test_wrapper.cpp - the edge cases of multicast.hpp's ownership, meant to run under
+// valgrind: objects closing themselves (handler true, Next::done, close/reset inside
+// their own callbacks), a Poller destroyed inside one of its callbacks, exceptions from
+// callbacks, the default poller and the blocking listen(), fd registrations.
+// Exits 0 only if every check passed. Run inside tests/netns-run only.
+#include "multicast.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+static int failures = 0;
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (!(cond)) {                                                                \
+            std::cerr << "FAILED: " #cond " (" __FILE__ ":" << __LINE__ << ")\n";     \
+            ++failures;                                                               \
+        }                                                                             \
+    } while (0)
+
+using multicast::Listener;
+using multicast::Multicaster;
+using multicast::Next;
+using multicast::Options;
+using multicast::Packet;
+using multicast::Poller;
+
+static const std::uint16_t base_port = 42520;
+
+static Options opts_for(std::uint16_t port) {
+    Options o;
+    o.port(port).ttl(multicast::ttl::host);
+    return o;
+}
+
+template <class Cond>
+static bool poll_until(Poller& p, Cond cond, int ms = 3000) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (!cond() && std::chrono::steady_clock::now() < deadline) p.poll(50);
+    return cond();
+}
+
+static void default_poller_and_listen() {
+    const std::uint16_t port = base_port;
+    Poller def = Poller::default_poller();
+    CHECK(def.is_default() && def.get() == nullptr);
+    {
+        // A multicaster on the default poller feeds the blocking listen(), which runs it.
+        Multicaster m(def, opts_for(port), std::vector<std::string>{"one", "two", "three", "four"});
+        std::vector<std::string> got;
+        std::size_t n = multicast::listen([&](const Packet& p) { got.push_back(p.str()); }, multicast::default_group,
+                                          port, multicast::default_mtu, 3);
+        CHECK(n == 3);
+        CHECK(got == (std::vector<std::string>{"one", "two", "three"}));
+        CHECK(!m.is_open());
+    }
+    {
+        Multicaster m(def, opts_for(port), std::vector<std::string>{"boom"});
+        bool caught = false;
+        try {
+            multicast::listen([](const Packet&) -> bool { throw std::logic_error("from listen"); },
+                              multicast::default_group, port);
+        } catch (const std::logic_error&) {
+            caught = true;
+        }
+        CHECK(caught);
+    }
+    {
+        // A pull listener on the default poller, mtu 4: truncated.
+        Listener l(def, opts_for(port).mtu(4));
+        multicast::sendto("0123456789", multicast::default_group, port, multicast::ttl::host);
+        auto p = l.next(2000);
+        CHECK(p && p->data() == "0123" && p->size() == 10 && p->truncated());
+        CHECK(l.stats().truncated == 1);
+    }
+    Poller moved = std::move(def);  // moving a default handle is harmless
+    CHECK(moved.is_default() && !def);
+}
+
+static void multicaster_self_close_wait_resume_throw() {
+    const std::uint16_t port = base_port + 1;
+    Poller p;
+    Listener l(p, opts_for(port));
+
+    // The source destroys its own wrapper, then answers a packet: the answer is ignored.
+    std::optional<Multicaster> self;
+    int calls = 0;
+    self.emplace(p, opts_for(port), [&]() -> Next {
+        ++calls;
+        self.reset();
+        return "ignored";
+    });
+    poll_until(p, [&] { return calls > 0; });
+    CHECK(calls == 1 && !self);
+    CHECK(!l.next(100));
+
+    // Next::wait() and resume().
+    std::vector<std::string> queue;
+    Multicaster m(p, opts_for(port), [&]() -> Next {
+        if (queue.empty()) return Next::wait();
+        std::string s = queue.front();
+        queue.erase(queue.begin());
+        return s;
+    });
+    p.poll(50);
+    queue = {"late", "later"};
+    m.resume();
+    std::vector<std::string> got;
+    while (got.size() < 2) {
+        auto pk = l.next(2000);
+        if (!pk) break;
+        got.push_back(pk->str());
+    }
+    CHECK(got == (std::vector<std::string>{"late", "later"}));
+    CHECK(m.send("direct") == 6);
+    auto pk = l.next(2000);
+    CHECK(pk && pk->data() == "direct");
+
+    // An exception in a source comes out of poll(); the multicaster waits.
+    Multicaster bad(p, opts_for(port), []() -> Next { throw std::runtime_error("from next"); });
+    bool caught = false;
+    try {
+        poll_until(p, [] { return false; }, 1000);
+    } catch (const std::runtime_error& e) {
+        caught = std::string(e.what()) == "from next";
+    }
+    CHECK(caught);
+    CHECK(bad.is_open());
+
+    // Move construction and assignment keep the C object and its state.
+    Multicaster moved(std::move(m));
+    CHECK(moved.is_open() && !m.is_open());
+    m = std::move(moved);
+    CHECK(m.is_open());
+}
+
+static void poller_destroyed_inside_callback() {
+    const std::uint16_t port = base_port + 2;
+    std::optional<Poller> p(std::in_place);
+    int seen = 0;
+    Listener other(*p, opts_for(port));
+    Listener l(*p, opts_for(port), [&](const Packet&) {
+        ++seen;
+        p.reset();  // frees the C poller once this dispatch is over
+    });
+    multicast::sendto(std::vector<std::string>{"a", "b"}, multicast::default_group, port, multicast::ttl::host);
+    for (int i = 0; i < 40 && p; i++) p->poll(50);
+    CHECK(!p);
+    CHECK(seen == 1);
+    CHECK(!l.is_open() && !other.is_open());  // closed with their poller, not again
+    std::error_code ec;
+    CHECK(!other.next(0, ec) && ec == multicast::errc::closed);
+}
+
+static void fd_registrations() {
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    Poller p;
+    std::string got;
+    p.register_fd(fds[0], [&](int fd) {
+        char buf[16];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+        p.unregister_fd(fd);  // inside its own callback
+    });
+    bool exists = false;
+    try {
+        p.register_fd(fds[0], [](int) {});
+    } catch (const multicast::error& e) {
+        exists = e.code() == multicast::errc::exists;
+    }
+    CHECK(exists);
+    CHECK(write(fds[1], "ping", 4) == 4);
+    CHECK(p.poll(1000) == 1);
+    CHECK(got == "ping");
+    p.loop(100, 0);  // nothing registered: returns at once
+    std::error_code ec;
+    p.poll(0, ec);
+    CHECK(!ec);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+static void errors() {
+    try {
+        Options().group("10.1.2.3");
+        CHECK(!"accepted");
+    } catch (const multicast::error& e) {
+        CHECK(e.code() == multicast::errc::address);
+        CHECK(e.code().category() == multicast::category());
+        CHECK(std::string(e.code().message()) == mc_strerror(MC_EADDRESS));
+    }
+    Poller p;
+    Listener l(p, opts_for(base_port + 3), [](const Packet&) {});
+    try {
+        l.next(0);  // a push listener has no next
+        CHECK(!"next on a push listener");
+    } catch (const std::system_error& e) {
+        CHECK(e.code() == std::errc::invalid_argument);
+    }
+    try {
+        l.set_filter_regex("(unclosed");
+        CHECK(!"bad regex");
+    } catch (const multicast::error& e) {
+        CHECK(e.code() == multicast::errc::regex);
+    }
+    // -errno codes compare equal to std::errc.
+    CHECK(multicast::code_of(-EADDRINUSE) == std::errc::address_in_use);
+}
+
+int main() {
+    try {
+        default_poller_and_listen();
+        multicaster_self_close_wait_resume_throw();
+        poller_destroyed_inside_callback();
+        fd_registrations();
+        errors();
+    } catch (const std::exception& e) {
+        std::cerr << "test_wrapper: " << e.what() << "\n";
+        return 1;
+    }
+    std::cout << (failures ? "FAILED" : "OK: multicast.hpp wrapper checks passed") << "\n";
+    return failures ? 1 : 0;
+}

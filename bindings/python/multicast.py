@@ -1,0 +1,789 @@
+"""multicast - asynchronous multicast UDP, the Python module "multicast" 0.4.1's API on
+top of libmulticast (ctypes; standard library only).
+
+    from multicast import sendto, listen, poll, MulticastListener, Multicaster, Poller
+
+    sendto(packets, ip='224.0.42.42', port=4242, ttl=1)
+    listen(packet_handler, ip='224.0.42.42', port=4242, mtu=4096, limit=None)
+    listener = listen()       # no handler: an iterator of packets (the seed's generator)
+    sendto('test'); poll(); next(listener)        # -> b'test'
+
+    class Printer(MulticastListener):
+        filter = lambda packet, addr: True        # or a regex: r'te.t'
+        def handle_packet(self, packet, addr):
+            print(packet, addr)
+            return True                           # stop listening
+
+The library is libmulticast.so.0, found through the environment variable MULTICAST_LIB
+(the library file, or a directory holding it) or the system's search path.
+
+Differences from the Python 2 seed: packets are bytes (str arguments are sent UTF-8
+encoded); a listener's addr is (ip, port); Poller.loop() with timeout 0 waits for events
+instead of spinning, and returns when stop() is called, polling is set to False, or
+nothing is registered. An exception raised in a callback (handle_packet, a filter, a
+Multicaster's iterator, handle_read/handle_write) stops the poller and is re-raised from
+the poll()/loop()/next() that ran it. Pollers and their objects are used from one thread
+at a time; sendto() is safe from any thread.
+"""
+
+import ctypes
+import ctypes.util
+import inspect
+import os
+import re
+import socket
+import time
+
+__all__ = [
+    'sendto', 'listen', 'poll', 'loop', 'register', 'unregister', 'stop',
+    'Poller', 'MulticastListener', 'Multicaster', 'MulticastError', 'version',
+    'DEFAULT_GROUP', 'DEFAULT_PORT', 'DEFAULT_TTL', 'DEFAULT_MTU',
+    'TTL_HOST', 'TTL_SUBNET', 'TTL_SITE', 'TTL_REGION', 'TTL_CONTINENT', 'TTL_UNRESTRICTED',
+    'READ', 'WRITE',
+]
+
+DEFAULT_GROUP = '224.0.42.42'
+DEFAULT_PORT = 4242
+DEFAULT_TTL = 1
+DEFAULT_MTU = 4096
+TTL_HOST, TTL_SUBNET, TTL_SITE, TTL_REGION, TTL_CONTINENT, TTL_UNRESTRICTED = 0, 1, 32, 64, 128, 255
+READ, WRITE = 1, 4  # interest flags (EPOLLIN|EPOLLPRI, EPOLLOUT)
+
+MC_EINVAL, MC_EADDRESS, MC_EREGEX, MC_ENOTFOUND = -1001, -1002, -1003, -1004
+MC_EEXIST, MC_EBUSY, MC_ECLOSED, MC_EPANIC = -1005, -1006, -1007, -1008
+_NEXT_DONE, _NEXT_PACKET, _NEXT_WAIT = 0, 1, 2
+
+
+# --------------------------------------------------------------------------------------
+# The library
+
+def _load():
+    path = os.environ.get('MULTICAST_LIB')
+    if path:
+        if os.path.isdir(path):
+            path = os.path.join(path, 'libmulticast.so.0')
+        return ctypes.CDLL(path)
+    errors = []
+    for name in ('libmulticast.so.0', ctypes.util.find_library('multicast')):
+        if not name:
+            continue
+        try:
+            return ctypes.CDLL(name)
+        except OSError as e:
+            errors.append(str(e))
+    raise ImportError('libmulticast.so.0 not found (set MULTICAST_LIB to its path): '
+                      + '; '.join(errors))
+
+
+_lib = _load()
+
+_c_int, _c_size, _c_u16, _c_u32, _vp = (ctypes.c_int, ctypes.c_size_t, ctypes.c_uint16,
+                                        ctypes.c_uint32, ctypes.c_void_p)
+
+
+class _Addr(ctypes.Structure):
+    _fields_ = [('family', ctypes.c_uint16), ('port', ctypes.c_uint16),
+                ('scope_id', ctypes.c_uint32), ('ip', ctypes.c_uint8 * 16)]
+
+
+class _Packet(ctypes.Structure):
+    _fields_ = [('data', _vp), ('len', _c_size), ('size', _c_size),
+                ('from_', _Addr), ('group', _Addr), ('ifindex', ctypes.c_uint32)]
+
+
+class _Buf(ctypes.Structure):
+    _fields_ = [('data', _vp), ('len', _c_size)]
+
+
+class _Stats(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint64) for n in
+                ('received', 'delivered', 'filtered', 'truncated', 'kernel_drops')]
+
+
+_PACKET_FN = ctypes.CFUNCTYPE(_c_int, _vp, ctypes.POINTER(_Packet))
+_NEXT_FN = ctypes.CFUNCTYPE(_c_int, _vp, ctypes.POINTER(_vp), ctypes.POINTER(_c_size))
+_IO_FN = ctypes.CFUNCTYPE(None, _vp, _c_int)
+
+
+def _fn(name, restype, *argtypes):
+    f = getattr(_lib, name)
+    f.restype = restype
+    f.argtypes = list(argtypes)
+    return f
+
+
+_strerror = _fn('mc_strerror', ctypes.c_char_p, _c_int)
+_last_error = _fn('mc_last_error', ctypes.c_char_p)
+_version = _fn('mc_version', ctypes.c_char_p)
+_opts_new = _fn('mc_opts_new', _vp)
+_opts_free = _fn('mc_opts_free', None, _vp)
+_opts_set = {
+    'group': _fn('mc_opts_set_group', _c_int, _vp, ctypes.c_char_p),
+    'port': _fn('mc_opts_set_port', _c_int, _vp, _c_u16),
+    'ttl': _fn('mc_opts_set_ttl', _c_int, _vp, _c_int),
+    'mtu': _fn('mc_opts_set_mtu', _c_int, _vp, _c_size),
+    'interface': _fn('mc_opts_set_interface', _c_int, _vp, ctypes.c_char_p),
+    'loopback': _fn('mc_opts_set_loopback', _c_int, _vp, _c_int),
+    'source': _fn('mc_opts_set_source', _c_int, _vp, ctypes.c_char_p),
+    'recv_buffer': _fn('mc_opts_set_recv_buffer', _c_int, _vp, _c_size),
+}
+_poller_new = _fn('mc_poller_new', _c_int, ctypes.POINTER(_vp))
+_poller_free = _fn('mc_poller_free', None, _vp)
+_poller_fd = _fn('mc_poller_fd', _c_int, _vp)
+_register = _fn('mc_register', _c_int, _vp, _c_int, _c_u32, _IO_FN, _IO_FN, _vp)
+_modify = _fn('mc_modify', _c_int, _vp, _c_int, _c_u32)
+_unregister = _fn('mc_unregister', _c_int, _vp, _c_int)
+_poll = _fn('mc_poll', _c_int, _vp, _c_int)
+_loop = _fn('mc_loop', _c_int, _vp, _c_int, _c_int)
+_stop = _fn('mc_stop', None, _vp)
+_sendto_many = _fn('mc_sendto_many', _c_int, ctypes.POINTER(_Buf), _c_size, ctypes.c_char_p,
+                   _c_u16, _c_int)
+_listener_new = _fn('mc_listener_new', _c_int, _vp, _vp, _PACKET_FN, _vp, ctypes.POINTER(_vp))
+_listener_set_filter = _fn('mc_listener_set_filter', _c_int, _vp, _PACKET_FN, _vp)
+_listener_set_filter_regex = _fn('mc_listener_set_filter_regex', _c_int, _vp, ctypes.c_char_p)
+_listener_next = _fn('mc_listener_next', _c_int, _vp, ctypes.POINTER(ctypes.POINTER(_Packet)),
+                     _c_int)
+_listener_fd = _fn('mc_listener_fd', _c_int, _vp)
+_listener_get_stats = _fn('mc_listener_get_stats', _c_int, _vp, ctypes.POINTER(_Stats))
+_listener_close = _fn('mc_listener_close', None, _vp)
+_listen = _fn('mc_listen', _c_int, _PACKET_FN, _vp, ctypes.c_char_p, _c_u16, _c_size, _c_size)
+_multicaster_new = _fn('mc_multicaster_new', _c_int, _vp, _vp, _NEXT_FN, _vp, ctypes.POINTER(_vp))
+_multicaster_resume = _fn('mc_multicaster_resume', _c_int, _vp)
+_multicaster_send = _fn('mc_multicaster_send', _c_int, _vp, ctypes.c_char_p, _c_size)
+_multicaster_close = _fn('mc_multicaster_close', None, _vp)
+
+
+def version():
+    """The library's version, 'MAJOR.MINOR.PATCH'."""
+    return _version().decode()
+
+
+class MulticastError(OSError):
+    """A failed library call. errno is the positive errno for operating-system failures
+    (errno.EADDRINUSE...) and the negative MC_E* code for the library's own; code is the
+    library's negative code; detail is mc_last_error()'s message."""
+
+    def __init__(self, code, call, detail=None):
+        self.code = code
+        self.call = call
+        self.detail = _last_error().decode('utf-8', 'replace') if detail is None else detail
+        errno_ = -code if -1000 < code < 0 else code
+        super().__init__(errno_, _strerror(code).decode('utf-8', 'replace'))
+
+    def __str__(self):
+        return '%s: %s' % (self.call, self.detail or self.strerror)
+
+
+def _check(rc, call):
+    if rc < 0:
+        raise MulticastError(rc, call)
+    return rc
+
+
+def _bytes(packet):
+    if isinstance(packet, str):
+        return packet.encode('utf-8')
+    return bytes(packet)
+
+
+def _cstr(s):
+    return None if s is None else (s.encode() if isinstance(s, str) else bytes(s))
+
+
+def _ms(seconds):
+    """Seconds (None or < 0: forever) to the C API's milliseconds."""
+    if seconds is None or seconds < 0:
+        return -1
+    return int(round(seconds * 1000))
+
+
+def _address(a):
+    n = 4 if a.family == socket.AF_INET else 16
+    try:
+        ip = socket.inet_ntop(a.family, bytes(a.ip[:n]))
+    except (OSError, ValueError):
+        ip = '?'
+    if a.family == socket.AF_INET6 and a.scope_id:
+        ip += '%%%d' % a.scope_id
+    return (ip, a.port)
+
+
+class _Opts(object):
+    """A temporary mc_opts (constructors copy it)."""
+
+    def __init__(self, **settings):
+        self.p = _opts_new()
+        if not self.p:
+            raise MemoryError('mc_opts_new')
+        try:
+            for name, value in settings.items():
+                if value is None:
+                    continue
+                if name in ('group', 'interface', 'source'):
+                    value = _cstr(value)
+                elif name == 'loopback':
+                    value = 1 if value else 0
+                _check(_opts_set[name](self.p, value), 'mc_opts_set_' + name)
+        except BaseException:
+            _opts_free(self.p)
+            raise
+
+    def __enter__(self):
+        return self.p
+
+    def __exit__(self, *exc):
+        _opts_free(self.p)
+
+
+# --------------------------------------------------------------------------------------
+# Callbacks: exceptions never cross the C library; ctypes thunks outlive their dispatch
+
+_depth = [0]       # how many of our callbacks are running (this module is single-threaded
+_graveyard = []    # per poller); thunks of closed objects wait here until none runs
+
+
+def _bury(*thunks):
+    _graveyard.extend(t for t in thunks if t is not None)
+    if _depth[0] == 0:
+        del _graveyard[:]
+
+
+class _Dispatch(object):
+    """Runs a callback of `poller`'s: counts the depth, turns an exception into a stop."""
+
+    def __init__(self, poller):
+        self.poller = poller
+
+    def __enter__(self):
+        _depth[0] += 1
+        self.poller._depth += 1
+
+    def __exit__(self, kind, value, tb):
+        self.poller._depth -= 1
+        _depth[0] -= 1
+        if value is not None:
+            self.poller._fail(value)
+        return True  # swallowed here, re-raised by the poll that ran it
+
+
+# --------------------------------------------------------------------------------------
+# Poller
+
+class Poller(object):
+    """An epoll loop (mc_poller). Poller() makes a new one (close() or garbage collection
+    frees it and closes its listeners and multicasters); multicast._defaultPoller is the
+    library's process-wide default poller."""
+
+    def __init__(self, _default=False):
+        self._default = _default
+        self._objects = set()   # open listeners/multicasters (kept alive while open)
+        self._fds = {}          # fileno -> (object, thunks)
+        self._pending = None    # the first exception a callback raised
+        self._depth = 0
+        self._close_pending = False
+        self._looping = False
+        if _default:
+            self._p = None
+        else:
+            p = _vp()
+            _check(_poller_new(ctypes.byref(p)), 'mc_poller_new')
+            self._p = p.value
+
+    @property
+    def closed(self):
+        return not self._default and self._p is None
+
+    def _handle(self):
+        if self.closed or self._close_pending:
+            raise MulticastError(MC_ECLOSED, 'Poller', 'the poller is closed')
+        return self._p
+
+    def _fail(self, exc):
+        if self._pending is None:
+            self._pending = exc
+        _stop(self._p)
+
+    def _after(self):
+        if self._close_pending and self._depth == 0:
+            self.close()
+        if _depth[0] == 0:
+            del _graveyard[:]
+        if self._pending is not None:
+            exc, self._pending = self._pending, None
+            raise exc
+
+    def poll(self, timeout=0):
+        """One wait of up to timeout seconds (None: forever) and dispatch; returns the
+        number of registrations dispatched."""
+        p = self._handle()
+        rc = _poll(p, _ms(timeout))
+        self._after()
+        return _check(rc, 'mc_poll')
+
+    def loop(self, timeout=0, interval=0):
+        """Polls until stop() (or polling = False) or until nothing is registered.
+        timeout bounds each wait (0: until an event), interval is slept between polls."""
+        p = self._handle()
+        self._looping = True
+        try:
+            rc = _loop(p, _ms(timeout) if timeout else -1, _ms(interval))
+        finally:
+            self._looping = False
+        self._after()
+        _check(rc, 'mc_loop')
+
+    @property
+    def polling(self):
+        """True while loop() runs; setting it to False stops the loop."""
+        return self._looping
+
+    @polling.setter
+    def polling(self, value):
+        if not value:
+            self.stop()
+
+    def stop(self):
+        """Wakes a blocked poll()/loop(), which returns promptly (any thread)."""
+        if not self.closed:
+            _stop(self._p)
+
+    def fileno(self):
+        """The epoll fd, to nest this poller in another event loop."""
+        return _check(_poller_fd(self._handle()), 'mc_poller_fd')
+
+    def register(self, fd, flags=0):
+        """Watches fd.fileno(): fd.handle_read() is called when it is readable (or has an
+        error or hang-up), fd.handle_write() when it is writable, for those of the two
+        methods fd has; flags may add READ/WRITE interest."""
+        p = self._handle()
+        n = fd.fileno()
+        on_read = getattr(fd, 'handle_read', None)
+        on_write = getattr(fd, 'handle_write', None)
+
+        def thunk(method):
+            if method is None:
+                return _IO_FN()
+
+            def call(_ud, _fd):
+                with _Dispatch(self):
+                    method()
+            return _IO_FN(call)
+
+        thunks = (thunk(on_read), thunk(on_write))
+        _check(_register(p, n, flags, thunks[0], thunks[1], None), 'mc_register')
+        old = self._fds.get(n)
+        if old is not None:
+            _bury(*old[1])
+        self._fds[n] = (fd, thunks)
+
+    def modify(self, fd, flags):
+        """Replaces fd's interest set (READ | WRITE); its handlers stay."""
+        n = fd if isinstance(fd, int) else fd.fileno()
+        _check(_modify(self._handle(), n, flags), 'mc_modify')
+
+    def unregister(self, fd):
+        """Stops watching fd (never closes it)."""
+        n = fd if isinstance(fd, int) else fd.fileno()
+        _check(_unregister(self._handle(), n), 'mc_unregister')
+        entry = self._fds.pop(n, None)
+        if entry is not None:
+            _bury(*entry[1])
+
+    def close(self):
+        """Frees the poller: closes its listeners and multicasters (their fds are
+        unregistered, never closed). Inside one of its own callbacks, this happens when
+        the running poll returns. The default poller is never freed."""
+        if self._default or self._p is None:
+            return
+        if self._depth > 0:
+            self._close_pending = True
+            _stop(self._p)
+            return
+        _poller_free(self._p)
+        self._p = None
+        self._close_pending = False
+        for obj in list(self._objects):
+            obj._gone()
+        self._objects.clear()
+        for _, thunks in self._fds.values():
+            _bury(*thunks)
+        self._fds.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            if not self._default and self._p is not None and self._depth == 0:
+                self.close()
+        except Exception:
+            pass
+
+
+_defaultPoller = Poller(_default=True)
+
+
+def _poller(poller):
+    return _defaultPoller if poller is None else poller
+
+
+def register(fd, flags=0):
+    """Poller.register on the default poller."""
+    return _defaultPoller.register(fd, flags)
+
+
+def unregister(fd):
+    """Poller.unregister on the default poller."""
+    return _defaultPoller.unregister(fd)
+
+
+def poll(timeout=0):
+    """Poller.poll on the default poller."""
+    return _defaultPoller.poll(timeout)
+
+
+def loop(timeout=0, interval=0):
+    """Poller.loop on the default poller."""
+    return _defaultPoller.loop(timeout, interval)
+
+
+def stop():
+    """Stops the default poller's poll()/loop() (any thread)."""
+    _defaultPoller.stop()
+
+
+# --------------------------------------------------------------------------------------
+# Sending
+
+def sendto(packets, ip=DEFAULT_GROUP, port=DEFAULT_PORT, ttl=DEFAULT_TTL):
+    """Sends packets (one str/bytes packet, or an iterable of them), in order, to the
+    multicast group at ip on port with ttl; returns the number sent."""
+    if isinstance(packets, (str, bytes, bytearray, memoryview)):
+        packets = [packets]
+    data = [_bytes(p) for p in packets]
+    if not data:
+        return 0
+    bufs = (_Buf * len(data))()
+    keep = []
+    for i, d in enumerate(data):
+        b = ctypes.create_string_buffer(d, max(len(d), 1))
+        keep.append(b)
+        bufs[i].data = ctypes.addressof(b)
+        bufs[i].len = len(d)
+    return _check(_sendto_many(bufs, len(data), _cstr(ip), port, ttl), 'mc_sendto_many')
+
+
+class Multicaster(object):
+    """Multicasts the packets it yields. Make sub-classes iterable (define __iter__,
+    usually a generator), or pass an iterable as packets. Whenever the socket is
+    writable the poller takes the next packet (str or bytes) and sends it; when the
+    iterator ends the multicaster closes itself; a None packet means "nothing now":
+    call resume() when there is more.
+
+    Multicaster(ip='224.0.42.42', port=4242, ttl=1, poller=None, packets=None,
+                interface=None, loopback=None)
+    """
+
+    def __init__(self, ip=DEFAULT_GROUP, port=DEFAULT_PORT, ttl=DEFAULT_TTL, poller=None,
+                 packets=None, interface=None, loopback=None):
+        self.ip, self.port, self.ttl = ip, port, ttl
+        self.poller = _poller(poller)
+        self._packets = packets
+        self._iter = None
+        self._current = None
+        self._m = None
+        self._thunk = _NEXT_FN(self._next)
+        with _Opts(group=ip, port=port, ttl=ttl, interface=interface, loopback=loopback) as o:
+            m = _vp()
+            _check(_multicaster_new(self.poller._handle(), o, self._thunk, None,
+                                    ctypes.byref(m)), 'mc_multicaster_new')
+        self._m = m.value
+        self.poller._objects.add(self)
+
+    def __iter__(self):
+        if self._packets is None:
+            raise TypeError('%s: define __iter__ or pass packets' % type(self).__name__)
+        return iter(self._packets)
+
+    @property
+    def closed(self):
+        return self._m is None
+
+    def _gone(self):
+        self._m = None
+        _bury(self._thunk)
+
+    def _next(self, _ud, data, length):
+        with _Dispatch(self.poller):
+            if self._iter is None:
+                self._iter = iter(self)
+            try:
+                packet = next(self._iter)
+            except StopIteration:
+                if self._m is not None:  # the library closes and frees it now
+                    self.poller._objects.discard(self)
+                    self._gone()
+                return _NEXT_DONE
+            if packet is None:
+                return _NEXT_WAIT
+            b = _bytes(packet)
+            self._current = ctypes.create_string_buffer(b, max(len(b), 1))
+            data[0] = ctypes.addressof(self._current)
+            length[0] = len(b)
+            return _NEXT_PACKET
+        return _NEXT_WAIT  # the iterator raised: the poll that ran it re-raises
+
+    def resume(self):
+        """After a None packet: take packets again whenever the socket is writable."""
+        _check(_multicaster_resume(self._handle()), 'mc_multicaster_resume')
+
+    def send(self, packet):
+        """Sends one packet now on this multicaster's socket; returns the bytes sent."""
+        b = _bytes(packet)
+        return _check(_multicaster_send(self._handle(), b, len(b)), 'mc_multicaster_send')
+
+    def close(self):
+        if self._m is not None:
+            _multicaster_close(self._m)
+            self.poller._objects.discard(self)
+            self._gone()
+
+    def _handle(self):
+        if self._m is None:
+            raise MulticastError(MC_ECLOSED, 'Multicaster', 'the multicaster is closed')
+        return self._m
+
+
+# --------------------------------------------------------------------------------------
+# Listening
+
+class _Listener(object):
+    """A C listener: push (self._on_packet) or pull (None)."""
+
+    def _open(self, ip, port, mtu, poller, push, interface=None, source=None,
+              recv_buffer=None):
+        self.ip, self.port, self.mtu = ip, port, mtu
+        self.poller = _poller(poller)
+        self._l = None
+        self._thunk = _PACKET_FN(self._on_packet) if push else _PACKET_FN()
+        self._filter_thunk = None
+        with _Opts(group=ip, port=port, mtu=mtu, interface=interface, source=source,
+                   recv_buffer=recv_buffer) as o:
+            l = _vp()
+            _check(_listener_new(self.poller._handle(), o, self._thunk, None, ctypes.byref(l)),
+                   'mc_listener_new')
+        self._l = l.value
+        self.poller._objects.add(self)
+
+    @property
+    def closed(self):
+        return self._l is None
+
+    def _handle(self):
+        if self._l is None:
+            raise MulticastError(MC_ECLOSED, type(self).__name__, 'the listener is closed')
+        return self._l
+
+    def _gone(self):
+        self._l = None
+        _bury(self._thunk, self._filter_thunk)
+
+    def close(self):
+        """Leaves the group and closes the socket (allowed inside callbacks)."""
+        if self._l is not None:
+            _listener_close(self._l)
+            self.poller._objects.discard(self)
+            self._gone()
+
+    def set_filter(self, filter):
+        """filter(packet, addr) -> bool, a regular expression (str/bytes: the library's
+        Rust syntax, matched at the packet's start, ${ip}/${port}/${mtu} replaced; a
+        compiled re pattern: Python's re.match), or None for no filter."""
+        h = self._handle()
+        old = self._filter_thunk
+        if filter is None:
+            _check(_listener_set_filter(h, _PACKET_FN(), None), 'mc_listener_set_filter')
+            self._filter_thunk = None
+        elif isinstance(filter, (str, bytes)):
+            pattern = filter.decode('utf-8') if isinstance(filter, bytes) else filter
+            _check(_listener_set_filter_regex(h, pattern.encode('utf-8')),
+                   'mc_listener_set_filter_regex')
+            self._filter_thunk = None
+        else:
+            if isinstance(filter, re.Pattern):
+                if isinstance(filter.pattern, str):
+                    accept = (lambda rx: lambda p, a: rx.match(p.decode('utf-8', 'replace')))(filter)
+                else:
+                    accept = (lambda rx: lambda p, a: rx.match(p))(filter)
+            elif callable(filter):
+                accept = filter
+            else:
+                raise TypeError('filter must be callable, a regular expression or None')
+
+            def call(_ud, packet):
+                with _Dispatch(self.poller):
+                    p = packet.contents
+                    return 1 if accept(ctypes.string_at(p.data, p.len), _address(p.from_)) else 0
+                return 0
+            thunk = _PACKET_FN(call)
+            _check(_listener_set_filter(h, thunk, None), 'mc_listener_set_filter')
+            self._filter_thunk = thunk
+        if old is not None:
+            _bury(old)
+
+    def fileno(self):
+        return _check(_listener_fd(self._handle()), 'mc_listener_fd')
+
+    def stats(self):
+        """The listener's counters: received, delivered, filtered, truncated, kernel_drops."""
+        s = _Stats()
+        _check(_listener_get_stats(self._handle(), ctypes.byref(s)), 'mc_listener_get_stats')
+        return {n: getattr(s, n) for n, _ in _Stats._fields_}
+
+    def _on_packet(self, _ud, packet):
+        return 0
+
+
+def _class_filter(obj):
+    """A filter given as a class attribute: a regex, a function of (packet, addr) (the
+    seed's `filter = lambda packet, addr: True`), a method of (self, packet, addr), or a
+    staticmethod."""
+    try:
+        raw = inspect.getattr_static(obj, 'filter')
+    except AttributeError:
+        return None
+    if raw is None or isinstance(raw, (str, bytes, re.Pattern)):
+        return raw
+    if isinstance(raw, staticmethod):
+        return raw.__func__
+    if inspect.isfunction(raw):
+        try:
+            params = [p for p in inspect.signature(raw).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            params = []
+        return raw if len(params) == 2 else getattr(obj, 'filter')
+    return raw if callable(raw) else None
+
+
+class MulticastListener(_Listener):
+    """Joins the multicast group ip and calls handle_packet(packet, addr) for each packet
+    sent to ip:port that passes filter (mtu: bytes read per packet). Returning a true
+    value from handle_packet stops listening (the listener closes).
+
+    MulticastListener(filter=None, ip='224.0.42.42', port=4242, mtu=4096, poller=None,
+                      interface=None, source=None)
+
+    filter: a callable filter(packet, addr) returning True to accept the packet, or a
+    regular expression (see set_filter); a sub-class may also set it as a class
+    attribute. The listener registers with poller (default: the default poller), which
+    keeps it alive until it is closed.
+    """
+
+    filter = None
+
+    def __init__(self, filter=None, ip=DEFAULT_GROUP, port=DEFAULT_PORT, mtu=DEFAULT_MTU,
+                 poller=None, interface=None, source=None):
+        self._open(ip, port, mtu, poller, True, interface=interface, source=source)
+        try:
+            f = filter if filter is not None else _class_filter(self)
+            if f is not None:
+                self.set_filter(f)
+        except BaseException:
+            self.close()
+            raise
+
+    def handle_packet(self, packet, addr):
+        """Implemented by sub-classes: called with the packet (bytes) and the sender's
+        (ip, port). Return True to stop listening."""
+        raise NotImplementedError('%s.handle_packet' % type(self).__name__)
+
+    def _on_packet(self, _ud, packet):
+        with _Dispatch(self.poller):
+            p = packet.contents
+            stop = self.handle_packet(ctypes.string_at(p.data, p.len), _address(p.from_))
+            if stop and self._l is not None:  # the library closes and frees it now
+                self.poller._objects.discard(self)
+                self._gone()
+                return 1
+            return 0
+        return 0  # handle_packet raised: the poll that ran it re-raises
+
+
+class _Packets(_Listener):
+    """listen() without a handler: an iterator of the packets (bytes) sent to the group,
+    with the seed generator's next(). Each next waits up to `timeout` seconds (None:
+    forever; polling the poller meanwhile) and raises StopIteration after `limit`
+    packets or a timeout."""
+
+    def __init__(self, ip, port, mtu, limit, timeout, poller):
+        self._open(ip, port, mtu, poller, False)
+        self.limit = limit
+        self.timeout = timeout
+        self.count = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._l is None or (self.limit is not None and self.count >= self.limit):
+            self.close()
+            raise StopIteration
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        out = ctypes.POINTER(_Packet)()
+        while True:
+            # Waits in slices, so that signals (KeyboardInterrupt) get through.
+            left = 0.25 if deadline is None else min(0.25, max(0.0, deadline - time.monotonic()))
+            rc = _listener_next(self._handle(), ctypes.byref(out), _ms(left))
+            self.poller._after()
+            _check(rc, 'mc_listener_next')
+            if rc == 1:
+                p = out.contents
+                self.count += 1
+                return ctypes.string_at(p.data, p.len)
+            if self._l is None or (deadline is not None and time.monotonic() >= deadline):
+                raise StopIteration
+
+    next = __next__  # the seed's generator.next()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def listen(packet_handler=None, ip=DEFAULT_GROUP, port=DEFAULT_PORT, mtu=DEFAULT_MTU,
+           limit=None, timeout=None, poller=None):
+    """Calls packet_handler(packet, addr) for each packet sent to the multicast group at
+    ip on port, until it returns a true value or limit packets were handled; returns the
+    number handled. mtu is the maximum packet size in bytes.
+
+    Without packet_handler, returns an iterator of the packets instead (joined at once;
+    each next() waits up to timeout seconds, None: forever)."""
+    if packet_handler is None:
+        return _Packets(ip, port, mtu, limit, timeout, poller)
+    if poller is not None and poller is not _defaultPoller:
+        raise ValueError('listen() with a handler runs the default poller')
+    failure = []
+
+    def call(_ud, packet):
+        _depth[0] += 1
+        try:
+            p = packet.contents
+            return 1 if packet_handler(ctypes.string_at(p.data, p.len), _address(p.from_)) else 0
+        except BaseException as e:
+            failure.append(e)
+            return 1
+        finally:
+            _depth[0] -= 1
+
+    thunk = _PACKET_FN(call)
+    rc = _listen(thunk, None, _cstr(ip), port, mtu, limit or 0)
+    if failure:
+        raise failure[0]
+    _defaultPoller._after()
+    return _check(rc, 'mc_listen')

@@ -1,0 +1,329 @@
+"""Tests of multicast.py (the ctypes binding of libmulticast) with real multicast.
+
+    MULTICAST_LIB=target/debug/libmulticast.so \
+        tests/netns-run python3 -m unittest -v bindings/python/test_multicast.py
+
+They refuse to run outside tests/netns-run's private network namespace (MC_NETNS=1).
+Standard library only. Every test uses its own port and TTL 0.
+"""
+import gc
+import os
+import re
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import multicast  # noqa: E402
+from multicast import (MulticastError, MulticastListener, Multicaster, Poller,  # noqa: E402
+                       listen, poll, sendto)
+
+HOST = multicast.TTL_HOST
+_ports = iter(range(42450, 42600))
+
+
+def setUpModule():
+    if os.environ.get('MC_NETNS') != '1':
+        raise RuntimeError('run these tests inside tests/netns-run (a private network '
+                           'namespace), never on a real network')
+
+
+def poll_until(cond, poller=None, timeout=3.0):
+    """Polls (the default poller, or poller) until cond() or timeout; returns cond()."""
+    deadline = time.monotonic() + timeout
+    while not cond() and time.monotonic() < deadline:
+        (poller or multicast._defaultPoller).poll(0.05)
+    return cond()
+
+
+class Collect(MulticastListener):
+    """Collects packets; stops after `stop_after` of them if set."""
+
+    def __init__(self, stop_after=None, **kw):
+        self.packets, self.addrs, self.stop_after = [], [], stop_after
+        MulticastListener.__init__(self, **kw)
+
+    def handle_packet(self, packet, addr):
+        self.packets.append(packet)
+        self.addrs.append(addr)
+        return self.stop_after is not None and len(self.packets) >= self.stop_after
+
+
+class TestSendAndListen(unittest.TestCase):
+    def test_version(self):
+        self.assertRegex(multicast.version(), r'^\d+\.\d+\.\d+$')
+
+    def test_seed_doctest_generator(self):
+        # >>> listener = listen(); sendto('test'); poll(); listener.next()  -> 'test'
+        port = next(_ports)
+        listener = listen(port=port, timeout=2)
+        self.assertEqual(sendto('test', port=port, ttl=HOST), 1)
+        poll()
+        self.assertEqual(listener.next(), b'test')
+        self.assertEqual(sendto([b'a', 'b', bytearray(b'\x00\xff')], port=port, ttl=HOST), 3)
+        self.assertEqual([next(listener) for _ in range(3)], [b'a', b'b', b'\x00\xff'])
+        listener.timeout = 0.2
+        self.assertRaises(StopIteration, next, listener)
+        self.assertEqual(listener.stats()['delivered'], 4)
+        listener.close()
+        self.assertTrue(listener.closed)
+
+    def test_generator_limit_and_for_loop(self):
+        port = next(_ports)
+        with listen(port=port, limit=3, timeout=2) as packets:
+            sendto(['p%d' % i for i in range(5)], port=port, ttl=HOST)
+            self.assertEqual(list(packets), [b'p0', b'p1', b'p2'])
+            self.assertTrue(packets.closed)
+
+    def test_listen_with_handler_and_limit(self):
+        # The blocking listen() runs the default poller, which also runs this multicaster.
+        port = next(_ports)
+        got = []
+        Multicaster(port=port, ttl=HOST, packets=['one', 'two', 'three', 'four'])
+        n = listen(lambda packet, addr: got.append((packet, addr)), port=port, limit=3)
+        self.assertEqual(n, 3)
+        self.assertEqual([p for p, _ in got], [b'one', b'two', b'three'])
+        self.assertTrue(all(a[0] == '127.0.0.1' and a[1] > 0 for _, a in got), got)
+
+    def test_listen_until_handler_returns_true(self):
+        port = next(_ports)
+        got = []
+
+        def handler(packet, addr):
+            got.append(packet)
+            return packet == b'two'
+
+        Multicaster(port=port, ttl=HOST, packets=['one', 'two', 'three'])
+        self.assertEqual(listen(handler, port=port), 2)
+        self.assertEqual(got, [b'one', b'two'])
+
+    def test_listen_handler_exception_propagates(self):
+        port = next(_ports)
+
+        def handler(packet, addr):
+            raise KeyError(packet)
+
+        Multicaster(port=port, ttl=HOST, packets=['boom'])
+        with self.assertRaises(KeyError):
+            listen(handler, port=port)
+
+    def test_mtu_truncates(self):
+        port = next(_ports)
+        with listen(port=port, mtu=4, timeout=2) as packets:
+            sendto('0123456789', port=port, ttl=HOST)
+            self.assertEqual(next(packets), b'0123')
+            self.assertEqual(packets.stats()['truncated'], 1)
+
+
+class TestMulticastListener(unittest.TestCase):
+    def test_seed_printer_example(self):
+        # class Printer(MulticastListener): filter = lambda packet, addr: True ...
+        port = next(_ports)
+        seen = []
+
+        class Printer(MulticastListener):
+            filter = lambda packet, addr: packet != b'dropped'  # noqa: E731
+
+            def handle_packet(self, packet, addr):
+                seen.append(packet)
+                return True  # stop listening
+
+        Printer(port=port)  # no reference kept: the poller keeps it alive
+        gc.collect()
+        sendto(['dropped', 'test', 'after'], port=port, ttl=HOST)
+        self.assertTrue(poll_until(lambda: seen))
+        poll(0.2)
+        self.assertEqual(seen, [b'test'])
+
+    def test_filter_method_and_argument(self):
+        port = next(_ports)
+
+        class Odd(Collect):
+            def filter(self, packet, addr):
+                return int(packet) % 2 == 1
+
+        odd = Odd(port=port)
+        even = Collect(port=port, filter=lambda packet, addr: int(packet) % 2 == 0)
+        sendto([str(i) for i in range(6)], port=port, ttl=HOST)
+        self.assertTrue(poll_until(lambda: len(odd.packets) == 3 and len(even.packets) == 3))
+        self.assertEqual(odd.packets, [b'1', b'3', b'5'])
+        self.assertEqual(even.packets, [b'0', b'2', b'4'])
+        self.assertEqual(odd.stats()['filtered'], 3)
+        odd.close()
+        even.close()
+
+    def test_regex_filters(self):
+        port = next(_ports)
+        lib = Collect(port=port, filter=r'port=${port}\b')          # the library's regex
+        rx = Collect(port=port, filter=re.compile(rb'x\d'))         # Python's re.match
+        sendto(['port=%d' % port, 'port=1', 'x1', 'yx2', 'port=%d!' % port], port=port, ttl=HOST)
+        self.assertTrue(poll_until(lambda: len(lib.packets) == 2 and len(rx.packets) == 1))
+        poll(0.1)
+        self.assertEqual(lib.packets, [('port=%d' % port).encode(), ('port=%d!' % port).encode()])
+        self.assertEqual(rx.packets, [b'x1'])
+        with self.assertRaises(MulticastError) as cm:
+            lib.set_filter('(unclosed')
+        self.assertEqual(cm.exception.code, multicast.MC_EREGEX)
+        lib.close()
+        rx.close()
+
+    def test_stop_and_close_inside_handler(self):
+        port = next(_ports)
+        stopper = Collect(port=port, stop_after=2)
+
+        class Closer(Collect):
+            def handle_packet(self, packet, addr):
+                Collect.handle_packet(self, packet, addr)
+                self.close()  # closing itself inside its callback
+
+        closer = Closer(port=port)
+        sendto(['a', 'b', 'c', 'd'], port=port, ttl=HOST)
+        self.assertTrue(poll_until(lambda: stopper.closed and closer.closed))
+        poll(0.1)
+        self.assertEqual(stopper.packets, [b'a', b'b'])
+        self.assertEqual(closer.packets, [b'a'])
+        stopper.close()  # already closed: no-op
+        with self.assertRaises(MulticastError) as cm:
+            stopper.stats()
+        self.assertEqual(cm.exception.code, multicast.MC_ECLOSED)
+
+    def test_handler_exception_comes_out_of_poll(self):
+        port = next(_ports)
+
+        class Bad(MulticastListener):
+            def handle_packet(self, packet, addr):
+                raise ValueError('bad packet %r' % packet)
+
+        bad = Bad(port=port)
+        sendto('x', port=port, ttl=HOST)
+        with self.assertRaisesRegex(ValueError, "bad packet b'x'"):
+            poll_until(lambda: False, timeout=2)
+        self.assertFalse(bad.closed)
+        bad.close()
+
+    def test_addr_and_several_listeners_each_get_every_packet(self):
+        port = next(_ports)
+        a, b = Collect(port=port), Collect(port=port)
+        sendto(['1', '2'], port=port, ttl=HOST)
+        self.assertTrue(poll_until(lambda: len(a.packets) == 2 and len(b.packets) == 2))
+        self.assertEqual(a.packets, b.packets)
+        self.assertEqual(a.addrs[0][0], '127.0.0.1')
+        a.close()
+        b.close()
+
+
+class TestMulticasterAndPoller(unittest.TestCase):
+    def test_iterable_subclass_on_own_poller_loop_ends(self):
+        port = next(_ports)
+
+        class Countdown(Multicaster):
+            def __iter__(self):
+                for i in (3, 2, 1):
+                    yield 'countdown %d' % i
+
+        with Poller() as poller:
+            got = Collect(port=port, poller=poller, stop_after=3)
+            m = Countdown(port=port, ttl=HOST, poller=poller)
+            watchdog = threading.Timer(5, poller.stop)  # stop() is thread-safe
+            watchdog.start()
+            try:
+                poller.loop(timeout=1)  # returns once nothing is registered
+            finally:
+                watchdog.cancel()
+            self.assertEqual(got.packets, [b'countdown 3', b'countdown 2', b'countdown 1'])
+            self.assertTrue(m.closed and got.closed)
+
+    def test_wait_and_resume(self):
+        port = next(_ports)
+        queue = []
+
+        def source():
+            while True:
+                if queue:
+                    yield queue.pop(0)
+                else:
+                    yield None  # nothing now: wait for resume()
+
+        with Poller() as poller:
+            got = Collect(port=port, poller=poller)
+            m = Multicaster(port=port, ttl=HOST, poller=poller, packets=source())
+            poller.poll(0.1)
+            queue.extend(['late', b'later'])
+            m.resume()
+            self.assertTrue(poll_until(lambda: len(got.packets) == 2, poller))
+            self.assertEqual(got.packets, [b'late', b'later'])
+            self.assertEqual(m.send('direct'), 6)
+            self.assertTrue(poll_until(lambda: len(got.packets) == 3, poller))
+            m.close()
+            self.assertTrue(m.closed)
+
+    def test_poller_close_closes_its_objects(self):
+        port = next(_ports)
+        poller = Poller()
+        listener = Collect(port=port, poller=poller)
+        m = Multicaster(port=port, ttl=HOST, poller=poller, packets=iter(lambda: None, 0))
+        poller.close()
+        self.assertTrue(listener.closed and m.closed and poller.closed)
+        listener.close()
+        m.close()
+        with self.assertRaises(MulticastError):
+            poller.poll()
+
+    def test_register_fd(self):
+        r, w = os.pipe()
+        try:
+            class Reader(object):
+                data = []
+
+                def fileno(self):
+                    return r
+
+                def handle_read(self):
+                    Reader.data.append(os.read(r, 100))
+
+            reader = Reader()
+            with Poller() as poller:
+                poller.register(reader)
+                self.assertEqual(poller.poll(0), 0)
+                os.write(w, b'ping')
+                self.assertEqual(poller.poll(1), 1)
+                self.assertEqual(Reader.data, [b'ping'])
+                with self.assertRaises(MulticastError) as cm:
+                    poller.register(reader)
+                self.assertEqual(cm.exception.code, multicast.MC_EEXIST)
+                poller.unregister(reader)
+                os.write(w, b'pong')
+                self.assertEqual(poller.poll(0.1), 0)
+                # loop() ends by itself once nothing is registered
+                poller.loop()
+        finally:
+            os.close(r)
+            os.close(w)
+
+
+class TestErrors(unittest.TestCase):
+    def test_bad_group(self):
+        with self.assertRaises(MulticastError) as cm:
+            sendto('x', ip='10.1.2.3')
+        e = cm.exception
+        self.assertEqual(e.code, multicast.MC_EADDRESS)
+        self.assertIn('10.1.2.3', str(e))
+        self.assertIsInstance(e, OSError)
+
+    def test_bad_listener_options(self):
+        with self.assertRaises(MulticastError) as cm:
+            MulticastListener(port=0)
+        self.assertEqual(cm.exception.code, multicast.MC_EINVAL)
+        with self.assertRaises(MulticastError):
+            MulticastListener(ip='not-an-address', port=next(_ports))
+
+    def test_bad_ttl(self):
+        with self.assertRaises(MulticastError) as cm:
+            sendto('x', port=next(_ports), ttl=256)
+        self.assertEqual(cm.exception.code, multicast.MC_EINVAL)
+
+
+if __name__ == '__main__':
+    unittest.main()
