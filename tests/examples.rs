@@ -11,14 +11,10 @@
 
 mod support;
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use support::process::*;
 use support::*;
 
 /// Every program the suite expects in examples-c/.
@@ -34,291 +30,24 @@ const EXAMPLES: &[&str] = &[
     "mclisten",
 ];
 
-/// How long any one program may run before the test kills it and fails.
-const LIMIT: Duration = Duration::from_secs(20);
-
-// ---------------------------------------------------------------------------
-// Building and running programs
-
-/// The compiled example `name` (examples-c/NAME.c), built once per process.
-/// Inside the nested IPv6 namespace the paths come from the environment.
-fn bin(name: &str) -> PathBuf {
-    if let Ok(p) = std::env::var(format!("MC_EXAMPLE_{}", name.to_uppercase())) {
-        return PathBuf::from(p);
-    }
-    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    built
-        .get_or_insert_with(HashMap::new)
-        .entry(name.to_string())
-        .or_insert_with(|| compile(name, &[&format!("examples-c/{name}.c")]))
-        .clone()
-}
-
 /// Serializes the examples that use the seed's default groups.
 fn default_group() -> MutexGuard<'static, ()> {
     static DEFAULT_GROUP: Mutex<()> = Mutex::new(());
     DEFAULT_GROUP.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Lines a child writes to one of its pipes, read by a thread.
-struct Lines {
-    rx: Receiver<String>,
-    seen: Vec<String>,
-    eof: bool,
+/// Runs the example `name` (no arguments) under the DEFAULT_GROUP lock;
+/// it must exit 0.
+fn run_example(name: &str) -> Done {
+    let _g = default_group();
+    run(name, &[]).expect(0)
 }
 
-impl Lines {
-    fn new(pipe: impl Read + Send + 'static) -> Lines {
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(pipe);
-            let mut buf = Vec::new();
-            while matches!(r.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
-                let line = String::from_utf8_lossy(&buf)
-                    .trim_end_matches('\n')
-                    .to_string();
-                buf.clear();
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Lines {
-            rx,
-            seen: Vec::new(),
-            eof: false,
-        }
-    }
-
-    /// Waits (at most until `deadline`) for the next line; None at EOF or timeout.
-    fn next_until(&mut self, deadline: Instant) -> Option<String> {
-        if self.eof {
-            return None;
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        match self.rx.recv_timeout(left) {
-            Ok(l) => {
-                self.seen.push(l.clone());
-                Some(l)
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                self.eof = true;
-                None
-            }
-            Err(RecvTimeoutError::Timeout) => None,
-        }
-    }
-
-    /// Everything up to EOF (bounded).
-    fn drain(&mut self, deadline: Instant) {
-        while self.next_until(deadline).is_some() {}
-    }
-
-    fn text(&self) -> String {
-        self.seen.iter().map(|l| format!("{l}\n")).collect()
-    }
-}
-
-/// A running program whose output is read line by line; killed on drop.
-struct Proc {
-    label: String,
-    child: Child,
-    out: Lines,
-    err: Lines,
-}
-
-/// What a finished program did.
-struct Done {
-    label: String,
-    status: ExitStatus,
-    out: String,
-    err: String,
-}
-
-impl Done {
-    fn code(&self) -> Option<i32> {
-        self.status.code()
-    }
-
-    fn context(&self) -> String {
-        format!(
-            "{} exited {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.label, self.status, self.out, self.err
-        )
-    }
-
-    /// Asserts exit status `code`; returns self for chaining.
-    fn expect(self, code: i32) -> Done {
-        assert_eq!(self.code(), Some(code), "{}", self.context());
-        self
-    }
-
-    fn out_lines(&self) -> Vec<&str> {
-        self.out.lines().collect()
-    }
-}
-
-fn label(cmd: &Command) -> String {
-    let prog = Path::new(cmd.get_program())
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .to_string();
-    let args: Vec<String> = cmd
-        .get_args()
-        .map(|a| format!("{:?}", a.to_string_lossy()))
-        .collect();
-    format!("{prog} {}", args.join(" "))
-}
-
-impl Proc {
-    /// Starts `cmd` with `stdin` fed to it (then closed).
-    fn start(mut cmd: Command, stdin: &[u8]) -> Proc {
-        let label = label(&cmd);
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {label}: {e}"));
-        let mut input = child.stdin.take().unwrap();
-        let data = stdin.to_vec();
-        std::thread::spawn(move || {
-            let _ = input.write_all(&data);
-        });
-        let out = Lines::new(child.stdout.take().unwrap());
-        let err = Lines::new(child.stderr.take().unwrap());
-        Proc {
-            label,
-            child,
-            out,
-            err,
-        }
-    }
-
-    /// Waits for a line on stderr that contains `what`; panics with the
-    /// program's output if it does not come within `timeout`.
-    fn wait_stderr(&mut self, what: &str, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        while let Some(l) = self.err.next_until(deadline) {
-            if l.contains(what) {
-                return l;
-            }
-        }
-        let _ = self.child.kill();
-        self.out.drain(Instant::now() + Duration::from_secs(2));
-        panic!(
-            "{}: no stderr line with {what:?} within {timeout:?}\n--- stdout\n{}--- stderr\n{}",
-            self.label,
-            self.out.text(),
-            self.err.text()
-        );
-    }
-
-    /// Waits (bounded) for the program to exit and for all its output.
-    fn finish(mut self, timeout: Duration) -> Done {
-        let deadline = Instant::now() + timeout;
-        let status = loop {
-            if let Some(s) = self.child.try_wait().expect("waitpid") {
-                break Some(s);
-            }
-            if Instant::now() >= deadline {
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        let status = status.unwrap_or_else(|| {
-            let _ = self.child.kill();
-            self.out.drain(Instant::now() + Duration::from_secs(2));
-            self.err.drain(Instant::now() + Duration::from_secs(2));
-            panic!(
-                "{} still running after {timeout:?}: killed\n--- stdout\n{}--- stderr\n{}",
-                self.label,
-                self.out.text(),
-                self.err.text()
-            );
-        });
-        let d = Instant::now() + Duration::from_secs(5);
-        self.out.drain(d);
-        self.err.drain(d);
-        Done {
-            label: self.label.clone(),
-            status,
-            out: self.out.text(),
-            err: self.err.text(),
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn cmd(name: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(bin(name));
-    c.args(args);
-    c
-}
-
-/// Runs a program to its end (bounded by LIMIT).
-fn run(name: &str, args: &[&str]) -> Done {
-    run_with_stdin(name, args, b"")
-}
-
-fn run_with_stdin(name: &str, args: &[&str], stdin: &[u8]) -> Done {
-    Proc::start(cmd(name, args), stdin).finish(LIMIT)
-}
-
-/// Starts mclisten and returns once it has joined (its "listening on" line).
-fn listen(args: &[&str]) -> Proc {
-    let mut p = Proc::start(cmd("mclisten", args), b"");
-    p.wait_stderr("mclisten: listening on", Duration::from_secs(10));
-    p
-}
-
-/// Checks one mclisten line: "HH:MM:SS.uuuuuu SRC:PORT -> GROUP IFACE N bytes: PAYLOAD".
-/// Returns the source port.
-fn check_line(
-    line: &str,
-    src_ip: &str,
-    group: &str,
-    iface: &str,
-    size: usize,
-    payload: &str,
-) -> u16 {
-    let (stamp, rest) = line
-        .split_once(' ')
-        .unwrap_or_else(|| panic!("bad line {line:?}"));
-    let b = stamp.as_bytes();
-    assert!(
-        stamp.len() == 15
-            && b[2] == b':'
-            && b[5] == b':'
-            && b[8] == b'.'
-            && stamp
-                .chars()
-                .enumerate()
-                .all(|(i, c)| [2, 5, 8].contains(&i) || c.is_ascii_digit()),
-        "no HH:MM:SS.uuuuuu time at the start of {line:?}"
-    );
-    let (from, rest) = rest
-        .split_once(" -> ")
-        .unwrap_or_else(|| panic!("no ' -> ' in {line:?}"));
-    let (ip, port) = from.rsplit_once(':').unwrap();
-    assert_eq!(ip, src_ip, "source address in {line:?}");
-    let port: u16 = port
-        .parse()
-        .unwrap_or_else(|_| panic!("source port in {line:?}"));
-    assert!(port > 0, "{line:?}");
-    let want = format!("{group} {iface} {size} bytes: {payload}");
-    assert_eq!(rest, want, "in {line:?}");
-    port
+/// Runs the example `name` (see run_example); it must print exactly the
+/// lines `want`.
+fn example_prints(name: &str, want: &[&str]) {
+    let d = run_example(name);
+    assert_eq!(d.out_lines(), want, "{}", d.context());
 }
 
 // ---------------------------------------------------------------------------
@@ -363,16 +92,8 @@ fn example_send_one() {
         s.context()
     );
     let d = l.finish(LIMIT).expect(0);
-    let lines = d.out_lines();
-    assert_eq!(lines.len(), 1, "{}", d.context());
-    check_line(
-        lines[0],
-        "127.0.0.1",
-        "224.0.42.42:4242",
-        "lo",
-        19,
-        "hello from send_one",
-    );
+    let want = [(19, "hello from send_one")];
+    check_lines(&d, "127.0.0.1", "224.0.42.42:4242", "lo", &want);
 }
 
 #[test]
@@ -388,38 +109,37 @@ fn example_listen_one_prints_the_packet_and_quits() {
 #[test]
 fn example_multicaster_packets_arrive_in_order() {
     require_netns();
-    let _g = default_group();
-    let d = run("multicaster", &[]).expect(0);
-    let want = [
-        "received 1/5: packet 1: hello",
-        "received 2/5: packet 2: from an array",
-        "received 3/5: packet 3: sent by a multicaster",
-        "received 4/5: packet 4: in order",
-        "received 5/5: packet 5: the last one",
-        "sent 5, received 5 of 5",
-    ];
-    assert_eq!(d.out_lines(), want, "{}", d.context());
+    example_prints(
+        "multicaster",
+        &[
+            "received 1/5: packet 1: hello",
+            "received 2/5: packet 2: from an array",
+            "received 3/5: packet 3: sent by a multicaster",
+            "received 4/5: packet 4: in order",
+            "received 5/5: packet 5: the last one",
+            "sent 5, received 5 of 5",
+        ],
+    );
 }
 
 #[test]
 fn example_regex_filter_uses_ip_and_port() {
     require_netns();
-    let _g = default_group();
-    let d = run("regex_filter", &[]).expect(0);
-    let want = [
-        "sent 5 packets to 224.0.42.42:4242",
-        "accepted: 224.0.42.42:4242 hello",
-        "accepted: 224.0.42.42:4242 bye",
-        "accepted 2, filtered 3, received 5",
-    ];
-    assert_eq!(d.out_lines(), want, "{}", d.context());
+    example_prints(
+        "regex_filter",
+        &[
+            "sent 5 packets to 224.0.42.42:4242",
+            "accepted: 224.0.42.42:4242 hello",
+            "accepted: 224.0.42.42:4242 bye",
+            "accepted 2, filtered 3, received 5",
+        ],
+    );
 }
 
 #[test]
 fn example_two_pollers_each_get_their_own_group() {
     require_netns();
-    let _g = default_group();
-    let d = run("two_pollers", &[]).expect(0);
+    let d = run_example("two_pollers");
     let lines = d.out_lines();
     for name in ["A", "B"] {
         let got: Vec<&str> = lines
@@ -443,22 +163,21 @@ fn example_two_pollers_each_get_their_own_group() {
 #[test]
 fn example_pull_mode() {
     require_netns();
-    let _g = default_group();
-    let d = run("pull", &[]).expect(0);
-    let want = [
-        "next() = first (5 bytes from 127.0.0.1)",
-        "next() = second (6 bytes from 127.0.0.1)",
-        "next() = third (5 bytes from 127.0.0.1)",
-        "pulled 3 of 3",
-    ];
-    assert_eq!(d.out_lines(), want, "{}", d.context());
+    example_prints(
+        "pull",
+        &[
+            "next() = first (5 bytes from 127.0.0.1)",
+            "next() = second (6 bytes from 127.0.0.1)",
+            "next() = third (5 bytes from 127.0.0.1)",
+            "pulled 3 of 3",
+        ],
+    );
 }
 
 #[test]
 fn example_demo() {
     require_netns();
-    let _g = default_group();
-    let d = run("demo", &[]).expect(0);
+    let d = run_example("demo");
     let lines = d.out_lines();
     assert_eq!(lines.len(), 7, "{}", d.context());
     assert!(
@@ -637,12 +356,8 @@ fn tools_three_packets_from_mcsend_reach_mclisten() {
         s.context()
     );
     let d = l.finish(LIMIT).expect(0);
-    let lines = d.out_lines();
-    assert_eq!(lines.len(), 3, "{}", d.context());
-    let ports: Vec<u16> = lines
-        .iter()
-        .map(|l| check_line(l, "127.0.0.1", "239.1.1.1:5101", "lo", 11, "hello tools"))
-        .collect();
+    let want = [(11, "hello tools"); 3];
+    let ports = check_lines(&d, "127.0.0.1", "239.1.1.1:5101", "lo", &want);
     assert!(
         ports.iter().all(|p| *p == ports[0]),
         "one socket sends all: {ports:?}"
@@ -671,18 +386,8 @@ fn tools_numbered_packets_on_a_named_interface_arrive_in_order() {
         s.context()
     );
     let d = l.finish(LIMIT).expect(0);
-    let lines = d.out_lines();
-    assert_eq!(lines.len(), 5, "{}", d.context());
-    for (i, line) in lines.iter().enumerate() {
-        check_line(
-            line,
-            "127.0.0.1",
-            "239.1.1.2:5102",
-            "lo",
-            10,
-            &format!("{} numbered", i + 1),
-        );
-    }
+    let want: Vec<_> = (1..=5).map(|i| (10, format!("{i} numbered"))).collect();
+    check_lines(&d, "127.0.0.1", "239.1.1.2:5102", "lo", &want);
 }
 
 #[test]
@@ -692,16 +397,8 @@ fn tools_hex_and_escaped_text() {
     let l = listen(&["-x", "-n", "1", "-w", "10000", "239.1.1.3", "5103"]);
     run("mcsend", &["239.1.1.3", "5103", "hex me"]).expect(0);
     let d = l.finish(LIMIT).expect(0);
-    let lines = d.out_lines();
-    assert_eq!(lines.len(), 1, "{}", d.context());
-    check_line(
-        lines[0],
-        "127.0.0.1",
-        "239.1.1.3:5103",
-        "lo",
-        6,
-        "686578206d65",
-    );
+    let want = [(6, "686578206d65")];
+    check_lines(&d, "127.0.0.1", "239.1.1.3:5103", "lo", &want);
 
     // text: bytes that are not printable ASCII are escaped; stdin lines with "-"
     let l = listen(&["-n", "2", "-w", "10000", "239.1.1.3", "5103"]);
@@ -721,24 +418,11 @@ fn tools_hex_and_escaped_text() {
         s.context()
     );
     let d = l.finish(LIMIT).expect(0);
-    let lines = d.out_lines();
-    assert_eq!(lines.len(), 2, "{}", d.context());
-    check_line(
-        lines[0],
-        "127.0.0.1",
-        "239.1.1.3:5103",
-        "lo",
-        22,
-        "tab\\there back\\\\slash \\x01\\xff",
-    );
-    check_line(
-        lines[1],
-        "127.0.0.1",
-        "239.1.1.3:5103",
-        "lo",
-        11,
-        "second line",
-    );
+    let want = [
+        (22, "tab\\there back\\\\slash \\x01\\xff"),
+        (11, "second line"),
+    ];
+    check_lines(&d, "127.0.0.1", "239.1.1.3:5103", "lo", &want);
 }
 
 #[test]
@@ -762,18 +446,8 @@ fn tools_filter_drops_non_matching() {
     )
     .expect(0);
     let d = l.finish(LIMIT).expect(0);
-    let lines = d.out_lines();
-    assert_eq!(lines.len(), 3, "{}", d.context());
-    check_line(lines[0], "127.0.0.1", "239.1.1.4:5104", "lo", 6, "keep 1");
-    check_line(
-        lines[1],
-        "127.0.0.1",
-        "239.1.1.4:5104",
-        "lo",
-        9,
-        "5104 port",
-    );
-    check_line(lines[2], "127.0.0.1", "239.1.1.4:5104", "lo", 6, "keep 2");
+    let want = [(6, "keep 1"), (9, "5104 port"), (6, "keep 2")];
+    check_lines(&d, "127.0.0.1", "239.1.1.4:5104", "lo", &want);
     assert!(
         d.err
             .contains("3 datagrams printed; 6 received, 3 filtered"),
@@ -840,16 +514,8 @@ fn tools_source_specific_and_every_interface() {
     // the other source's listener has had it (and must have dropped it) by now;
     // give it a bounded moment more, then stop it: SIGTERM ends it with exit 0.
     let mut no = no;
-    assert_eq!(
-        no.out
-            .next_until(Instant::now() + Duration::from_millis(200)),
-        None
-    );
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(
-        unsafe { libc::kill(no.child.id() as libc::pid_t, libc::SIGTERM) },
-        0
-    );
+    assert_eq!(no.out.next_within(Duration::from_millis(200)), None);
+    no.terminate();
     let d = no.finish(LIMIT).expect(0);
     assert!(d.out.is_empty(), "{}", d.context());
     assert!(
@@ -865,22 +531,7 @@ fn tools_source_specific_and_every_interface() {
 #[test]
 fn tools_ipv6_link_local_scope() {
     require_netns();
-    if std::env::var("MC_EXAMPLES_V6_INNER").as_deref() != Ok("1") {
-        let mut c = Command::new(root().join("tests/netns-run"));
-        c.arg(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "tools_ipv6_link_local_scope",
-                "--nocapture",
-                "--test-threads",
-                "1",
-            ])
-            .env("MC_EXAMPLES_V6_INNER", "1")
-            .env("MC_EXAMPLE_MCSEND", bin("mcsend"))
-            .env("MC_EXAMPLE_MCLISTEN", bin("mclisten"));
-        let d = Proc::start(c, b"").finish(Duration::from_secs(60));
-        assert_eq!(d.code(), Some(0), "{}", d.context());
-        assert!(d.out.contains("1 passed"), "{}", d.context());
+    if rerun_in_nested_netns("tools_ipv6_link_local_scope", "MC_EXAMPLES_V6_INNER") {
         return;
     }
     veth_pair();
@@ -897,18 +548,8 @@ fn tools_ipv6_link_local_scope() {
         s.context()
     );
     let d = l.finish(LIMIT).expect(0);
-    let lines = d.out_lines();
-    assert_eq!(lines.len(), 2, "{}", d.context());
-    for line in lines {
-        check_line(
-            line,
-            "[fe80::1%mc1]",
-            "[ff02::4242%mc1]:5201",
-            "mc1",
-            7,
-            "over v6",
-        );
-    }
+    let want = [(7, "over v6"); 2];
+    check_lines(&d, "[fe80::1%mc1]", "[ff02::4242%mc1]:5201", "mc1", &want);
     // -i and %scope together must agree
     let d = run("mclisten", &["-i", "mc0", "ff02::4242%mc1", "5201"]).expect(2);
     assert!(d.err.contains("interface given twice"), "{}", d.context());
@@ -921,9 +562,7 @@ fn tools_ipv6_link_local_scope() {
     let d = peer.finish(LIMIT).expect(0);
     assert_eq!(d.out_lines().len(), 1, "{}", d.context());
     assert_eq!(
-        local
-            .out
-            .next_until(Instant::now() + Duration::from_millis(300)),
+        local.out.next_within(Duration::from_millis(300)),
         None,
         "-L: a listener on the sending interface got the datagram"
     );
@@ -931,7 +570,7 @@ fn tools_ipv6_link_local_scope() {
     run("mcsend", &["ff02::4246%mc0", "5202", "loop"]).expect(0);
     let line = local
         .out
-        .next_until(Instant::now() + Duration::from_secs(10))
+        .next_within(Duration::from_secs(10))
         .expect("without -L the sending host's listener gets the datagram");
     check_line(
         &line,
@@ -941,23 +580,11 @@ fn tools_ipv6_link_local_scope() {
         4,
         "loop",
     );
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(
-        unsafe { libc::kill(local.child.id() as libc::pid_t, libc::SIGTERM) },
-        0
-    );
+    local.terminate();
     let d = local.finish(LIMIT).expect(0);
     assert!(
         d.err.contains("1 datagrams printed; 1 received"),
         "{}",
         d.context()
     );
-}
-
-/// mc0 (fe80::1) <-> mc1 (fe80::2), up, addresses usable at once (no DAD).
-fn veth_pair() {
-    let sh = "ip link add name mc0 type veth peer name mc1 && \
-              for i in 0 1; do ip link set mc$i addrgenmode none && ip link set mc$i up && \
-              ip addr add fe80::$((i+1))/64 dev mc$i nodad || exit 1; done";
-    run_ok(Command::new("sh").args(["-c", sh]));
 }

@@ -13,33 +13,12 @@
 
 mod support;
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
-use std::sync::Mutex;
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::process::*;
 use support::*;
-
-/// How long any one program may run before the test kills it and fails.
-const LIMIT: Duration = Duration::from_secs(20);
-
-/// The compiled tool `name` (examples-c/NAME.c), built once per process.
-/// Inside the nested IPv6 namespace the paths come from the environment.
-fn bin(name: &str) -> PathBuf {
-    if let Ok(p) = std::env::var(format!("MC_EXAMPLE_{}", name.to_uppercase())) {
-        return PathBuf::from(p);
-    }
-    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    built
-        .get_or_insert_with(HashMap::new)
-        .entry(name.to_string())
-        .or_insert_with(|| compile(name, &[&format!("examples-c/{name}.c")]))
-        .clone()
-}
 
 /// The peers must be there: a missing one is a failure, never a silent skip.
 fn require_peers() {
@@ -121,266 +100,6 @@ fn joined_and_bound_v4(group: &str, port: u16) -> bool {
     igmp.lines().any(|l| l.trim_start().starts_with(&hex)) && bound
 }
 
-/// Lines a child writes to one of its pipes, read by a thread.
-struct Lines {
-    rx: Receiver<String>,
-    seen: Vec<String>,
-    eof: bool,
-}
-
-impl Lines {
-    fn new(pipe: impl Read + Send + 'static) -> Lines {
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(pipe);
-            let mut buf = Vec::new();
-            while matches!(r.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
-                let line = String::from_utf8_lossy(&buf)
-                    .trim_end_matches('\n')
-                    .to_string();
-                buf.clear();
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Lines {
-            rx,
-            seen: Vec::new(),
-            eof: false,
-        }
-    }
-
-    /// Waits (at most until `deadline`) for the next line; None at EOF or timeout.
-    fn next_until(&mut self, deadline: Instant) -> Option<String> {
-        if self.eof {
-            return None;
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        match self.rx.recv_timeout(left) {
-            Ok(l) => {
-                self.seen.push(l.clone());
-                Some(l)
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                self.eof = true;
-                None
-            }
-            Err(RecvTimeoutError::Timeout) => None,
-        }
-    }
-
-    /// Everything up to EOF (bounded).
-    fn drain(&mut self, deadline: Instant) {
-        while self.next_until(deadline).is_some() {}
-    }
-
-    fn text(&self) -> String {
-        self.seen.iter().map(|l| format!("{l}\n")).collect()
-    }
-}
-
-/// A running program whose output is read line by line; killed on drop.
-struct Proc {
-    label: String,
-    child: Child,
-    out: Lines,
-    err: Lines,
-}
-
-/// What a finished program did.
-struct Done {
-    label: String,
-    status: ExitStatus,
-    out: String,
-    err: String,
-}
-
-impl Done {
-    fn code(&self) -> Option<i32> {
-        self.status.code()
-    }
-
-    fn context(&self) -> String {
-        format!(
-            "{} exited {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.label, self.status, self.out, self.err
-        )
-    }
-
-    /// Asserts exit status `code`; returns self for chaining.
-    fn expect(self, code: i32) -> Done {
-        assert_eq!(self.code(), Some(code), "{}", self.context());
-        self
-    }
-
-    fn out_lines(&self) -> Vec<&str> {
-        self.out.lines().collect()
-    }
-}
-
-fn label(cmd: &Command) -> String {
-    let prog = Path::new(cmd.get_program())
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .to_string();
-    let args: Vec<String> = cmd
-        .get_args()
-        .map(|a| format!("{:?}", a.to_string_lossy()))
-        .collect();
-    format!("{prog} {}", args.join(" "))
-}
-
-impl Proc {
-    /// Starts `cmd` with `stdin` fed to it (then closed).
-    fn start(mut cmd: Command, stdin: &[u8]) -> Proc {
-        let label = label(&cmd);
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {label}: {e}"));
-        let mut input = child.stdin.take().unwrap();
-        let data = stdin.to_vec();
-        std::thread::spawn(move || {
-            let _ = input.write_all(&data);
-        });
-        let out = Lines::new(child.stdout.take().unwrap());
-        let err = Lines::new(child.stderr.take().unwrap());
-        Proc {
-            label,
-            child,
-            out,
-            err,
-        }
-    }
-
-    /// Waits for a line on stderr that contains `what`; panics with the
-    /// program's output if it does not come within `timeout`.
-    fn wait_stderr(&mut self, what: &str, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        while let Some(l) = self.err.next_until(deadline) {
-            if l.contains(what) {
-                return l;
-            }
-        }
-        let _ = self.child.kill();
-        self.out.drain(Instant::now() + Duration::from_secs(2));
-        panic!(
-            "{}: no stderr line with {what:?} within {timeout:?}\n--- stdout\n{}--- stderr\n{}",
-            self.label,
-            self.out.text(),
-            self.err.text()
-        );
-    }
-
-    /// Waits (bounded) for the program to exit and for all its output.
-    fn finish(mut self, timeout: Duration) -> Done {
-        let deadline = Instant::now() + timeout;
-        let status = loop {
-            if let Some(s) = self.child.try_wait().expect("waitpid") {
-                break Some(s);
-            }
-            if Instant::now() >= deadline {
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        let status = status.unwrap_or_else(|| {
-            let _ = self.child.kill();
-            self.out.drain(Instant::now() + Duration::from_secs(2));
-            self.err.drain(Instant::now() + Duration::from_secs(2));
-            panic!(
-                "{} still running after {timeout:?}: killed\n--- stdout\n{}--- stderr\n{}",
-                self.label,
-                self.out.text(),
-                self.err.text()
-            );
-        });
-        let d = Instant::now() + Duration::from_secs(5);
-        self.out.drain(d);
-        self.err.drain(d);
-        Done {
-            label: self.label.clone(),
-            status,
-            out: self.out.text(),
-            err: self.err.text(),
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn cmd(name: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(bin(name));
-    c.args(args);
-    c
-}
-
-/// Runs a program to its end (bounded by LIMIT).
-fn run(name: &str, args: &[&str]) -> Done {
-    run_with_stdin(name, args, b"")
-}
-
-fn run_with_stdin(name: &str, args: &[&str], stdin: &[u8]) -> Done {
-    Proc::start(cmd(name, args), stdin).finish(LIMIT)
-}
-
-/// Checks one mclisten line: "HH:MM:SS.uuuuuu SRC:PORT -> GROUP IFACE N bytes: PAYLOAD".
-/// Returns the source port.
-fn check_line(
-    line: &str,
-    src_ip: &str,
-    group: &str,
-    iface: &str,
-    size: usize,
-    payload: &str,
-) -> u16 {
-    let (stamp, rest) = line
-        .split_once(' ')
-        .unwrap_or_else(|| panic!("bad line {line:?}"));
-    let b = stamp.as_bytes();
-    assert!(
-        stamp.len() == 15
-            && b[2] == b':'
-            && b[5] == b':'
-            && b[8] == b'.'
-            && stamp
-                .chars()
-                .enumerate()
-                .all(|(i, c)| [2, 5, 8].contains(&i) || c.is_ascii_digit()),
-        "no HH:MM:SS.uuuuuu time at the start of {line:?}"
-    );
-    let (from, rest) = rest
-        .split_once(" -> ")
-        .unwrap_or_else(|| panic!("no ' -> ' in {line:?}"));
-    let (ip, port) = from.rsplit_once(':').unwrap();
-    assert_eq!(ip, src_ip, "source address in {line:?}");
-    let port: u16 = port
-        .parse()
-        .unwrap_or_else(|_| panic!("source port in {line:?}"));
-    assert!(port > 0, "{line:?}");
-    let want = format!("{group} {iface} {size} bytes: {payload}");
-    assert_eq!(rest, want, "in {line:?}");
-    port
-}
-
-/// Starts mclisten and returns once it has joined (its "listening on" line).
-fn listen(args: &[&str]) -> Proc {
-    let mut p = Proc::start(cmd("mclisten", args), b"");
-    p.wait_stderr("mclisten: listening on", Duration::from_secs(10));
-    p
-}
-
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -409,11 +128,8 @@ fn socat_datagrams_reach_mclisten_byte_for_byte() {
         Proc::start(c, p).finish(LIMIT).expect(0);
     }
     let d = l.finish(LIMIT).expect(0);
-    let lines = d.out_lines();
-    assert_eq!(lines.len(), 3, "{}", d.context());
-    for (line, p) in lines.iter().zip(&payloads) {
-        check_line(line, "127.0.0.1", "239.2.1.1:6101", "lo", p.len(), &hex(p));
-    }
+    let want: Vec<_> = payloads.iter().map(|p| (p.len(), hex(p))).collect();
+    check_lines(&d, "127.0.0.1", "239.2.1.1:6101", "lo", &want);
     assert!(
         d.err.contains("3 datagrams printed; 3 received"),
         "{}",
@@ -440,18 +156,8 @@ fn python_datagrams_reach_mclisten() {
     let s = Proc::start(c, b"").finish(LIMIT).expect(0);
     assert_eq!(s.out, "SENT 3\n", "{}", s.context());
     let d = l.finish(LIMIT).expect(0);
-    let lines = d.out_lines();
-    assert_eq!(lines.len(), 3, "{}", d.context());
-    for (i, line) in lines.iter().enumerate() {
-        check_line(
-            line,
-            "127.0.0.1",
-            "239.2.1.2:6102",
-            "lo",
-            14,
-            &format!("from python #{i}"),
-        );
-    }
+    let want: Vec<_> = (0..3).map(|i| (14, format!("from python #{i}"))).collect();
+    check_lines(&d, "127.0.0.1", "239.2.1.2:6102", "lo", &want);
 }
 
 // ---------------------------------------------------------------------------
@@ -491,11 +197,7 @@ fn mcsend_reaches_a_socat_receiver() {
         r.err.text()
     );
     // nothing more arrives (bounded negative check)
-    assert_eq!(
-        r.out
-            .next_until(Instant::now() + Duration::from_millis(200)),
-        None
-    );
+    assert_eq!(r.out.next_within(Duration::from_millis(200)), None);
 }
 
 #[test]
@@ -563,28 +265,13 @@ fn mcsend_reaches_a_python_receiver_with_its_ttl() {
 #[test]
 fn ipv6_link_local_with_socat_and_python() {
     require_peers();
-    if std::env::var("MC_INTEROP_V6_INNER").as_deref() != Ok("1") {
-        let mut c = Command::new(root().join("tests/netns-run"));
-        c.arg(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "ipv6_link_local_with_socat_and_python",
-                "--nocapture",
-                "--test-threads",
-                "1",
-            ])
-            .env("MC_INTEROP_V6_INNER", "1")
-            .env("MC_EXAMPLE_MCSEND", bin("mcsend"))
-            .env("MC_EXAMPLE_MCLISTEN", bin("mclisten"));
-        let d = Proc::start(c, b"").finish(Duration::from_secs(60));
-        assert_eq!(d.code(), Some(0), "{}", d.context());
-        assert!(d.out.contains("1 passed"), "{}", d.context());
+    if rerun_in_nested_netns(
+        "ipv6_link_local_with_socat_and_python",
+        "MC_INTEROP_V6_INNER",
+    ) {
         return;
     }
-    let sh = "ip link add name mc0 type veth peer name mc1 && \
-              for i in 0 1; do ip link set mc$i addrgenmode none && ip link set mc$i up && \
-              ip addr add fe80::$((i+1))/64 dev mc$i nodad || exit 1; done";
-    run_ok(Command::new("sh").args(["-c", sh]));
+    veth_pair();
 
     // mcsend -> Python: the hop limit set with -t arrives
     for hops in [1, 9] {
@@ -635,16 +322,8 @@ fn ipv6_link_local_with_socat_and_python() {
     let payload = b"v6 \x00\xff";
     Proc::start(c, payload).finish(LIMIT).expect(0);
     let d = l.finish(LIMIT).expect(0);
-    let lines = d.out_lines();
-    assert_eq!(lines.len(), 1, "{}", d.context());
-    check_line(
-        lines[0],
-        "[fe80::1%mc1]",
-        "[ff02::4244%mc1]:6202",
-        "mc1",
-        payload.len(),
-        &hex(payload),
-    );
+    let want = [(payload.len(), hex(payload))];
+    check_lines(&d, "[fe80::1%mc1]", "[ff02::4244%mc1]:6202", "mc1", &want);
 
     // Python -> mclisten
     let l = listen(&["-n", "2", "-w", "10000", "-i", "mc1", "ff02::4245", "6203"]);
@@ -664,16 +343,6 @@ fn ipv6_link_local_with_socat_and_python() {
     ]);
     Proc::start(c, b"").finish(LIMIT).expect(0);
     let d = l.finish(LIMIT).expect(0);
-    let lines = d.out_lines();
-    assert_eq!(lines.len(), 2, "{}", d.context());
-    for (i, line) in lines.iter().enumerate() {
-        check_line(
-            line,
-            "[fe80::1%mc1]",
-            "[ff02::4245%mc1]:6203",
-            "mc1",
-            6,
-            &format!("py6 #{i}"),
-        );
-    }
+    let want: Vec<_> = (0..2).map(|i| (6, format!("py6 #{i}"))).collect();
+    check_lines(&d, "[fe80::1%mc1]", "[ff02::4245%mc1]:6203", "mc1", &want);
 }

@@ -16,104 +16,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
-
-#define WAIT_MS 5000
-#define QUIET_MS 200
+#include "wire.h"
 
 static const uint8_t LOOPBACK_IP[4] = {127, 0, 0, 1};
-
-static long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* Polls p (up to 20 ms at a time) until *counter >= want; 1 if reached
-   within WAIT_MS. */
-static int wait_for(mc_poller *p, const int *counter, int want) {
-    long end = now_ms() + WAIT_MS;
-    while (*counter < want) {
-        long left = end - now_ms();
-        if (left <= 0) return 0;
-        int rc = mc_poll(p, left < 20 ? (int)left : 20);
-        if (rc < 0) {
-            fprintf(stderr, "mc_poll failed: %d (%s)\n", rc, mc_last_error());
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* Polls p for ms milliseconds (watching for packets that must not come). */
-static void quiet(mc_poller *p, int ms) {
-    long end = now_ms() + ms;
-    for (;;) {
-        long left = end - now_ms();
-        if (left <= 0) return;
-        mc_poll(p, left < 20 ? (int)left : 20);
-    }
-}
 
 /* Sends a text with mc_sendto (default ttl) and checks the byte count. */
 #define SEND(text, group, port)                                                \
     CHECK_RC(mc_sendto((text), strlen(text), (group), (port), -1), (int)strlen(text))
 
-static mc_opts *opts_for(const char *group, uint16_t port) {
-    mc_opts *o = mc_opts_new();
-    CHECK(o != NULL);
-    CHECK_RC(mc_opts_set_group(o, group), 0);
-    CHECK_RC(mc_opts_set_port(o, port), 0);
-    return o;
-}
-
 static void get_stats(mc_listener *l, mc_listener_stats *st) {
     memset(st, 0xab, sizeof *st);
     CHECK_RC(mc_listener_get_stats(l, st), 0);
 }
-
-/* --- a watchdog: if the code under test hangs, act after ms ------------- */
-
-struct watchdog {
-    pthread_t thread;
-    int pipe[2];
-    int ms;
-    int fired;
-    void (*action)(void *);
-    void *arg;
-};
-
-static void *watchdog_main(void *arg) {
-    struct watchdog *w = arg;
-    struct pollfd pf = {w->pipe[0], POLLIN, 0};
-    if (poll(&pf, 1, w->ms) == 0) {
-        w->fired = 1;
-        w->action(w->arg);
-    }
-    return NULL;
-}
-
-static void watchdog_start(struct watchdog *w, int ms, void (*action)(void *), void *arg) {
-    memset(w, 0, sizeof *w);
-    w->ms = ms;
-    w->action = action;
-    w->arg = arg;
-    if (pipe(w->pipe) != 0 || pthread_create(&w->thread, NULL, watchdog_main, w) != 0) {
-        perror("watchdog");
-        exit(2);
-    }
-}
-
-/* Ends the watchdog; returns 1 if it had fired. */
-static int watchdog_end(struct watchdog *w) {
-    if (write(w->pipe[1], "x", 1) != 1) perror("watchdog write");
-    pthread_join(w->thread, NULL);
-    close(w->pipe[0]);
-    close(w->pipe[1]);
-    return w->fired;
-}
-
-static void stop_poller(void *arg) { mc_stop((mc_poller *)arg); }
 
 /* --- a recorder for on_packet ---------------------------------------------- */
 

@@ -17,92 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
-
-#define WAIT_MS 5000
-#define QUIET_MS 200
-
-static long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static int wait_for(mc_poller *p, const int *counter, int want) {
-    long end = now_ms() + WAIT_MS;
-    while (*counter < want) {
-        long left = end - now_ms();
-        if (left <= 0) return 0;
-        int rc = mc_poll(p, left < 20 ? (int)left : 20);
-        if (rc < 0) {
-            fprintf(stderr, "mc_poll failed: %d (%s)\n", rc, mc_last_error());
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static void quiet(mc_poller *p, int ms) {
-    long end = now_ms() + ms;
-    for (;;) {
-        long left = end - now_ms();
-        if (left <= 0) return;
-        mc_poll(p, left < 20 ? (int)left : 20);
-    }
-}
-
-static mc_opts *opts_for(const char *group, uint16_t port) {
-    mc_opts *o = mc_opts_new();
-    CHECK(o != NULL);
-    CHECK_RC(mc_opts_set_group(o, group), 0);
-    CHECK_RC(mc_opts_set_port(o, port), 0);
-    return o;
-}
-
-/* --- watchdog --------------------------------------------------------------- */
-
-struct watchdog {
-    pthread_t thread;
-    int pipe[2];
-    int ms;
-    int fired;
-    mc_poller *poller;
-};
-
-static void *watchdog_main(void *arg) {
-    struct watchdog *w = arg;
-    struct pollfd pf = {w->pipe[0], POLLIN, 0};
-    if (poll(&pf, 1, w->ms) == 0) {
-        w->fired = 1;
-        mc_stop(w->poller);
-    }
-    return NULL;
-}
-
-/* Stops `poller` (NULL: the default) if the watchdog is not ended within ms. */
-static void watchdog_start(struct watchdog *w, int ms, mc_poller *poller) {
-    memset(w, 0, sizeof *w);
-    w->ms = ms;
-    w->poller = poller;
-    if (pipe(w->pipe) != 0 || pthread_create(&w->thread, NULL, watchdog_main, w) != 0) {
-        perror("watchdog");
-        exit(2);
-    }
-}
-
-static int watchdog_end(struct watchdog *w) {
-    if (write(w->pipe[1], "x", 1) != 1) perror("watchdog write");
-    pthread_join(w->thread, NULL);
-    close(w->pipe[0]);
-    close(w->pipe[1]);
-    return w->fired;
-}
+#include "wire.h"
 
 /* Runs mc_loop on p; it must end by itself (everything closed). */
 #define LOOP_ENDS(p)                                                           \
     do {                                                                       \
         struct watchdog wd_;                                                   \
-        watchdog_start(&wd_, 2 * WAIT_MS, (p));                                \
+        watchdog_start(&wd_, 2 * WAIT_MS, stop_poller, (p));                   \
         CHECK_RC(mc_loop((p), 100, 0), 0);                                     \
         if (watchdog_end(&wd_)) {                                              \
             fprintf(stderr, "%s:%d: mc_loop did not end by itself\n",         \
@@ -137,50 +58,6 @@ static int record(void *ud, const mc_packet *p) {
     r->count++;
     if (r->also) r->also(r->also_arg);
     return r->stop_at != 0 && r->count == r->stop_at;
-}
-
-/* --- a plain receiving socket, for the ttl -------------------------------- */
-
-static int raw_receiver(const char *group, uint16_t port) {
-    int s = socket(AF_INET, SOCK_DGRAM, 0), one = 1, zero = 0;
-    struct sockaddr_in a;
-    struct ip_mreqn m;
-    CHECK(s >= 0);
-    CHECK(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    CHECK(inet_pton(AF_INET, group, &a.sin_addr) == 1);
-    CHECK(bind(s, (struct sockaddr *)&a, sizeof a) == 0);
-    memset(&m, 0, sizeof m);
-    m.imr_multiaddr = a.sin_addr;
-    CHECK(setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) == 0);
-    CHECK(setsockopt(s, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof zero) == 0);
-    CHECK(setsockopt(s, IPPROTO_IP, IP_RECVTTL, &one, sizeof one) == 0);
-    return s;
-}
-
-/* One datagram within timeout_ms: its length (-1: none); *ttl its TTL. */
-static ssize_t raw_recv(int s, void *buf, size_t cap, int *ttl, int timeout_ms) {
-    struct pollfd pf = {s, POLLIN, 0};
-    union { char buf[CMSG_SPACE(sizeof(int)) * 4]; struct cmsghdr align; } cbuf;
-    struct iovec iov = {buf, cap};
-    struct msghdr mh;
-    struct cmsghdr *c;
-    ssize_t n;
-    *ttl = -1;
-    if (poll(&pf, 1, timeout_ms) <= 0) return -1;
-    memset(&mh, 0, sizeof mh);
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf.buf;
-    mh.msg_controllen = sizeof cbuf.buf;
-    n = recvmsg(s, &mh, MSG_DONTWAIT);
-    if (n < 0) return -1;
-    for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL)
-            memcpy(ttl, CMSG_DATA(c), sizeof *ttl);
-    return n;
 }
 
 /* ========================================================================= */
@@ -583,7 +460,7 @@ static void test_send(void) {
     CHECK_RC(mc_poller_new(&p), 0);
     mc_opts *o = opts_for("224.3.0.5", 5405);
     CHECK_RC(mc_listener_new(p, o, record, &r, &l), 0);
-    s = raw_receiver("224.3.0.5", 5405);
+    s = raw_receiver("224.3.0.5", 5405, 0);
     CHECK_RC(mc_opts_set_ttl(o, 6), 0);
     CHECK_RC(mc_opts_set_interface(o, "lo"), 0);
     CHECK_RC(mc_multicaster_new(p, o, next_always_wait, &calls, &m), 0);
@@ -592,7 +469,7 @@ static void test_send(void) {
 
     CHECK_RC(mc_multicaster_send(m, "direct", 6), 6); /* before any poll */
     CHECK(calls == 0);
-    CHECK(raw_recv(s, buf, sizeof buf, &ttl, WAIT_MS) == 6 && memcmp(buf, "direct", 6) == 0);
+    CHECK(raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS) == 6 && memcmp(buf, "direct", 6) == 0);
     CHECK(ttl == 6);
     CHECK(wait_for(p, &r.count, 1));
     CHECK(strcmp(r.text[0], "direct") == 0);
@@ -604,9 +481,9 @@ static void test_send(void) {
     CHECK(wait_for(p, &r.count, 4));
     CHECK(strcmp(r.text[1], "s1") == 0 && strcmp(r.text[2], "s2") == 0);
     CHECK(r.last.len == 0);
-    CHECK(raw_recv(s, buf, sizeof buf, &ttl, WAIT_MS) == 2 && ttl == 6);
-    CHECK(raw_recv(s, buf, sizeof buf, &ttl, WAIT_MS) == 2 && ttl == 6);
-    CHECK(raw_recv(s, buf, sizeof buf, &ttl, WAIT_MS) == 0);
+    CHECK(raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS) == 2 && ttl == 6);
+    CHECK(raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS) == 2 && ttl == 6);
+    CHECK(raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS) == 0);
 
     /* bad input */
     CHECK_RC(mc_multicaster_send(NULL, "x", 1), MC_EINVAL);
@@ -614,7 +491,7 @@ static void test_send(void) {
     CHECK_RC(mc_multicaster_send(m, big, sizeof big), -EMSGSIZE);
     CHECK_MSG("224.3.0.5");
     CHECK_RC(mc_multicaster_send(m, "ok", 2), 2); /* still works */
-    CHECK(raw_recv(s, buf, sizeof buf, &ttl, WAIT_MS) == 2 && memcmp(buf, "ok", 2) == 0);
+    CHECK(raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS) == 2 && memcmp(buf, "ok", 2) == 0);
     CHECK(calls == 1);
 
     /* options left at their defaults: ttl 1 */
@@ -622,7 +499,7 @@ static void test_send(void) {
     CHECK_RC(mc_multicaster_new(p, o, next_always_wait, &calls2, &m2), 0);
     mc_opts_free(o);
     if (m2) CHECK_RC(mc_multicaster_send(m2, "t1", 2), 2);
-    CHECK(raw_recv(s, buf, sizeof buf, &ttl, WAIT_MS) == 2 && memcmp(buf, "t1", 2) == 0);
+    CHECK(raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS) == 2 && memcmp(buf, "t1", 2) == 0);
     CHECK(ttl == 1);
 
     mc_poller_free(p); /* closes the listener and both multicasters */

@@ -19,67 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
-
-#define WAIT_MS 5000
-#define QUIET_MS 200
-
-static long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
+#include "wire.h"
 
 /* --- a plain receiving socket --------------------------------------------- */
 
-static int raw_receiver(const char *group, uint16_t port) {
-    int s = socket(AF_INET, SOCK_DGRAM, 0), one = 1, zero = 0, rcvbuf = 4 << 20;
-    struct sockaddr_in a;
-    struct ip_mreqn m;
-    CHECK(s >= 0);
-    CHECK(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0);
-    CHECK(setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) == 0);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    CHECK(inet_pton(AF_INET, group, &a.sin_addr) == 1);
-    CHECK(bind(s, (struct sockaddr *)&a, sizeof a) == 0);
-    memset(&m, 0, sizeof m);
-    m.imr_multiaddr = a.sin_addr;
-    CHECK(setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) == 0);
-    CHECK(setsockopt(s, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof zero) == 0);
-    CHECK(setsockopt(s, IPPROTO_IP, IP_RECVTTL, &one, sizeof one) == 0);
-    return s;
-}
-
-/* Receives one datagram within timeout_ms: its length (-1 if none came);
-   *ttl gets the received TTL and *from_ip the source (host order). */
-static ssize_t raw_recv(int s, void *buf, size_t cap, int *ttl, uint32_t *from_ip,
-                        int timeout_ms) {
-    struct pollfd pf = {s, POLLIN, 0};
-    union { char buf[CMSG_SPACE(sizeof(int)) * 4]; struct cmsghdr align; } cbuf;
-    struct sockaddr_in from;
-    struct iovec iov = {buf, cap};
-    struct msghdr mh;
-    struct cmsghdr *c;
-    ssize_t n;
-    *ttl = -1;
-    if (poll(&pf, 1, timeout_ms) <= 0) return -1;
-    memset(&mh, 0, sizeof mh);
-    mh.msg_name = &from;
-    mh.msg_namelen = sizeof from;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf.buf;
-    mh.msg_controllen = sizeof cbuf.buf;
-    n = recvmsg(s, &mh, MSG_DONTWAIT);
-    if (n < 0) return -1;
-    for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL)
-            memcpy(ttl, CMSG_DATA(c), sizeof *ttl);
-    if (from_ip) *from_ip = ntohl(from.sin_addr.s_addr);
-    return n;
-}
+/* The receive buffer of each raw_receiver (wire.h) here. */
+#define RCVBUF (4 << 20)
 
 /* Sends a marker with mc_sendto and checks it is the next thing s receives:
    whatever was (not) sent before it to the same group:port did (not) arrive. */
@@ -101,7 +46,7 @@ static void expect_nothing(int s) {
 /* ========================================================================= */
 
 static void test_sendto(void) {
-    int s = raw_receiver("224.2.0.1", 5201), ttl;
+    int s = raw_receiver("224.2.0.1", 5201, RCVBUF), ttl;
     uint8_t payload[123], buf[65536];
     static uint8_t big[65508];
     uint32_t from = 0;
@@ -157,7 +102,7 @@ static int got_packet(void *ud, const mc_packet *p) {
 }
 
 static void test_defaults(void) {
-    int s = raw_receiver(MC_DEFAULT_GROUP, MC_DEFAULT_PORT), ttl;
+    int s = raw_receiver(MC_DEFAULT_GROUP, MC_DEFAULT_PORT, RCVBUF), ttl;
     char buf[64];
     mc_poller *p;
     mc_listener *l = NULL;
@@ -209,12 +154,12 @@ static void test_defaults(void) {
     close(s);
 
     /* each default alone */
-    s = raw_receiver(MC_DEFAULT_GROUP, 5202);
+    s = raw_receiver(MC_DEFAULT_GROUP, 5202, RCVBUF);
     CHECK_RC(mc_sendto("g", 1, NULL, 5202, 3), 1);
     n = raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS);
     CHECK(n == 1 && buf[0] == 'g' && ttl == 3);
     close(s);
-    s = raw_receiver("224.2.0.3", MC_DEFAULT_PORT);
+    s = raw_receiver("224.2.0.3", MC_DEFAULT_PORT, RCVBUF);
     CHECK_RC(mc_sendto("p", 1, "224.2.0.3", 0, 4), 1);
     n = raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS);
     CHECK(n == 1 && buf[0] == 'p' && ttl == 4);
@@ -223,7 +168,7 @@ static void test_defaults(void) {
 
 static void test_sendto_many(void) {
     enum { N = 200 };
-    int s = raw_receiver("224.2.0.4", 5204), ttl;
+    int s = raw_receiver("224.2.0.4", 5204, RCVBUF), ttl;
     static uint8_t pkts[N][64];
     mc_buf bufs[N];
     uint8_t buf[128];
@@ -286,7 +231,7 @@ static void test_sendto_many(void) {
 }
 
 static void test_sendto_opts(void) {
-    int s = raw_receiver("224.2.0.5", 5205), ttl;
+    int s = raw_receiver("224.2.0.5", 5205, RCVBUF), ttl;
     char buf[64];
     ssize_t n;
     mc_opts *o = mc_opts_new();
@@ -389,7 +334,7 @@ static void *sender_main(void *arg) {
 }
 
 static void test_threads(void) {
-    int s = raw_receiver("224.2.0.6", 5206), ttl;
+    int s = raw_receiver("224.2.0.6", 5206, RCVBUF), ttl;
     struct flow f;
     struct sender t[THREADS];
     pthread_t th[THREADS];
@@ -445,7 +390,7 @@ static void test_threads(void) {
 /* --- bad input ------------------------------------------------------------ */
 
 static void test_bad_input(void) {
-    int s = raw_receiver("224.2.0.7", 5207);
+    int s = raw_receiver("224.2.0.7", 5207, RCVBUF);
 
     CHECK_RC(mc_sendto(NULL, 5, "224.2.0.7", 5207, -1), MC_EINVAL);
     CHECK_MSG("NULL");

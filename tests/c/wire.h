@@ -1,0 +1,166 @@
+/* wire.h - helpers shared by the C programs of c_wire (test_listener.c,
+ * test_multicaster.c, test_send.c): bounded waits on a poller, a watchdog
+ * for code that may hang, and a plain receiving socket with IP_RECVTTL.
+ *
+ * Every wait is bounded: WAIT_MS for what must happen, QUIET_MS of polling
+ * for what must not. Include it after defining _GNU_SOURCE. The functions
+ * are static inline: a program that does not use one gets no warning. */
+#ifndef MC_WIRE_H
+#define MC_WIRE_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define WAIT_MS 5000
+#define QUIET_MS 200
+
+static inline long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Polls p (up to 20 ms at a time) until *counter >= want; 1 if reached
+   within WAIT_MS. */
+static inline int wait_for(mc_poller *p, const int *counter, int want) {
+    long end = now_ms() + WAIT_MS;
+    while (*counter < want) {
+        long left = end - now_ms();
+        if (left <= 0) return 0;
+        int rc = mc_poll(p, left < 20 ? (int)left : 20);
+        if (rc < 0) {
+            fprintf(stderr, "mc_poll failed: %d (%s)\n", rc, mc_last_error());
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Polls p for ms milliseconds (watching for packets that must not come). */
+static inline void quiet(mc_poller *p, int ms) {
+    long end = now_ms() + ms;
+    for (;;) {
+        long left = end - now_ms();
+        if (left <= 0) return;
+        mc_poll(p, left < 20 ? (int)left : 20);
+    }
+}
+
+static inline mc_opts *opts_for(const char *group, uint16_t port) {
+    mc_opts *o = mc_opts_new();
+    CHECK(o != NULL);
+    CHECK_RC(mc_opts_set_group(o, group), 0);
+    CHECK_RC(mc_opts_set_port(o, port), 0);
+    return o;
+}
+
+/* --- a watchdog: if the code under test hangs, act after ms ------------- */
+
+struct watchdog {
+    pthread_t thread;
+    int pipe[2];
+    int ms;
+    int fired;
+    void (*action)(void *);
+    void *arg;
+};
+
+static inline void *watchdog_main(void *arg) {
+    struct watchdog *w = arg;
+    struct pollfd pf = {w->pipe[0], POLLIN, 0};
+    if (poll(&pf, 1, w->ms) == 0) {
+        w->fired = 1;
+        w->action(w->arg);
+    }
+    return NULL;
+}
+
+/* Calls action(arg) if the watchdog is not ended within ms. */
+static inline void watchdog_start(struct watchdog *w, int ms, void (*action)(void *),
+                                  void *arg) {
+    memset(w, 0, sizeof *w);
+    w->ms = ms;
+    w->action = action;
+    w->arg = arg;
+    if (pipe(w->pipe) != 0 || pthread_create(&w->thread, NULL, watchdog_main, w) != 0) {
+        perror("watchdog");
+        exit(2);
+    }
+}
+
+/* Ends the watchdog; returns 1 if it had fired. */
+static inline int watchdog_end(struct watchdog *w) {
+    if (write(w->pipe[1], "x", 1) != 1) perror("watchdog write");
+    pthread_join(w->thread, NULL);
+    close(w->pipe[0]);
+    close(w->pipe[1]);
+    return w->fired;
+}
+
+/* A watchdog action: stops the poller arg (NULL: the default). */
+static inline void stop_poller(void *arg) { mc_stop((mc_poller *)arg); }
+
+/* --- a plain receiving socket, for the ttl -------------------------------- */
+
+/* Joins group on port with IP_RECVTTL; a receive buffer of rcvbuf bytes
+   (0: the system's default). */
+static inline int raw_receiver(const char *group, uint16_t port, int rcvbuf) {
+    int s = socket(AF_INET, SOCK_DGRAM, 0), one = 1, zero = 0;
+    struct sockaddr_in a;
+    struct ip_mreqn m;
+    CHECK(s >= 0);
+    CHECK(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0);
+    if (rcvbuf > 0)
+        CHECK(setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) == 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    CHECK(inet_pton(AF_INET, group, &a.sin_addr) == 1);
+    CHECK(bind(s, (struct sockaddr *)&a, sizeof a) == 0);
+    memset(&m, 0, sizeof m);
+    m.imr_multiaddr = a.sin_addr;
+    CHECK(setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) == 0);
+    CHECK(setsockopt(s, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof zero) == 0);
+    CHECK(setsockopt(s, IPPROTO_IP, IP_RECVTTL, &one, sizeof one) == 0);
+    return s;
+}
+
+/* Receives one datagram within timeout_ms: its length (-1 if none came);
+   *ttl gets the received TTL and, unless from_ip is NULL, *from_ip the
+   source (host order). */
+static inline ssize_t raw_recv(int s, void *buf, size_t cap, int *ttl, uint32_t *from_ip,
+                               int timeout_ms) {
+    struct pollfd pf = {s, POLLIN, 0};
+    union { char buf[CMSG_SPACE(sizeof(int)) * 4]; struct cmsghdr align; } cbuf;
+    struct sockaddr_in from;
+    struct iovec iov = {buf, cap};
+    struct msghdr mh;
+    struct cmsghdr *c;
+    ssize_t n;
+    *ttl = -1;
+    if (poll(&pf, 1, timeout_ms) <= 0) return -1;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_name = &from;
+    mh.msg_namelen = sizeof from;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf.buf;
+    mh.msg_controllen = sizeof cbuf.buf;
+    n = recvmsg(s, &mh, MSG_DONTWAIT);
+    if (n < 0) return -1;
+    for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL)
+            memcpy(ttl, CMSG_DATA(c), sizeof *ttl);
+    if (from_ip) *from_ip = ntohl(from.sin_addr.s_addr);
+    return n;
+}
+
+#endif
