@@ -1,0 +1,36 @@
+/* lib_recv.c - libmulticast receiver: one listener with an on_packet callback on a
+ * poller of its own, driven by mc_poll. Counts sequence numbers and loss exactly like
+ * the raw baselines (recv_raw.c, recv_mmsg.c, recv_uv.c) and prints the same RESULT
+ * line, plus the listener's mc_listener_get_stats (lib_kernel_drops, lib_received...)
+ * next to the kernel's own drop count for the socket (sock_drops = SO_MEMINFO,
+ * proc_drops = /proc/net/udp).
+ * Defaults differ from the baselines only where the library has its own: -b (SO_RCVBUF
+ * request; library default 4 MiB) and -s (mtu; library default 4096) are passed to the
+ * library only when given. Exits after -n packets, -I ms idle, or -T seconds.
+ * Refuses to run unless the network namespace holds only lo.
+ */
+#include "lib_common.h"
+
+int main(int argc, char **argv)
+{
+    struct ropts o;
+    struct lrx x;
+    mc_poller *poller;
+    mc_listener *l;
+    mc_opts *op;
+    int rc;
+
+    ropts_parse(&o, argc, argv);
+    require_private_netns(argv[0]);
+    memset(&x, 0, sizeof(x));
+    x.o = &o;
+    if ((rc = mc_poller_new(&poller)) < 0)
+        lib_die("mc_poller_new", rc);
+    op = lib_rx_opts(&o, o.group, o.port);
+    if ((rc = mc_listener_new(poller, op, lrx_on_packet, &x, &l)) < 0)
+        lib_die("mc_listener_new", rc);
+    mc_opts_free(op);
+    lib_receive("lib_recv", &o, poller, l, &x, "");
+    mc_poller_free(poller);
+    return 0;
+}

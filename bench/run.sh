@@ -1,0 +1,491 @@
+#!/bin/bash
+# bench/run.sh - libmulticast's benchmark suite: builds the library (cargo build --release)
+# and the programs of bench/, then runs every measurement inside ONE private network
+# namespace (tests/netns-run: user+net+mount+pid namespaces holding only lo), and prints
+# one table of figures and of ratios to the raw-C baselines measured in the same run, with
+# loss and kernel drops. Benchmarks print; they never fail on time.
+#
+# usage: bench/run.sh             full run: 1M packets per trial, 3 reps (about 4-5 minutes)
+#        QUICK=1 bench/run.sh     smoke run: 200k packets, 2 reps (about a minute)
+# env:   COUNT   packets per receiver / scale trial     (full 1000000, QUICK 200000)
+#        REPS    repetitions of every trial (medians)   (full 3, QUICK 2)
+#        SCOUNT  packets per sender trial               (full 1000000, QUICK 200000)
+#        SECS    seconds per ping-pong run              (full 3, QUICK 1)
+#        SCALE_L idle listeners in the scale test       (1000)
+#        UVMMSG=1 also run libuv with UV_UDP_RECVMMSG (information only)
+#        NOCOALESCE=1 skip the lib_d1ms rows (lib_recv -d 1000: information only)
+#        BUSY=1   also run busy-poll ping-pongs (information only)
+#        PIN=1    pin senders to CPU 0 and receivers to CPU 1
+#        NOBUILD=1 skip cargo build (use target/release/libmulticast.so as it is)
+#        OUT     results directory (default bench/results/<timestamp>)
+#
+# Safety (the network rule): nothing is sent from the machine's own network namespace.
+# This script does its measurements only after re-executing itself under
+# tests/netns-run, and then checks again that the namespace holds nothing but lo (else
+# it stops with exit 3). Every program also refuses to run (exit 2) if it sees any other
+# interface. Every process is bounded by a packet count, an idle timeout, its own -T cap
+# and a `timeout`; the whole namespace runs under `timeout`, and dies with this script.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+cd "$HERE"
+
+if [ "${1:-}" != "--inner" ]; then
+    if [ -z "${NOBUILD:-}" ]; then
+        if ! (cd "$ROOT" && cargo build --release --locked 2>&1 | tail -n 3); then
+            [ -e "$ROOT/target/release/libmulticast.so" ] || { echo "run.sh: cargo build failed" >&2; exit 1; }
+            echo "run.sh: WARNING: cargo build --release failed; benchmarking the existing .so" >&2
+        fi
+    fi
+    make -s all
+    OUT=${OUT:-$HERE/results/$(date +%Y%m%d-%H%M%S)}
+    mkdir -p "$OUT"
+    export OUT
+    echo "build done; results go to $OUT"
+    # hard cap on the whole namespace: 20 minutes
+    exec timeout -k 5 1200 "$ROOT/tests/netns-run" "$HERE/run.sh" --inner
+fi
+
+# ------------------------------------------------------------------ inside the netns
+others=$(ip -o link show | awk -F': ' '$2 != "lo" {print $2}')
+if [ -n "$others" ]; then
+    echo "run.sh: refusing: this namespace has interfaces other than lo: $others" >&2
+    exit 3
+fi
+if [ -n "${MC_HOST_NETNS:-}" ] && [ "$(readlink /proc/self/ns/net)" = "$MC_HOST_NETNS" ]; then
+    echo "run.sh: refusing: still in the host's network namespace" >&2
+    exit 3
+fi
+if ! ip route show table all | grep -q '224.0.0.0/4'; then
+    ip link set lo up multicast on
+    ip route add 224.0.0.0/4 dev lo src 127.0.0.1
+fi
+
+if [ -n "${QUICK:-}" ]; then
+    COUNT=${COUNT:-200000}
+    REPS=${REPS:-2}
+    SCOUNT=${SCOUNT:-200000}
+    SECS=${SECS:-1}
+fi
+COUNT=${COUNT:-1000000}
+REPS=${REPS:-3}
+SCOUNT=${SCOUNT:-1000000}
+SECS=${SECS:-3}
+SCALE_L=${SCALE_L:-1000}
+OUT=${OUT:-$HERE/results/inner-$$}
+mkdir -p "$OUT"
+PINTX=""
+PINRX=""
+if [ "${PIN:-0}" = 1 ]; then
+    PINTX="taskset -c 0"
+    PINRX="taskset -c 1"
+fi
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+RAW=$OUT/raw.log
+RXT=$OUT/rx_trials.tsv
+TXT=$OUT/tx_trials.tsv
+PPT=$OUT/pp_trials.tsv
+SUM=$OUT/summary.txt
+: >"$RAW"
+printf 'rep\tname\tsize\treceived\texpected\tlost_pct\trx_cpu_ns\trx_rate_pps\tpkts_per_wakeup\tsock_drops\tproc_drops\tlib_kernel_drops\ttx_cpu_ns\tall_ns\theap_per_listener\trss_per_listener\texit\n' >"$RXT"
+printf 'rep\tname\tsize\tsent\trate_pps\tcpu_ns\texit\n' >"$TXT"
+printf 'rep\tname\tsize\tsamples\tlost\tmedian_us\tp99_us\tmin_us\tp999_us\n' >"$PPT"
+T_START=$(date +%s)
+hz=$(getconf CLK_TCK)
+
+UV_NOTE=""
+HAVE_UV=1
+if [ ! -x ./recv_uv ]; then
+    HAVE_UV=0
+    UV_NOTE="libuv MISSING (apt-get install libuv1-dev, then make -C bench): the uv rows are skipped"
+    echo "run.sh: $UV_NOTE" >&2
+fi
+
+# receivers: name -> command (lib_recv uses the library's default buffer request and mtu;
+# the baselines ask for the same 4 MiB SO_RCVBUF, their own default)
+RX_NAMES=(raw mmsg)
+[ "$HAVE_UV" = 1 ] && RX_NAMES+=(uv)
+[ "$HAVE_UV" = 1 ] && [ -n "${UVMMSG:-}" ] && RX_NAMES+=(uv_mmsg)
+RX_NAMES+=(lib)
+[ -z "${NOCOALESCE:-}" ] && RX_NAMES+=(lib_d1ms)
+declare -A RX_CMD=(
+    [raw]="./recv_raw"
+    [mmsg]="./recv_mmsg"
+    [uv]="./recv_uv"
+    [uv_mmsg]="./recv_uv -M"
+    [lib]="./lib_recv"
+    [lib_d1ms]="./lib_recv -d 1000"
+    [scale1]="./lib_scale -L 0"
+    [scaleN]="./lib_scale -L $SCALE_L"
+)
+declare -A RX_DESC=(
+    [raw]="raw recvfrom + epoll"
+    [mmsg]="raw recvmmsg x64 + epoll"
+    [uv]="libuv uv_udp"
+    [uv_mmsg]="libuv uv_udp + RECVMMSG"
+    [lib]="lib listener on_packet"
+    [lib_d1ms]="lib + 1 ms pause per poll"
+    [scale1]="lib, 1 listener on poller"
+    [scaleN]="lib, +$SCALE_L idle listeners"
+)
+SIZES=(64 1400)
+
+kv() { # file key -> value of key=value in the RESULT line (empty if absent)
+    [ -f "$1" ] || return 0
+    { grep '^RESULT' "$1" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; } || true
+}
+cpu_busy() { # system-wide busy ticks (USER_HZ) from /proc/stat
+    awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat
+}
+wait_ready() {
+    local i
+    for i in $(seq 500); do
+        [ -e "$1" ] && return 0
+        sleep 0.01
+    done
+    echo "warning: receiver not ready after 5 s" >&2
+    return 1
+}
+rotate() { # k items... -> items rotated left by k
+    local k=$1
+    shift
+    local a=("$@") n=$# i
+    for ((i = 0; i < n; i++)); do printf '%s ' "${a[$(((i + k) % n))]}"; done
+}
+
+# one receiver trial: the receiver first, then sender.c (sendmmsg x64, full rate)
+rx_trial() { # rep name size count [extra receiver args]
+    local rep=$1 name=$2 size=$3 n=$4 extra=${5:-} b0 b1 pid rcv
+    rm -f "$TMP/ready" "$TMP/rx" "$TMP/tx"
+    b0=$(cpu_busy)
+    # shellcheck disable=SC2086
+    $PINRX timeout 90 ${RX_CMD[$name]} $extra -n "$n" -T 60 -R "$TMP/ready" -l "$name" >"$TMP/rx" 2>"$TMP/rx.err" &
+    pid=$!
+    wait_ready "$TMP/ready" || true
+    $PINTX timeout 90 ./sender -n "$n" -s "$size" -m mmsg -T 60 -l "$name" >"$TMP/tx" 2>&1 || true
+    wait "$pid" || true
+    b1=$(cpu_busy)
+    {
+        echo "# rx trial rep=$rep recv=$name size=$size"
+        cat "$TMP/tx" "$TMP/rx" "$TMP/rx.err"
+    } >>"$RAW"
+    rcv=$(kv "$TMP/rx" received)
+    [ -n "$rcv" ] || rcv=0
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+        "$rep" "$name" "$size" "$rcv" "$(kv "$TMP/rx" expected)" \
+        "$(kv "$TMP/rx" lost_pct)" "$(kv "$TMP/rx" cpu_ns_per_pkt)" \
+        "$(kv "$TMP/rx" rate_pps)" "$(kv "$TMP/rx" pkts_per_wakeup)" \
+        "$(kv "$TMP/rx" sock_drops)" "$(kv "$TMP/rx" proc_drops)" "$(kv "$TMP/rx" lib_kernel_drops)" \
+        "$(kv "$TMP/tx" cpu_ns_per_pkt)" \
+        "$(awk -v b="$((b1 - b0))" -v r="$rcv" -v hz="$hz" 'BEGIN{printf "%.0f", r ? b*1e9/hz/r : 0}')" \
+        "$(kv "$TMP/rx" heap_per_listener_B)" "$(kv "$TMP/rx" rss_per_listener_B)" \
+        "$(kv "$TMP/rx" exit)" >>"$RXT"
+    printf '  rep %s %-7s %4sB  rx %8s  cpu %7s ns/pkt  %7s pkt/s  lost %s%%  drops %s (lib %s)  pkts/wake %s\n' \
+        "$rep" "$name" "$size" "$rcv" "$(kv "$TMP/rx" cpu_ns_per_pkt)" "$(kv "$TMP/rx" rate_pps)" \
+        "$(kv "$TMP/rx" lost_pct)" "$(kv "$TMP/rx" sock_drops)" "$(kv "$TMP/rx" lib_kernel_drops)" \
+        "$(kv "$TMP/rx" pkts_per_wakeup)"
+    if [ -s "$TMP/rx.err" ]; then sed 's/^/    stderr: /' "$TMP/rx.err" | head -3; fi
+}
+
+# one sender trial, no receiver
+declare -A TX_CMD=(
+    [raw_sendto]="./sender -m sendto"
+    [lib_sendto]="./lib_send -m sendto"
+    [raw_mmsg]="./sender -m mmsg -B 64"
+    [lib_many]="./lib_send -m many -B 64"
+    [lib_mcast]="./lib_send -m mcast"
+)
+declare -A TX_DESC=(
+    [raw_sendto]="raw sendto (prepared socket)"
+    [lib_sendto]="lib mc_sendto"
+    [raw_mmsg]="raw sendmmsg x64"
+    [lib_many]="lib mc_sendto_many x64"
+    [lib_mcast]="lib multicaster (array)"
+)
+TX_NAMES=(raw_sendto lib_sendto raw_mmsg lib_many lib_mcast)
+tx_trial() { # rep name size count
+    local rep=$1 name=$2 size=$3 n=$4
+    # shellcheck disable=SC2086
+    $PINTX timeout 90 ${TX_CMD[$name]} -n "$n" -s "$size" -T 60 -l "$name" >"$TMP/tx" 2>&1 || true
+    { echo "# tx trial rep=$rep name=$name size=$size"; cat "$TMP/tx"; } >>"$RAW"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$name" "$size" "$(kv "$TMP/tx" sent)" \
+        "$(kv "$TMP/tx" rate_pps)" "$(kv "$TMP/tx" cpu_ns_per_pkt)" "$(kv "$TMP/tx" exit)" >>"$TXT"
+    printf '  rep %s %-10s %4sB  %8s pkt/s  %7s ns/pkt  sent %s\n' "$rep" "$name" "$size" \
+        "$(kv "$TMP/tx" rate_pps)" "$(kv "$TMP/tx" cpu_ns_per_pkt)" "$(kv "$TMP/tx" sent)"
+    if ! grep -q '^RESULT' "$TMP/tx"; then sed 's/^/    output: /' "$TMP/tx" | head -3; fi
+}
+
+# one ping-pong run (server + client), 64 B
+pp_trial() { # rep name(raw|raw_epoll|lib) mode(blocking|busy)
+    local rep=$1 name=$2 mode=$3 prog=./pingpong flag="" pid
+    [ "$name" = lib ] && prog=./lib_pingpong
+    [ "$name" = raw_epoll ] && flag="-e"
+    [ "$mode" = busy ] && flag="-b"
+    rm -f "$TMP/ready"
+    $PINRX timeout $((SECS + 30)) $prog server -T $((SECS + 15)) $flag -R "$TMP/ready" >"$TMP/pps" 2>&1 &
+    pid=$!
+    wait_ready "$TMP/ready" || true
+    $PINTX timeout $((SECS + 30)) $prog client -n 10000000 -w 1000 -s 64 -T "$SECS" $flag >"$TMP/ppc" 2>&1 || true
+    wait "$pid" || true
+    { echo "# pingpong rep=$rep $name $mode"; cat "$TMP/ppc" "$TMP/pps"; } >>"$RAW"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$name" "$mode" "$(kv "$TMP/ppc" samples)" \
+        "$(kv "$TMP/ppc" lost)" "$(kv "$TMP/ppc" median_us)" "$(kv "$TMP/ppc" p99_us)" \
+        "$(kv "$TMP/ppc" min_us)" "$(kv "$TMP/ppc" p999_us)" >>"$PPT"
+    printf '  rep %s %-9s %-8s samples %7s lost %s  RTT us: median %6s p99 %7s p99.9 %7s min %6s\n' \
+        "$rep" "$name" "$mode" "$(kv "$TMP/ppc" samples)" "$(kv "$TMP/ppc" lost)" \
+        "$(kv "$TMP/ppc" median_us)" "$(kv "$TMP/ppc" p99_us)" "$(kv "$TMP/ppc" p999_us)" \
+        "$(kv "$TMP/ppc" min_us)"
+}
+
+# "median min max" of column c over rows with name==$2 and size==$3
+stats() { # file name size col
+    awk -F'\t' -v n="$2" -v s="$3" -v c="$4" \
+        'NR>1 && $2==n && $3==s && $c!="" && $c!="-" {print $c}' "$1" |
+        sort -g |
+        awk '{a[NR]=$1} END{ if (NR==0) {print "NA NA NA"; exit}
+             m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; print m, a[1], a[NR] }'
+}
+colsum() { # file name size col -> sum over rows
+    awk -F'\t' -v n="$2" -v s="$3" -v c="$4" \
+        'NR>1 && $2==n && $3==s && $c ~ /^[0-9.]+$/ {t+=$c} END{printf "%.0f", t}' "$1"
+}
+
+{
+    echo "== libmulticast benchmark (bench/run.sh), $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "kernel: $(uname -r); cpus: $(nproc); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+    echo "namespace interfaces: $(ip -o link show | awk -F': ' '{print $2}' | tr '\n' ' ')"
+    echo "library: $(readlink -f lib/libmulticast.so.0) ($(stat -c '%y' "$(readlink -f lib/libmulticast.so.0)" | cut -d. -f1))"
+    echo "git: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | grep -q . && echo ' (src/ modified)')"
+    echo "libuv: $(pkg-config --modversion libuv 2>/dev/null || echo missing)  load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "net.core.rmem_max=$(cat /proc/sys/net/core/rmem_max) rmem_default=$(cat /proc/sys/net/core/rmem_default)"
+    echo "COUNT=$COUNT REPS=$REPS SCOUNT=$SCOUNT SECS=$SECS SCALE_L=$SCALE_L PIN=${PIN:-0} QUICK=${QUICK:-}"
+    [ -z "$UV_NOTE" ] || echo "NOTE: $UV_NOTE"
+} | tee "$SUM"
+
+# ------------------------------------------------------------------ 1. receivers
+echo
+echo "== 1. receivers: $COUNT packets per trial from sender.c (sendmmsg x64, full rate), ${#RX_NAMES[@]} receivers x ${#SIZES[@]} sizes x $REPS reps"
+for ((rep = 1; rep <= REPS; rep++)); do
+    # shellcheck disable=SC2046
+    order=$(rotate $(((rep - 1) % ${#RX_NAMES[@]})) "${RX_NAMES[@]}")
+    if ((rep % 2)); then sizes="64 1400"; else sizes="1400 64"; fi
+    for size in $sizes; do
+        for name in $order; do
+            rx_trial "$rep" "$name" "$size" "$COUNT"
+        done
+    done
+done
+
+# ------------------------------------------------------------------ 2. senders
+echo
+echo "== 2. senders alone (no group member): $SCOUNT packets per trial, ${#TX_NAMES[@]} senders x ${#SIZES[@]} sizes x $REPS reps"
+for ((rep = 1; rep <= REPS; rep++)); do
+    order=$(rotate $(((rep - 1) % ${#TX_NAMES[@]})) "${TX_NAMES[@]}")
+    for size in "${SIZES[@]}"; do
+        for name in $order; do
+            tx_trial "$rep" "$name" "$size" "$SCOUNT"
+        done
+    done
+done
+
+# ------------------------------------------------------------------ 3. ping-pong
+echo
+echo "== 3. ping-pong: 224.0.42.43 -> 224.0.42.44 and back, 64 B, $SECS s per run, $REPS reps"
+PP_MODES="blocking"
+[ -n "${BUSY:-}" ] && PP_MODES="blocking busy"
+for ((rep = 1; rep <= REPS; rep++)); do
+    if ((rep % 2)); then names="raw lib raw_epoll"; else names="lib raw_epoll raw"; fi
+    for mode in $PP_MODES; do
+        for name in $names; do
+            [ "$mode" = busy ] && [ "$name" = raw_epoll ] && continue
+            pp_trial "$rep" "$name" "$mode"
+        done
+    done
+done
+
+# ------------------------------------------------------------------ 4. scale + memory
+echo
+echo "== 4. scale: one measured listener alone vs with $SCALE_L idle listeners (other groups) on the same poller, 64 B, $COUNT packets, $REPS reps"
+for ((rep = 1; rep <= REPS; rep++)); do
+    if ((rep % 2)); then names="scale1 scaleN"; else names="scaleN scale1"; fi
+    for name in $names; do
+        rx_trial "$rep" "$name" 64 "$COUNT"
+    done
+done
+
+# ------------------------------------------------------------------ 5. forced loss
+echo
+echo "== 5. kernel drop accounting under forced loss (kernel default buffer, -b 0), 64 B"
+DROPS=""
+drop_trial() { # label n receiver-args
+    local label=$1 n=$2 args=$3 pid
+    rm -f "$TMP/ready"
+    # shellcheck disable=SC2086
+    timeout 60 ./lib_recv $args -n "$n" -I 300 -T 30 -R "$TMP/ready" -l "$label" >"$TMP/rx" 2>&1 &
+    pid=$!
+    wait_ready "$TMP/ready" || true
+    timeout 60 ./sender -n "$n" -s 64 -T 30 -l "$label" >"$TMP/tx" 2>&1 || true
+    wait "$pid" || true
+    { echo "# drop trial $label"; cat "$TMP/tx" "$TMP/rx"; } >>"$RAW"
+    local line
+    line=$(printf '%-34s sent %6s received %6s missing %6s | kernel SO_MEMINFO %6s /proc/net/udp %6s | lib kernel_drops %6s | %s' \
+        "$label" "$n" "$(kv "$TMP/rx" received)" "$(kv "$TMP/rx" missing)" "$(kv "$TMP/rx" sock_drops)" \
+        "$(kv "$TMP/rx" proc_drops)" "$(kv "$TMP/rx" lib_kernel_drops)" \
+        "$(awk -v k="$(kv "$TMP/rx" sock_drops)" -v l="$(kv "$TMP/rx" lib_kernel_drops)" \
+            'BEGIN{ if (k=="" || l=="") print "NA"; else if (k+0==l+0) print "equal"; else print "DIFFERENT" }')")
+    echo "  $line"
+    DROPS="$DROPS$line"$'\n'
+}
+drop_trial "end-of-burst (sleeps 500 ms first)" 20000 "-b 0 -D 500"
+drop_trial "mid-stream (sleeps 2 ms per drain)" "$((COUNT / 2))" "-b 0 -d 2000"
+
+SNMP=$(grep '^Udp:' /proc/net/snmp | awk 'NR==1{for(i=2;i<=NF;i++)h[i]=$i} NR==2{for(i=2;i<=NF;i++) printf "%s=%s ", h[i], $i}')
+T_END=$(date +%s)
+
+# ------------------------------------------------------------------ the table
+fmt_fig() { # median min max unit -> "m [min..max] unit"
+    awk -v m="$1" -v a="$2" -v b="$3" -v u="$4" 'BEGIN{
+        if (m=="NA") { print "NA"; exit }
+        if (m >= 100) printf "%.0f [%.0f..%.0f] %s", m, a, b, u; else printf "%.1f [%.1f..%.1f] %s", m, a, b, u }'
+}
+ratio() { # a b -> a/b
+    awk -v a="$1" -v b="$2" 'BEGIN{ if (a=="NA" || b=="NA" || b+0==0) print "NA"; else printf "%.3f", a/b }'
+}
+judge() { # value op(<=|>=) target -> met/UNMET/n-a
+    awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN{
+        if (v=="NA" || v=="") { print "n/a"; exit }
+        ok = (op=="<=") ? (v+0 <= t+0) : (v+0 >= t+0); print ok ? "met" : "UNMET" }'
+}
+ROWFMT='%-9s %-30s %5s  %-32s %-28s %-22s %-10s %s\n'
+row() { printf "$ROWFMT" "$@"; }
+rx_loss() { # name size -> "lost% / drops k=... lib=..."
+    local lm lmax dk dl
+    read -r lm _ lmax < <(stats "$RXT" "$1" "$2" 6)
+    dk=$(colsum "$RXT" "$1" "$2" 10)
+    dl=$(colsum "$RXT" "$1" "$2" 12)
+    if [[ "$1" == lib* ]] || [[ "$1" == scale* ]]; then
+        awk -v l="$lm" -v x="$lmax" -v k="$dk" -v d="$dl" 'BEGIN{printf "%s%% k=%s lib=%s", (l=="NA"?"NA":sprintf("%.3f",l)) (x>l?"(max "x")":""), k, d}'
+    else
+        awk -v l="$lm" -v x="$lmax" -v k="$dk" 'BEGIN{printf "%s%% k=%s", (l=="NA"?"NA":sprintf("%.3f",l)) (x>l?"(max "x")":""), k}'
+    fi
+}
+
+{
+    echo
+    echo "== RESULTS  (medians of $REPS reps [min..max]; every ratio = lib / baseline from this run)"
+    echo "   receivers: rx CPU ns/pkt = the receiver's getrusage user+sys / packets (on lo the sender's"
+    echo "   syscall runs the receive softirq, so this is the receiver's own cost, measured alike for all);"
+    echo "   loss: median lost% (max), k = kernel drops summed over reps (SO_MEMINFO), lib = mc_listener_get_stats kernel_drops"
+    row section measurement size "figure" "loss / drops" "ratio" target verdict
+    row ------- ----------- ---- ------ ------------ ----- ------ -------
+    for size in "${SIZES[@]}"; do
+        declare -A CM=()
+        for name in "${RX_NAMES[@]}"; do
+            read -r cm c0 c1 < <(stats "$RXT" "$name" "$size" 7)
+            CM[$name]=$cm
+            [[ "$name" == lib* ]] && continue
+            row receive "${RX_DESC[$name]}" "$size" "$(fmt_fig "$cm" "$c0" "$c1" ns/pkt)" "$(rx_loss "$name" "$size")" "" "" ""
+        done
+        read -r cm c0 c1 < <(stats "$RXT" lib "$size" 7)
+        r=$(ratio "$cm" "${CM[raw]}")
+        row receive "${RX_DESC[lib]}" "$size" "$(fmt_fig "$cm" "$c0" "$c1" ns/pkt)" "$(rx_loss lib "$size")" "$r x raw recvfrom" "<= 0.90" "$(judge "$r" '<=' 0.90)"
+        if [ "$HAVE_UV" = 1 ]; then
+            r=$(ratio "$cm" "${CM[uv]}")
+            row "" "" "" "" "" "$r x libuv uv_udp" "<= 0.80" "$(judge "$r" '<=' 0.80)"
+        else
+            row "" "" "" "" "" "(libuv missing: skipped)" "<= 0.80" "n/a"
+        fi
+        r=$(ratio "$cm" "${CM[mmsg]}")
+        row "" "" "" "" "" "$r x raw recvmmsg" "(info)" ""
+        lm=$(stats "$RXT" lib "$size" 6 | awk '{print $3}')
+        row "" "lib: 0 lost at full rate" "$size" "" "max lost ${lm}%" "" "= 0" "$(awk -v l="$lm" 'BEGIN{print (l=="NA")?"n/a":(l+0==0?"met":"UNMET")}')"
+        if [ -n "${CM[lib_d1ms]:-}" ]; then
+            read -r cm c0 c1 < <(stats "$RXT" lib_d1ms "$size" 7)
+            row receive "${RX_DESC[lib_d1ms]}" "$size" "$(fmt_fig "$cm" "$c0" "$c1" ns/pkt)" "$(rx_loss lib_d1ms "$size")" "$(ratio "$cm" "${CM[raw]}") x raw recvfrom" "(info)" ""
+        fi
+        unset CM
+    done
+    echo
+    for size in "${SIZES[@]}"; do
+        declare -A PM=()
+        for name in "${TX_NAMES[@]}"; do
+            read -r pm p0 p1 < <(stats "$TXT" "$name" "$size" 5)
+            PM[$name]=$pm
+            case $name in
+            raw_*) row send "${TX_DESC[$name]}" "$size" "$(fmt_fig "$pm" "$p0" "$p1" pkt/s)" "" "" "" "" ;;
+            lib_sendto) r=$(ratio "$pm" "${PM[raw_sendto]:-NA}")
+                row send "${TX_DESC[$name]}" "$size" "$(fmt_fig "$pm" "$p0" "$p1" pkt/s)" "" "$r x raw sendto" ">= 0.95" "$(judge "$r" '>=' 0.95)" ;;
+            lib_many) r=$(ratio "$pm" "${PM[raw_mmsg]:-NA}")
+                row send "${TX_DESC[$name]}" "$size" "$(fmt_fig "$pm" "$p0" "$p1" pkt/s)" "" "$r x raw sendmmsg" ">= 0.95" "$(judge "$r" '>=' 0.95)" ;;
+            lib_mcast) r=$(ratio "$pm" "${PM[raw_mmsg]:-NA}")
+                row send "${TX_DESC[$name]}" "$size" "$(fmt_fig "$pm" "$p0" "$p1" pkt/s)" "" "$r x raw sendmmsg" ">= 0.90" "$(judge "$r" '>=' 0.90)" ;;
+            esac
+        done
+        unset PM
+    done
+    echo
+    for mode in $PP_MODES; do
+        read -r rm r0 r1 < <(stats "$PPT" raw "$mode" 6)
+        read -r r9 r90 r91 < <(stats "$PPT" raw "$mode" 7)
+        read -r lm l0 l1 < <(stats "$PPT" lib "$mode" 6)
+        read -r l9 l90 l91 < <(stats "$PPT" lib "$mode" 7)
+        tgt="<= 1.05"
+        [ "$mode" = busy ] && tgt="(info)"
+        row pingpong "raw C $mode, median RTT" 64 "$(fmt_fig "$rm" "$r0" "$r1" us)" "lost $(colsum "$PPT" raw "$mode" 5)" "" "" ""
+        row "" "raw C $mode, p99 RTT" 64 "$(fmt_fig "$r9" "$r90" "$r91" us)" "" "" "" ""
+        r=$(ratio "$lm" "$rm")
+        row pingpong "lib $mode, median RTT" 64 "$(fmt_fig "$lm" "$l0" "$l1" us)" "lost $(colsum "$PPT" lib "$mode" 5)" "$r x raw median" "$tgt" "$([ "$mode" = busy ] || judge "$r" '<=' 1.05)"
+        r=$(ratio "$l9" "$r9")
+        row "" "lib $mode, p99 RTT" 64 "$(fmt_fig "$l9" "$l90" "$l91" us)" "" "$r x raw p99" "$tgt" "$([ "$mode" = busy ] || judge "$r" '<=' 1.05)"
+        if [ "$mode" = blocking ]; then
+            read -r em e0 e1 < <(stats "$PPT" raw_epoll blocking 6)
+            read -r e9 e90 e91 < <(stats "$PPT" raw_epoll blocking 7)
+            row pingpong "raw C epoll_wait+recv, median" 64 "$(fmt_fig "$em" "$e0" "$e1" us)" "lost $(colsum "$PPT" raw_epoll blocking 5)" "$(ratio "$em" "$rm") x raw median" "(diag)" ""
+            row "" "raw C epoll_wait+recv, p99" 64 "$(fmt_fig "$e9" "$e90" "$e91" us)" "" "$(ratio "$e9" "$r9") x raw p99" "(diag)" ""
+            row "" "lib vs raw epoll, median" 64 "" "" "$(ratio "$lm" "$em") x epoll median" "(diag)" ""
+        fi
+    done
+    echo
+    read -r s1 s10 s11 < <(stats "$RXT" scale1 64 7)
+    read -r sn sn0 sn1 < <(stats "$RXT" scaleN 64 7)
+    row scale "${RX_DESC[scale1]}" 64 "$(fmt_fig "$s1" "$s10" "$s11" ns/pkt)" "$(rx_loss scale1 64)" "" "" ""
+    r=$(ratio "$sn" "$s1")
+    row scale "${RX_DESC[scaleN]}" 64 "$(fmt_fig "$sn" "$sn0" "$sn1" ns/pkt)" "$(rx_loss scaleN 64)" "$r x 1 listener" "<= 1.10" "$(judge "$r" '<=' 1.10)"
+    read -r hm h0 h1 < <(stats "$RXT" scaleN 64 15)
+    read -r rsm rs0 rs1 < <(stats "$RXT" scaleN 64 16)
+    row memory "per idle listener, heap" - "$(fmt_fig "$hm" "$h0" "$h1" B)" "(mallinfo2, mtu 4096)" "" "<= 16384 B" "$(judge "$hm" '<=' 16384)"
+    row "" "per idle listener, RSS" - "$(fmt_fig "$rsm" "$rs0" "$rs1" B)" "(/proc/self/statm)" "" "<= 16384 B" "$(judge "$rsm" '<=' 16384)"
+    echo
+    # kernel_drops == kernel's count whenever there is loss: every lib trial with loss or drops
+    mism=$(awk -F'\t' 'NR>1 && ($2 ~ /^lib/ || $2 ~ /^scale/) && ($6+0 > 0 || $10+0 > 0) && $10 != $12 {n++} END{print n+0}' "$RXT")
+    lossy=$(awk -F'\t' 'NR>1 && ($2 ~ /^lib/ || $2 ~ /^scale/) && ($6+0 > 0 || $10+0 > 0) {n++} END{print n+0}' "$RXT")
+    fd=$(printf '%s' "$DROPS" | grep -c DIFFERENT || true)
+    fe=$(printf '%s' "$DROPS" | grep -c equal || true)
+    row drops "lib kernel_drops = kernel's" - "forced loss: $fe equal, $fd differ" "full rate: $lossy lossy, $mism differ" "" "equal" "$([ "$fd" = 0 ] && [ "$mism" = 0 ] && [ "$fe" -gt 0 ] && echo met || echo UNMET)"
+    printf '%s' "$DROPS" | sed 's/^/    /'
+    echo
+    echo "== receiver details (medians): rx pkt/s, packets per wakeup, whole-machine busy ns/pkt (/proc/stat), sender CPU ns/pkt"
+    printf '  %-8s %5s %10s %10s %12s %12s\n' recv size "rx pkt/s" pkts/wake "all ns/pkt" "tx ns/pkt"
+    for size in "${SIZES[@]}"; do
+        for name in "${RX_NAMES[@]}"; do
+            printf '  %-8s %5s %10.0f %10.2f %12.0f %12.0f\n' "$name" "$size" \
+                "$(stats "$RXT" "$name" "$size" 8 | awk '{print ($1=="NA")?0:$1}')" \
+                "$(stats "$RXT" "$name" "$size" 9 | awk '{print ($1=="NA")?0:$1}')" \
+                "$(stats "$RXT" "$name" "$size" 14 | awk '{print ($1=="NA")?0:$1}')" \
+                "$(stats "$RXT" "$name" "$size" 13 | awk '{print ($1=="NA")?0:$1}')"
+        done
+    done
+    for name in scale1 scaleN; do
+        printf '  %-8s %5s %10.0f %10.2f %12.0f %12.0f\n' "$name" 64 \
+            "$(stats "$RXT" "$name" 64 8 | awk '{print ($1=="NA")?0:$1}')" \
+            "$(stats "$RXT" "$name" 64 9 | awk '{print ($1=="NA")?0:$1}')" \
+            "$(stats "$RXT" "$name" 64 14 | awk '{print ($1=="NA")?0:$1}')" \
+            "$(stats "$RXT" "$name" 64 13 | awk '{print ($1=="NA")?0:$1}')"
+    done
+    echo
+    echo "  Udp counters (namespace): $SNMP"
+    echo "  The machine is shared: figures are noisy (see [min..max]); compare ratios, not absolutes."
+    echo "  all ns/pkt counts every process on the machine (other people's builds too): meaningful only on an idle machine."
+    echo "  Wall time inside the namespace: $((T_END - T_START)) s. Per-trial data: $OUT/{rx,tx,pp}_trials.tsv, $RAW"
+} | tee -a "$SUM"
