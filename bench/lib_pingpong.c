@@ -106,26 +106,27 @@ int main(int argc, char **argv)
 {
     const char *role, *ready = NULL;
     uint64_t iters = 100000, warm = 1000, i, k = 0, lost = 0, *rtt, deadline;
-    int size = 64, idle_ms = 1000, reply_ms = 200, c, busy = 0, rc;
+    int size = 64, idle_ms = 1000, reply_ms = 200, c, busy = 0, rc, spin_us = 0;
     double max_s = 10;
     char buf[65536];
     mc_poller *poller;
 
     if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client"))) {
         fprintf(stderr, "usage: %s server|client [-n iters] [-w warmup] [-s size] [-T max_s] "
-                        "[-b] [-I idle_ms] [-R readyfile] [-t reply_timeout_ms]\n",
+                        "[-b] [-S spin_us] [-I idle_ms] [-R readyfile] [-t reply_timeout_ms]\n",
                 argv[0]);
         return 2;
     }
     role = argv[1];
     optind = 2;
-    while ((c = getopt(argc, argv, "n:w:s:T:bI:R:t:")) != -1) {
+    while ((c = getopt(argc, argv, "n:w:s:T:bS:I:R:t:")) != -1) {
         switch (c) {
         case 'n': iters = strtoull(optarg, NULL, 0); break;
         case 'w': warm = strtoull(optarg, NULL, 0); break;
         case 's': size = atoi(optarg); break;
         case 'T': max_s = atof(optarg); break;
         case 'b': busy = 1; break;
+        case 'S': spin_us = atoi(optarg); break;
         case 'I': idle_ms = atoi(optarg); break;
         case 'R': ready = optarg; break;
         case 't': reply_ms = atoi(optarg); break;
@@ -139,6 +140,9 @@ int main(int argc, char **argv)
     deadline = now_ns() + (uint64_t)(max_s * 1e9);
     if ((rc = mc_poller_new(&poller)) < 0)
         lib_die("mc_poller_new", rc);
+    /* -S: the library's opt-in busy polling before each blocking wait */
+    if (spin_us > 0 && (rc = mc_poller_set_spin_us(poller, (uint32_t)spin_us)) < 0)
+        lib_die("mc_poller_set_spin_us", rc);
 
     if (!strcmp(role, "server")) {
         struct server s = {0};

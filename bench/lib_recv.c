@@ -26,6 +26,12 @@ int main(int argc, char **argv)
     x.o = &o;
     if ((rc = mc_poller_new(&poller)) < 0)
         lib_die("mc_poller_new", rc);
+    /* -d: the library's own opt-in coalescing, not a pause of ours */
+    if (o.delay_us > 0) {
+        if ((rc = mc_poller_set_coalesce_us(poller, (uint32_t)o.delay_us)) < 0)
+            lib_die("mc_poller_set_coalesce_us", rc);
+        o.delay_us = 0;
+    }
     op = lib_rx_opts(&o, o.group, o.port);
     if ((rc = mc_listener_new(poller, op, lrx_on_packet, &x, &l)) < 0)
         lib_die("mc_listener_new", rc);

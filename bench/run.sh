@@ -125,7 +125,7 @@ declare -A RX_DESC=(
     [uv]="libuv uv_udp"
     [uv_mmsg]="libuv uv_udp + RECVMMSG"
     [lib]="lib listener on_packet"
-    [lib_d1ms]="lib + 1 ms pause per poll"
+    [lib_d1ms]="lib + coalesce 1 ms (opt-in)"
     [scale1]="lib, 1 listener on poller"
     [scaleN]="lib, +$SCALE_L idle listeners"
 )
@@ -220,6 +220,7 @@ tx_trial() { # rep name size count
 pp_trial() { # rep name(raw|raw_epoll|lib) mode(blocking|busy)
     local rep=$1 name=$2 mode=$3 prog=./pingpong flag="" pid
     [ "$name" = lib ] && prog=./lib_pingpong
+    [ "$name" = lib_spin ] && prog=./lib_pingpong && flag="-S 50"
     [ "$name" = raw_epoll ] && flag="-e"
     [ "$mode" = busy ] && flag="-b"
     rm -f "$TMP/ready"
@@ -295,10 +296,11 @@ echo "== 3. ping-pong: 224.0.42.43 -> 224.0.42.44 and back, 64 B, $SECS s per ru
 PP_MODES="blocking"
 [ -n "${BUSY:-}" ] && PP_MODES="blocking busy"
 for ((rep = 1; rep <= REPS; rep++)); do
-    if ((rep % 2)); then names="raw lib raw_epoll"; else names="lib raw_epoll raw"; fi
+    if ((rep % 2)); then names="raw lib raw_epoll lib_spin"; else names="lib_spin lib raw_epoll raw"; fi
     for mode in $PP_MODES; do
         for name in $names; do
             [ "$mode" = busy ] && [ "$name" = raw_epoll ] && continue
+            [ "$mode" = busy ] && [ "$name" = lib_spin ] && continue
             pp_trial "$rep" "$name" "$mode"
         done
     done
@@ -444,6 +446,10 @@ rx_loss() { # name size -> "lost% / drops k=... lib=..."
             row pingpong "raw C epoll_wait+recv, median" 64 "$(fmt_fig "$em" "$e0" "$e1" us)" "lost $(colsum "$PPT" raw_epoll blocking 5)" "$(ratio "$em" "$rm") x raw median" "(diag)" ""
             row "" "raw C epoll_wait+recv, p99" 64 "$(fmt_fig "$e9" "$e90" "$e91" us)" "" "$(ratio "$e9" "$r9") x raw p99" "(diag)" ""
             row "" "lib vs raw epoll, median" 64 "" "" "$(ratio "$lm" "$em") x epoll median" "(diag)" ""
+            read -r sm s0 s1 < <(stats "$PPT" lib_spin blocking 6)
+            read -r s9 s90 s91 < <(stats "$PPT" lib_spin blocking 7)
+            row pingpong "lib + spin 50 us (opt-in), median" 64 "$(fmt_fig "$sm" "$s0" "$s1" us)" "lost $(colsum "$PPT" lib_spin blocking 5)" "$(ratio "$sm" "$rm") x raw median" "<= 1.05" "$(judge "$(ratio "$sm" "$rm")" '<=' 1.05)"
+            row "" "lib + spin 50 us (opt-in), p99" 64 "$(fmt_fig "$s9" "$s90" "$s91" us)" "" "$(ratio "$s9" "$r9") x raw p99" "<= 1.05" "$(judge "$(ratio "$s9" "$r9")" '<=' 1.05)"
         fi
     done
     echo

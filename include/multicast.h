@@ -574,6 +574,23 @@ int mc_loop(struct mc_poller *poller, int timeout_ms, int interval_ms);
 void mc_stop(struct mc_poller *poller);
 
 /**
+ * Opt-in receive coalescing (the default is 0, off): after a poll that found events, the
+ * next mc_poll/mc_loop of this poller waits until `us` microseconds (0..1000000) have
+ * passed before it looks again (mc_stop still ends the wait at once), so one wakeup reads
+ * many packets: much less CPU per packet at high rates, in exchange for up to `us` more
+ * latency. NULL: the default poller.
+ */
+int mc_poller_set_coalesce_us(struct mc_poller *poller, uint32_t us);
+
+/**
+ * Opt-in busy polling (the default is 0, off): a mc_poll/mc_loop that would block first
+ * polls without waiting for up to `us` microseconds (0..1000000): lower latency and no
+ * sleep/wake cost for packets that come within that time, in exchange for a busy CPU.
+ * NULL: the default poller.
+ */
+int mc_poller_set_spin_us(struct mc_poller *poller, uint32_t us);
+
+/**
  * Sends one packet now to group:port with ttl: group NULL = MC_DEFAULT_GROUP, port 0 =
  * MC_DEFAULT_PORT, ttl < 0 = MC_DEFAULT_TTL (> 255: MC_EINVAL). Returns the bytes sent.
  * Thread-safe; fast when called repeatedly (configured sockets are cached per ttl).

@@ -23,19 +23,22 @@ fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
 #[derive(Debug)]
 pub struct Epoll(OwnedFd);
 
-/// Room for the events one `epoll_wait` returns.
-pub struct EventBuf([libc::epoll_event; 128]);
+/// Room for the events one `epoll_wait` returns (left uninitialized: the
+/// kernel writes the first n, and only those are read).
+pub struct EventBuf([std::mem::MaybeUninit<libc::epoll_event>; 128], usize);
 
 impl Default for EventBuf {
     fn default() -> EventBuf {
-        EventBuf([libc::epoll_event { events: 0, u64: 0 }; 128])
+        EventBuf([std::mem::MaybeUninit::uninit(); 128], 0)
     }
 }
 
 impl EventBuf {
-    /// Event `i`: (token, event bits).
+    /// Event `i` of the last wait: (token, event bits).
     pub fn get(&self, i: usize) -> (u64, u32) {
-        let e = self.0[i];
+        assert!(i < self.1, "event {i} of {}", self.1);
+        // SAFETY: the kernel wrote the first self.1 entries in wait().
+        let e = unsafe { self.0[i].assume_init() };
         (e.u64, e.events)
     }
 }
@@ -77,16 +80,20 @@ impl Epoll {
 
     /// epoll_wait into `buf`; returns how many events are ready.
     pub fn wait(&self, buf: &mut EventBuf, timeout_ms: i32) -> io::Result<usize> {
-        // SAFETY: buf.0 has room for buf.0.len() events.
+        buf.1 = 0;
+        // SAFETY: buf.0 has room for buf.0.len() events; MaybeUninit has the
+        // layout of epoll_event.
         let n = unsafe {
             libc::epoll_wait(
                 self.fd(),
-                buf.0.as_mut_ptr(),
+                buf.0.as_mut_ptr() as *mut libc::epoll_event,
                 buf.0.len() as libc::c_int,
                 timeout_ms,
             )
         };
-        cvt(n).map(|n| n as usize)
+        let n = cvt(n)? as usize;
+        buf.1 = n;
+        Ok(n)
     }
 }
 
@@ -135,6 +142,24 @@ pub fn wait_readable(fd: RawFd, timeout_ms: i32) -> bool {
     };
     // SAFETY: one valid pollfd.
     unsafe { libc::poll(&mut p, 1, timeout_ms) > 0 }
+}
+
+/// Waits up to `d` (µs precision) for `fd` to become readable.
+pub fn wait_readable_for(fd: RawFd, d: std::time::Duration) -> bool {
+    if d.is_zero() {
+        return false;
+    }
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ts = libc::timespec {
+        tv_sec: d.as_secs() as libc::time_t,
+        tv_nsec: d.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: one valid pollfd and a valid timespec; no signal mask change.
+    unsafe { libc::ppoll(&mut p, 1, &ts, std::ptr::null()) > 0 }
 }
 
 // ----------------------------------------------------------- interfaces --
@@ -370,7 +395,9 @@ pub struct Received<'a> {
     pub drops: Option<u32>,
 }
 
-/// Buffers for one `recvmmsg` call, allocated once and reused.
+/// Buffers for one `recvmmsg` call, allocated once and reused. The headers
+/// point into the buffers once and for all (the Vecs never grow); a call only
+/// resets the fields the kernel wrote back in the slots the last call used.
 pub struct RecvBatch {
     slot: usize,
     bufs: Vec<u8>,
@@ -378,7 +405,10 @@ pub struct RecvBatch {
     cmsgs: Vec<[u64; CMSG_ROOM / 8]>,
     iovs: Vec<libc::iovec>,
     hdrs: Vec<libc::mmsghdr>,
+    /// Datagrams the last call read (slots whose header fields changed).
     count: usize,
+    /// The iov_len every slot has now.
+    iov_len: usize,
 }
 
 impl RecvBatch {
@@ -387,7 +417,7 @@ impl RecvBatch {
         let slots = slots.max(1);
         // SAFETY: these are plain C structs for which all-zero is valid.
         let (name, iov, hdr) = unsafe { (zeroed(), zeroed(), zeroed()) };
-        RecvBatch {
+        let mut b = RecvBatch {
             slot,
             bufs: vec![0; slots * slot],
             names: vec![name; slots],
@@ -395,7 +425,30 @@ impl RecvBatch {
             iovs: vec![iov; slots],
             hdrs: vec![hdr; slots],
             count: 0,
+            iov_len: slot,
+        };
+        let base = b.bufs.as_mut_ptr();
+        for i in 0..slots {
+            b.iovs[i] = libc::iovec {
+                // SAFETY: i * slot + slot <= bufs.len().
+                iov_base: unsafe { base.add(i * slot) } as *mut libc::c_void,
+                iov_len: slot,
+            };
+            let h = &mut b.hdrs[i].msg_hdr;
+            h.msg_name = &mut b.names[i] as *mut _ as *mut libc::c_void;
+            h.msg_iov = &mut b.iovs[i];
+            h.msg_iovlen = 1;
+            h.msg_control = b.cmsgs[i].as_mut_ptr() as *mut libc::c_void;
+            b.reset(i);
         }
+        b
+    }
+
+    fn reset(&mut self, i: usize) {
+        let h = &mut self.hdrs[i].msg_hdr;
+        h.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        h.msg_controllen = CMSG_ROOM;
+        h.msg_flags = 0;
     }
 
     /// Bytes each slot holds.
@@ -413,24 +466,18 @@ impl RecvBatch {
     pub fn recv(&mut self, fd: RawFd, mtu: usize, max: usize) -> io::Result<usize> {
         let n = max.clamp(1, self.hdrs.len());
         let len = mtu.min(self.slot);
-        let base = self.bufs.as_mut_ptr();
-        for i in 0..n {
-            self.iovs[i] = libc::iovec {
-                // SAFETY: i * slot + len <= bufs.len().
-                iov_base: unsafe { base.add(i * self.slot) } as *mut libc::c_void,
-                iov_len: len,
-            };
-            let h = &mut self.hdrs[i].msg_hdr;
-            h.msg_name = &mut self.names[i] as *mut _ as *mut libc::c_void;
-            h.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            h.msg_iov = &mut self.iovs[i];
-            h.msg_iovlen = 1;
-            h.msg_control = self.cmsgs[i].as_mut_ptr() as *mut libc::c_void;
-            h.msg_controllen = CMSG_ROOM;
-            h.msg_flags = 0;
-            self.hdrs[i].msg_len = 0;
+        if len != self.iov_len {
+            for iov in &mut self.iovs {
+                iov.iov_len = len;
+            }
+            self.iov_len = len;
         }
-        // SAFETY: every header points into buffers owned by self, sized as declared.
+        for i in 0..self.count {
+            self.reset(i);
+        }
+        self.count = 0;
+        // SAFETY: every header points into buffers owned by self, sized as
+        // declared; the Vecs are never resized, so the pointers stay valid.
         let r = unsafe {
             libc::recvmmsg(
                 fd,
@@ -440,12 +487,14 @@ impl RecvBatch {
                 std::ptr::null_mut(),
             )
         };
-        self.count = 0;
         if r < 0 {
             let e = io::Error::last_os_error();
             return match e.raw_os_error() {
                 Some(libc::EAGAIN) => Ok(0),
-                _ => Err(e),
+                _ => {
+                    self.count = n; // the kernel may have written any of them
+                    Err(e)
+                }
             };
         }
         self.count = r as usize;
@@ -457,7 +506,7 @@ impl RecvBatch {
         debug_assert!(i < self.count);
         let h = &self.hdrs[i];
         let size = h.msg_len as usize;
-        let len = size.min(self.iovs[i].iov_len);
+        let len = size.min(self.iov_len);
         let data = &self.bufs[i * self.slot..i * self.slot + len];
         // SAFETY: the kernel filled names[i] with msg_namelen bytes of a sockaddr.
         let from = unsafe { storage_to_socketaddr(&self.names[i], h.msg_hdr.msg_namelen) };
@@ -533,7 +582,8 @@ unsafe fn storage_to_socketaddr(
 pub const SEND_BATCH: usize = 64;
 
 /// sendmmsg of `packets` (at most [`SEND_BATCH`]) to `dest` (None: the
-/// socket is connected). Returns how many the kernel took.
+/// socket is connected). Returns how many the kernel took. One packet goes
+/// with sendto(2), which costs less than a one-entry sendmmsg.
 pub fn send_batch(
     fd: RawFd,
     dest: Option<&socket2::SockAddr>,
@@ -543,38 +593,55 @@ pub fn send_batch(
     if n == 0 {
         return Ok(0);
     }
-    // SAFETY: plain C structs for which all-zero is valid.
-    let mut iovs: [libc::iovec; SEND_BATCH] = unsafe { zeroed() };
-    // SAFETY: as above.
-    let mut hdrs: [libc::mmsghdr; SEND_BATCH] = unsafe { zeroed() };
+    let (name, namelen) = match dest {
+        Some(d) => (d.as_ptr() as *const libc::sockaddr, d.len()),
+        None => (std::ptr::null(), 0),
+    };
+    if n == 1 {
+        let p = packets[0];
+        // SAFETY: p and the destination are valid for the call.
+        let r = unsafe {
+            libc::sendto(
+                fd,
+                p.as_ptr() as *const libc::c_void,
+                p.len(),
+                0,
+                name,
+                namelen,
+            )
+        };
+        return if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(1)
+        };
+    }
+    let mut iovs = [std::mem::MaybeUninit::<libc::iovec>::uninit(); SEND_BATCH];
+    let mut hdrs = [std::mem::MaybeUninit::<libc::mmsghdr>::uninit(); SEND_BATCH];
     for i in 0..n {
-        iovs[i] = libc::iovec {
+        let iov = iovs[i].write(libc::iovec {
             iov_base: packets[i].as_ptr() as *mut libc::c_void,
             iov_len: packets[i].len(),
-        };
-        let h = &mut hdrs[i].msg_hdr;
-        if let Some(d) = dest {
-            h.msg_name = d.as_ptr() as *mut libc::c_void;
-            h.msg_namelen = d.len();
-        }
-        h.msg_iov = &mut iovs[i];
-        h.msg_iovlen = 1;
+        });
+        // SAFETY: plain C struct for which all-zero is valid.
+        let mut h: libc::mmsghdr = unsafe { zeroed() };
+        h.msg_hdr.msg_name = name as *mut libc::c_void;
+        h.msg_hdr.msg_namelen = namelen;
+        h.msg_hdr.msg_iov = iov;
+        h.msg_hdr.msg_iovlen = 1;
+        hdrs[i].write(h);
     }
-    // SAFETY: hdrs[..n] point to iovecs and packet bytes alive for the call;
-    // the kernel only reads through msg_name and the iovecs.
-    let r = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), n as libc::c_uint, 0) };
+    // SAFETY: hdrs[..n] are initialized and point to iovecs and packet bytes
+    // alive for the call; the kernel only reads through msg_name and the iovecs.
+    let r = unsafe {
+        libc::sendmmsg(
+            fd,
+            hdrs.as_mut_ptr() as *mut libc::mmsghdr,
+            n as libc::c_uint,
+            0,
+        )
+    };
     cvt(r).map(|r| r as usize)
-}
-
-/// send(2) with MSG_DONTWAIT semantics left to the socket's own mode.
-pub fn send(fd: RawFd, data: &[u8]) -> io::Result<usize> {
-    // SAFETY: data is valid for data.len() bytes.
-    let r = unsafe { libc::send(fd, data.as_ptr() as *const libc::c_void, data.len(), 0) };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(r as usize)
-    }
 }
 
 /// Waits up to `timeout_ms` for `fd` to become writable; true if it did.

@@ -208,3 +208,22 @@ pub unsafe extern "C" fn mc_stop(poller: *mut mc_poller) {
     let fd = unsafe { (*(poller as *const FfiPoller)).stop_fd };
     sys::eventfd_signal(fd);
 }
+
+/// Opt-in receive coalescing (the default is 0, off): after a poll that found events, the
+/// next mc_poll/mc_loop of this poller waits until `us` microseconds (0..1000000) have
+/// passed before it looks again (mc_stop still ends the wait at once), so one wakeup reads
+/// many packets: much less CPU per packet at high rates, in exchange for up to `us` more
+/// latency. NULL: the default poller.
+#[no_mangle]
+pub unsafe extern "C" fn mc_poller_set_coalesce_us(poller: *mut mc_poller, us: u32) -> c_int {
+    guard(|| poller_of(poller)?.set_coalesce_us(us).map(|_| 0))
+}
+
+/// Opt-in busy polling (the default is 0, off): a mc_poll/mc_loop that would block first
+/// polls without waiting for up to `us` microseconds (0..1000000): lower latency and no
+/// sleep/wake cost for packets that come within that time, in exchange for a busy CPU.
+/// NULL: the default poller.
+#[no_mangle]
+pub unsafe extern "C" fn mc_poller_set_spin_us(poller: *mut mc_poller, us: u32) -> c_int {
+    guard(|| poller_of(poller)?.set_spin_us(us).map(|_| 0))
+}

@@ -1,6 +1,8 @@
 //! mc_sendto, mc_sendto_many, mc_sendto_opts.
 
-use std::ffi::{c_char, c_int, c_void};
+use std::cell::RefCell;
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::net::IpAddr;
 
 use crate::error::{Error, Result};
 use crate::ffi::boundary::{bytes, guard, non_null, opt_str, to_int};
@@ -9,10 +11,40 @@ use crate::ffi::types::mc_buf;
 use crate::opts::Options;
 use crate::send;
 
+thread_local! {
+    // The last group string this thread sent to and what it parsed to:
+    // repeated sends skip the parsing (a strlen and a memcmp instead).
+    static LAST_GROUP: RefCell<(Vec<u8>, Option<IpAddr>)> = const { RefCell::new((Vec::new(), None)) };
+}
+
+fn group_of(group: *const c_char) -> Result<Option<IpAddr>> {
+    if group.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: a NUL-terminated string by the API's contract.
+    let bytes = unsafe { CStr::from_ptr(group) }.to_bytes();
+    let hit = LAST_GROUP.with(|l| {
+        let l = l.borrow();
+        (l.0 == bytes).then_some(l.1).flatten()
+    });
+    if hit.is_some() {
+        return Ok(hit);
+    }
+    let g = opt_str(group, "group")?.unwrap_or_default();
+    let ip = crate::addr::parse_group(g)?;
+    LAST_GROUP.with(|l| {
+        let mut l = l.borrow_mut();
+        l.0.clear();
+        l.0.extend_from_slice(bytes);
+        l.1 = Some(ip);
+    });
+    Ok(Some(ip))
+}
+
 fn simple_opts(group: *const c_char, port: u16, ttl: c_int) -> Result<Options> {
     let mut o = Options::default();
-    if let Some(g) = opt_str(group, "group")? {
-        o.set_group(g)?;
+    if let Some(g) = group_of(group)? {
+        o.group = g;
     }
     if port != 0 {
         o.port = port;

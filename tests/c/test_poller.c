@@ -339,9 +339,49 @@ static void test_default_poller(void) {
     close(fds[1]);
 }
 
+/* The opt-in coalescing and spinning change when a poll looks, never what it
+   delivers; a stop still ends a coalescing pause. */
+static void test_coalesce_and_spin(void) {
+    mc_poller *p;
+    struct counter c = {0, 0, -1};
+    int fds[2];
+    CHECK_RC(mc_poller_new(&p), 0);
+    CHECK_RC(mc_poller_set_coalesce_us(p, 1000001), MC_EINVAL);
+    CHECK_MSG("1000001");
+    CHECK_RC(mc_poller_set_spin_us(p, 2000000), MC_EINVAL);
+    CHECK_RC(mc_poller_set_coalesce_us(NULL, 0), 0);  /* the default poller */
+    CHECK_RC(mc_poller_set_spin_us(NULL, 0), 0);
+    CHECK(pipe(fds) == 0);
+    CHECK_RC(mc_register(p, fds[0], 0, count_read, NULL, &c), 0);
+    CHECK_RC(mc_poller_set_coalesce_us(p, 2000), 0);
+    for (int i = 1; i <= 3; i++) {
+        CHECK(write(fds[1], "x", 1) == 1);
+        CHECK_RC(mc_poll(p, 1000), 1);
+        CHECK(c.reads == i);
+    }
+    CHECK_RC(mc_poller_set_coalesce_us(p, 0), 0);
+    CHECK_RC(mc_poller_set_spin_us(p, 200), 0);
+    CHECK(write(fds[1], "x", 1) == 1);
+    CHECK_RC(mc_poll(p, 1000), 1);
+    CHECK(c.reads == 4);
+    CHECK_RC(mc_poll(p, 1), 0);  /* spins, then waits out its timeout */
+    CHECK_RC(mc_poller_set_spin_us(p, 0), 0);
+    /* a 1 s coalescing pause after an event is cut short by mc_stop */
+    CHECK_RC(mc_poller_set_coalesce_us(p, 1000000), 0);
+    CHECK(write(fds[1], "x", 1) == 1);
+    CHECK_RC(mc_poll(p, 1000), 1);
+    mc_stop(p);
+    CHECK_RC(mc_loop(p, -1, 0), 0);
+    CHECK(c.reads == 5);
+    mc_poller_free(p);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 int main(void) {
     require_private_netns();
-    test_errors_and_version();
+    test_errors_and_version(); /* first: it checks that no error is set yet */
+    test_coalesce_and_spin();
     test_lifecycle();
     test_register_errors();
     test_write_and_hangup();
