@@ -131,3 +131,19 @@ fn header_has_everything_api_md_names() {
         assert!(flat.contains(sig), "header lacks `{sig}`");
     }
 }
+
+#[test]
+fn debian_symbols_file_lists_every_export() {
+    let text = std::fs::read_to_string(root().join("debian/libmulticast0.symbols")).unwrap();
+    let listed: BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| l.trim().split('@').next())
+        .filter(|s| s.starts_with("mc_"))
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        listed,
+        exported(),
+        "debian/libmulticast0.symbols and the library's exports differ"
+    );
+}
