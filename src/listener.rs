@@ -375,12 +375,18 @@ impl ListenerInner {
 
     fn packet_of<'a>(&self, r: &Received<'a>) -> Packet<'a> {
         let dst = r.dst.unwrap_or(self.group);
+        // Without pktinfo (an IPv4 listener on one interface) the interface
+        // is the one it joined on.
+        let ifindex = match (r.ifindex, self.ifaces.as_slice()) {
+            (0, [only]) => *only,
+            (i, _) => i,
+        };
         Packet {
             data: r.data,
             size: r.size,
             from: r.from,
-            group: crate::addr::group_addr(dst, self.port, r.ifindex),
-            ifindex: r.ifindex,
+            group: crate::addr::group_addr(dst, self.port, ifindex),
+            ifindex,
         }
     }
 

@@ -62,7 +62,13 @@ pub fn receiver(opts: &Options) -> Result<Receiver> {
             .map_err(os(&format!("SO_RCVBUF {}", opts.recv_buffer)))?;
     }
     let granted = s.recv_buffer_size().map_err(os("getsockopt(SO_RCVBUF)"))?;
-    sys::enable_recv_info(s.as_raw_fd(), v6).map_err(os("IP_PKTINFO/SO_RXQ_OVFL"))?;
+    // An IPv4 listener joined on one interface knows each packet's group
+    // (it is bound to it) and interface (IP_MULTICAST_ALL=0 admits only the
+    // joined one): the kernel need not build a pktinfo message per packet.
+    // IPv6 (no per-interface check in the kernel) and the default or "*"
+    // interfaces need it.
+    let pktinfo = v6 || ifaces.len() != 1 || ifaces[0] == 0;
+    sys::enable_recv_info(s.as_raw_fd(), v6, pktinfo).map_err(os("IP_PKTINFO/SO_RXQ_OVFL"))?;
     // A scoped IPv6 group can be bound only with one interface; with "*"
     // bind the wildcard and let IPV6_MULTICAST_ALL=0 keep other groups out.
     let bind: SocketAddr = if addr::needs_scope(g) && ifaces.len() > 1 {

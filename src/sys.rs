@@ -362,12 +362,13 @@ pub fn set_multicast_if_v4_index(
     setsockopt(fd, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &req)
 }
 
-/// Asks for IP_PKTINFO/IPV6_PKTINFO and SO_RXQ_OVFL control messages.
-pub fn enable_recv_info(fd: RawFd, v6: bool) -> io::Result<()> {
+/// Asks for SO_RXQ_OVFL control messages and, if `pktinfo`, for
+/// IP_PKTINFO/IPV6_PKTINFO.
+pub fn enable_recv_info(fd: RawFd, v6: bool, pktinfo: bool) -> io::Result<()> {
     let one: libc::c_int = 1;
-    if v6 {
+    if pktinfo && v6 {
         setsockopt(fd, libc::IPPROTO_IPV6, IPV6_RECVPKTINFO, &one)?;
-    } else {
+    } else if pktinfo {
         setsockopt(fd, libc::IPPROTO_IP, IP_PKTINFO, &one)?;
     }
     setsockopt(fd, libc::SOL_SOCKET, SO_RXQ_OVFL, &one)
