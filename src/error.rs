@@ -64,6 +64,15 @@ impl Error {
         )
     }
 
+    /// `Ok` unless `closed`: then the [`Kind::Closed`] error for `what`.
+    pub fn check_open(closed: bool, what: &str) -> Result<()> {
+        if closed {
+            Err(Error::closed(what))
+        } else {
+            Ok(())
+        }
+    }
+
     /// An OS failure while doing `what`: keeps the errno and its text.
     pub fn os(what: impl fmt::Display, err: io::Error) -> Error {
         let errno = err.raw_os_error().unwrap_or(libc::EIO);

@@ -163,11 +163,7 @@ impl std::ops::Deref for Listener {
 
 impl ListenerInner {
     fn check_open(&self, what: &str) -> Result<()> {
-        if self.closed.get() {
-            Err(Error::closed(what))
-        } else {
-            Ok(())
-        }
+        Error::check_open(self.closed.get(), what)
     }
 
     /// True once closed.

@@ -176,11 +176,7 @@ impl std::ops::Deref for Multicaster {
 
 impl MulticasterInner {
     fn check_open(&self, what: &str) -> Result<()> {
-        if self.closed.get() {
-            Err(Error::closed(what))
-        } else {
-            Ok(())
-        }
+        Error::check_open(self.closed.get(), what)
     }
 
     /// True once closed.

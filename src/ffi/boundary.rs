@@ -127,3 +127,44 @@ pub fn bytes<'a>(p: *const std::ffi::c_void, len: usize, what: &str) -> Result<&
 pub fn to_int(n: usize) -> c_int {
     n.min(c_int::MAX as usize) as c_int
 }
+
+/// A library object behind a C handle (a listener, a multicaster): its
+/// poller owns it through an `Rc`, and the handle is `Rc::as_ptr`.
+pub trait Object {
+    /// What the C API calls it, for messages.
+    const NAME: &'static str;
+    /// True once closed.
+    fn is_closed(&self) -> bool;
+    /// Closes it (idempotent).
+    fn close(&self);
+}
+
+/// The object behind a handle: `MC_EINVAL` for NULL, `MC_ECLOSED` if it was
+/// closed earlier in the running callback (checked before anything else).
+pub fn object<'a, T: Object>(p: *const T, what: &str) -> Result<&'a T> {
+    if p.is_null() {
+        return Err(Error::invalid(format!("{what}: {}: NULL", T::NAME)));
+    }
+    // SAFETY: a non-NULL handle points into an Rc kept alive by its poller
+    // (or, once closed, by the deferred list until the running dispatch ends).
+    let o = unsafe { &*p };
+    if o.is_closed() {
+        return Err(Error::closed(what));
+    }
+    Ok(o)
+}
+
+/// Closes the object behind a handle (NULL or closed: no-op). Our own strong
+/// count keeps it alive through `close`, which may release the poller's; it
+/// is freed when that count goes, outside any method of it.
+pub fn close_object<T: Object>(p: *const T) {
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: as in object(): the Rc is alive, so a strong count may be taken.
+    let owned = unsafe {
+        std::rc::Rc::increment_strong_count(p);
+        std::rc::Rc::from_raw(p)
+    };
+    owned.close();
+}

@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int, c_void};
 use std::rc::Rc;
 
 use crate::error::{Error, Result};
-use crate::ffi::boundary::{guard, non_null, opt_str, to_int};
+use crate::ffi::boundary::{close_object, guard, non_null, object, opt_str, to_int, Object};
 use crate::ffi::opts::{mc_opts, opts_or_default};
 use crate::ffi::poller::{mc_poller, poller_of};
 use crate::ffi::types::*;
@@ -16,17 +16,19 @@ pub struct mc_listener {
     _private: [u8; 0],
 }
 
-/// The listener behind `p`: MC_EINVAL for NULL, MC_ECLOSED if it was closed
-/// earlier in the running callback.
-fn listener<'a>(p: *const mc_listener, what: &str) -> Result<&'a ListenerInner> {
-    let p = non_null(p, &format!("{what}: listener"))? as *const ListenerInner;
-    // SAFETY: a non-NULL mc_listener* points to a ListenerInner kept alive by
-    // its poller (or, once closed, until the running dispatch ends).
-    let l = unsafe { &*p };
-    if l.is_closed() {
-        return Err(Error::closed(what));
+impl Object for ListenerInner {
+    const NAME: &'static str = "listener";
+    fn is_closed(&self) -> bool {
+        ListenerInner::is_closed(self)
     }
-    Ok(l)
+    fn close(&self) {
+        ListenerInner::close(self)
+    }
+}
+
+/// The listener behind `p` (see [`object`]).
+fn listener<'a>(p: *const mc_listener, what: &str) -> Result<&'a ListenerInner> {
+    object(p as *const ListenerInner, what)
 }
 
 fn c_callback(
@@ -204,19 +206,7 @@ pub unsafe extern "C" fn mc_listener_recv_buffer(l: *const mc_listener) -> c_int
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_close(l: *mut mc_listener) {
     guard(|| {
-        if l.is_null() {
-            return Ok(());
-        }
-        let p = l as *const ListenerInner;
-        // SAFETY: a live handle points into an Rc the poller owns (or the
-        // deferred list holds); taking a strong count of our own keeps the
-        // listener alive through close(), which may release the poller's.
-        let owned = unsafe {
-            Rc::increment_strong_count(p);
-            Rc::from_raw(p)
-        };
-        owned.close();
-        drop(owned); // frees it here, outside any method of it
+        close_object(l as *const ListenerInner);
         Ok(())
     })
 }

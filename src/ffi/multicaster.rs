@@ -4,7 +4,7 @@ use std::ffi::{c_int, c_void};
 use std::rc::Rc;
 
 use crate::error::{Error, Result};
-use crate::ffi::boundary::{bytes, guard, non_null, to_int};
+use crate::ffi::boundary::{bytes, close_object, guard, non_null, object, to_int, Object};
 use crate::ffi::opts::{mc_opts, opts_or_default};
 use crate::ffi::poller::{mc_poller, poller_of};
 use crate::ffi::types::*;
@@ -15,15 +15,19 @@ pub struct mc_multicaster {
     _private: [u8; 0],
 }
 
-fn multicaster<'a>(p: *const mc_multicaster, what: &str) -> Result<&'a MulticasterInner> {
-    let p = non_null(p, &format!("{what}: multicaster"))? as *const MulticasterInner;
-    // SAFETY: a non-NULL mc_multicaster* points to a MulticasterInner kept
-    // alive by its poller (or, once closed, until the running dispatch ends).
-    let m = unsafe { &*p };
-    if m.is_closed() {
-        return Err(Error::closed(what));
+impl Object for MulticasterInner {
+    const NAME: &'static str = "multicaster";
+    fn is_closed(&self) -> bool {
+        MulticasterInner::is_closed(self)
     }
-    Ok(m)
+    fn close(&self) {
+        MulticasterInner::close(self)
+    }
+}
+
+/// The multicaster behind `p` (see [`object`]).
+fn multicaster<'a>(p: *const mc_multicaster, what: &str) -> Result<&'a MulticasterInner> {
+    object(p as *const MulticasterInner, what)
 }
 
 struct CSource {
@@ -116,18 +120,7 @@ pub unsafe extern "C" fn mc_multicaster_send(
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_close(m: *mut mc_multicaster) {
     guard(|| {
-        if m.is_null() {
-            return Ok(());
-        }
-        let p = m as *const MulticasterInner;
-        // SAFETY: as in mc_listener_close: our own strong count keeps it
-        // alive through close(), which may release the poller's.
-        let owned = unsafe {
-            Rc::increment_strong_count(p);
-            Rc::from_raw(p)
-        };
-        owned.close();
-        drop(owned);
+        close_object(m as *const MulticasterInner);
         Ok(())
     })
 }
