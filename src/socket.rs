@@ -86,7 +86,17 @@ pub fn receiver(opts: &Options) -> Result<Receiver> {
             None => sys::join_group(s.as_raw_fd(), g, ix)
                 .map_err(|e| Error::os(format!("{what}: join {g} on {on}"), e)),
         };
-        r?;
+        r.map_err(|e| match (e.errno(), ix) {
+            // The kernel picks the default interface from the routing table.
+            (Some(libc::ENODEV), 0) => Error::new(
+                e.kind(),
+                format!(
+                    "{}; no route for {g} chooses an interface: add one or set the interface",
+                    e.message()
+                ),
+            ),
+            _ => e,
+        })?;
     }
     let ifaces = if ifaces == [0] { Vec::new() } else { ifaces };
     Ok(Receiver {
