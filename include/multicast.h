@@ -427,7 +427,10 @@ int mc_multicaster_resume(struct mc_multicaster *m);
 int mc_multicaster_send(struct mc_multicaster *m, const void *packet, size_t len);
 
 /**
- * Unregisters, closes and frees the multicaster. Safe inside any callback, next() included
+ * Sends the packets next() already handed out as far as the socket takes them without
+ * waiting (an explicit close while the socket is full drops the rest; to lose none, answer
+ * MC_NEXT_DONE instead, which closes only once all are sent), then unregisters, closes and
+ * frees the multicaster. Safe inside any callback, next() included
  * (next's answer is then ignored); its memory lives until the dispatch ends (calls on it
  * return MC_ECLOSED meanwhile). NULL or already closed: no-op.
  */
@@ -560,10 +563,13 @@ int mc_poll(struct mc_poller *poller, int timeout_ms);
 /**
  * Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event), sleeping
  * interval_ms between polls, until mc_stop() or until nothing is registered; returns 0, or
- * a negative code if a poll failed. A mc_stop() made while no loop runs ends the next loop
+ * a negative code if a poll failed. A registered fd counts until mc_unregister: unregister
+ * a fd before closing it (as with epoll), or a loop waiting forever keeps waiting. A mc_stop() made while no loop runs ends the next loop
  * at once. MC_EBUSY if called from inside this poller's own callback.
  */
-int mc_loop(struct mc_poller *poller, int timeout_ms, int interval_ms);
+int mc_loop(struct mc_poller *poller,
+            int timeout_ms,
+            int interval_ms);
 
 /**
  * Wakes a blocked mc_poll/mc_loop of this poller, which returns promptly (mc_loop returns

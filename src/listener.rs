@@ -252,7 +252,10 @@ impl ListenerInner {
         let deadline =
             (timeout_ms >= 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
         if self.queue.borrow().is_empty() {
-            self.drain(&poller);
+            // The filter may run here: as in a dispatch, it may close this
+            // listener (freed only when the dispatch ends) but not poll.
+            poller.as_dispatch(|| self.drain(&poller));
+            self.check_open("mc_listener_next")?;
         }
         while self.queue.borrow().is_empty() {
             let wait = match deadline {

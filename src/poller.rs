@@ -559,6 +559,17 @@ impl Poller {
         self.inner.stopped.get()
     }
 
+    /// Runs `f` as a dispatch of this poller: callbacks it runs cannot poll
+    /// or free this poller (MC_EBUSY / ignored), and objects they close stay
+    /// allocated until the outermost dispatch ends. For work that runs user
+    /// callbacks outside `poll` (a pull-mode listener's first read).
+    pub(crate) fn as_dispatch<R>(&self, f: impl FnOnce() -> R) -> R {
+        let was = self.inner.polling.replace(true);
+        let _guard = DispatchGuard::enter();
+        let _restore = RestorePolling(&self.inner.polling, was);
+        f()
+    }
+
     /// True once if a stop arrived since the last call.
     pub fn take_stopped(&self) -> bool {
         self.inner.stopped.replace(false)
@@ -608,6 +619,14 @@ impl Poller {
 /// Datagrams per recvmmsg: 64, fewer for big mtus (about 1 MiB of buffers).
 fn batch_slots(slot: usize) -> usize {
     ((1 << 20) / slot.max(1)).clamp(8, 64)
+}
+
+struct RestorePolling<'a>(&'a Cell<bool>, bool);
+
+impl Drop for RestorePolling<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.1);
+    }
 }
 
 struct ResetPolling<'a>(&'a Cell<bool>);

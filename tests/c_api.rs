@@ -39,3 +39,10 @@ fn c_multicaster_counts() {
     let bin = compile("test_counts", &["tests/c/test_counts.c"]);
     run_c_test(&bin, true);
 }
+
+#[test]
+fn c_pull_mode_callbacks_may_close() {
+    require_netns();
+    let bin = compile("test_pull_close", &["tests/c/test_pull_close.c"]);
+    run_c_test(&bin, true);
+}

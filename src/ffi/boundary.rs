@@ -154,6 +154,17 @@ pub fn object<'a, T: Object>(p: *const T, what: &str) -> Result<&'a T> {
     Ok(o)
 }
 
+/// The object behind a handle as an owning reference, for calls that run
+/// user callbacks (which may close it): it stays allocated until dropped.
+pub fn held_object<T: Object>(p: *const T, what: &str) -> Result<std::rc::Rc<T>> {
+    let o = object(p, what)?;
+    // SAFETY: object() checked the handle: the Rc is alive.
+    Ok(unsafe {
+        std::rc::Rc::increment_strong_count(o as *const T);
+        std::rc::Rc::from_raw(o as *const T)
+    })
+}
+
 /// Closes the object behind a handle (NULL or closed: no-op). Our own strong
 /// count keeps it alive through `close`, which may release the poller's; it
 /// is freed when that count goes, outside any method of it.

@@ -4,7 +4,9 @@ use std::ffi::{c_char, c_int, c_void};
 use std::rc::Rc;
 
 use crate::error::{Error, Result};
-use crate::ffi::boundary::{close_object, guard, non_null, object, opt_str, to_int, Object};
+use crate::ffi::boundary::{
+    close_object, guard, held_object, non_null, object, opt_str, to_int, Object,
+};
 use crate::ffi::opts::{mc_opts, opts_or_default};
 use crate::ffi::poller::{mc_poller, poller_of};
 use crate::ffi::types::*;
@@ -134,7 +136,8 @@ pub unsafe extern "C" fn mc_listener_next(
     timeout_ms: c_int,
 ) -> c_int {
     guard(|| {
-        let l = listener(l, "mc_listener_next")?;
+        // Held: callbacks run while it waits may close it.
+        let l = held_object(l as *const ListenerInner, "mc_listener_next")?;
         let out = non_null(out, "mc_listener_next: out")? as *mut *const mc_packet;
         // SAFETY: out is the caller's pointer to fill.
         unsafe { *out = std::ptr::null() };

@@ -174,7 +174,8 @@ pub unsafe extern "C" fn mc_poll(poller: *mut mc_poller, timeout_ms: c_int) -> c
 
 /// Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event), sleeping
 /// interval_ms between polls, until mc_stop() or until nothing is registered; returns 0, or
-/// a negative code if a poll failed. A mc_stop() made while no loop runs ends the next loop
+/// a negative code if a poll failed. A registered fd counts until mc_unregister: unregister
+/// a fd before closing it (as with epoll), or a loop waiting forever keeps waiting. A mc_stop() made while no loop runs ends the next loop
 /// at once. MC_EBUSY if called from inside this poller's own callback.
 #[no_mangle]
 pub unsafe extern "C" fn mc_loop(
@@ -198,8 +199,14 @@ pub unsafe extern "C" fn mc_stop(poller: *mut mc_poller) {
         let fd = DEFAULT_STOP_FD.load(Ordering::SeqCst);
         if fd >= 0 {
             sys::eventfd_signal(fd);
-        } else {
-            DEFAULT_STOP_EARLY.store(true, Ordering::SeqCst);
+            return;
+        }
+        DEFAULT_STOP_EARLY.store(true, Ordering::SeqCst);
+        // The default poller may have been created between the load and the
+        // store (and already looked at the flag): look again.
+        let fd = DEFAULT_STOP_FD.load(Ordering::SeqCst);
+        if fd >= 0 && DEFAULT_STOP_EARLY.swap(false, Ordering::SeqCst) {
+            sys::eventfd_signal(fd);
         }
         return;
     }
