@@ -4,17 +4,20 @@
 
 #include "check.h"
 
-/* True if /proc/net/igmp lists `hex` (the group as the kernel prints it). */
-static int joined(const char *hex) {
+/* True if `path` (/proc/net/igmp or igmp6) lists `hex` (the group as the
+   kernel prints it). */
+static int joined_in(const char *path, const char *hex) {
     char line[256];
     int found = 0;
-    FILE *f = fopen("/proc/net/igmp", "r");
-    if (!f) { perror("/proc/net/igmp"); exit(2); }
+    FILE *f = fopen(path, "r");
+    if (!f) { perror(path); exit(2); }
     while (fgets(line, sizeof line, f))
         if (strstr(line, hex)) found = 1;
     fclose(f);
     return found;
 }
+
+static int joined(const char *hex) { return joined_in("/proc/net/igmp", hex); }
 
 static int close_self(void *ud, const mc_packet *p) {
     (void)p;
@@ -73,6 +76,25 @@ int main(void) {
     CHECK(joined("070707EF"));
     mc_poller_free(p);
     CHECK(!joined("070707EF"));
+
+    /* IPv6: the MLD membership goes with the close too */
+    {
+        const char *g6 = "ff050000000000000000000000007007";
+        mc_opts *o6 = mc_opts_new();
+        mc_listener *l6;
+        mc_poller *p6;
+        CHECK_RC(mc_poller_new(&p6), 0);
+        CHECK_RC(mc_opts_set_group(o6, "ff05::7007"), 0);
+        CHECK_RC(mc_opts_set_port(o6, 7007), 0);
+        CHECK_RC(mc_opts_set_interface(o6, "lo"), 0);
+        CHECK(!joined_in("/proc/net/igmp6", g6));
+        CHECK_RC(mc_listener_new(p6, o6, stop_now, NULL, &l6), 0);
+        CHECK(joined_in("/proc/net/igmp6", g6));
+        mc_listener_close(l6);
+        CHECK(!joined_in("/proc/net/igmp6", g6));
+        mc_poller_free(p6);
+        mc_opts_free(o6);
+    }
 
     /* a failed constructor leaves nothing joined and *out NULL */
     CHECK_RC(mc_poller_new(&p), 0);
