@@ -147,11 +147,6 @@ impl Listener {
         inner.token.set(tok);
         Ok(Listener(inner))
     }
-
-    /// The inner object (what the C handle points to).
-    pub fn inner(&self) -> &ListenerInner {
-        &self.0
-    }
 }
 
 impl std::ops::Deref for Listener {

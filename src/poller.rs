@@ -554,11 +554,6 @@ impl Poller {
         true
     }
 
-    /// True if a stop arrived that no loop has consumed yet.
-    pub fn stop_pending(&self) -> bool {
-        self.inner.stopped.get()
-    }
-
     /// Runs `f` as a dispatch of this poller: callbacks it runs cannot poll
     /// or free this poller (MC_EBUSY / ignored), and objects they close stay
     /// allocated until the outermost dispatch ends. For work that runs user

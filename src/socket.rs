@@ -6,7 +6,7 @@ use std::os::fd::AsRawFd;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use crate::addr::{self, Interface};
+use crate::addr;
 use crate::error::{Error, Result};
 use crate::opts::Options;
 use crate::sys;
@@ -176,20 +176,6 @@ fn first_v4(ifindex: u32) -> Option<Ipv4Addr> {
         IpAddr::V4(v4) => Some(*v4),
         IpAddr::V6(_) => None,
     })
-}
-
-/// The unspecified address of the group's family.
-pub fn unspecified(v6: bool) -> IpAddr {
-    if v6 {
-        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
-    } else {
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-    }
-}
-
-/// The interfaces a send with `iface` goes out on.
-pub fn send_indices(iface: &Interface) -> Result<Vec<u32>> {
-    addr::join_indices(iface)
 }
 
 /// The destination for `group:port` sent on `ifindex`.

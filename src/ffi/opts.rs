@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_int};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ffi::boundary::{guard, non_null, opt_str};
 use crate::opts::Options;
 
@@ -13,7 +13,10 @@ pub struct mc_opts {
 
 /// The core options behind `p`, or MC_EINVAL naming `what`.
 pub(crate) fn opts_mut<'a>(p: *mut mc_opts, what: &str) -> Result<&'a mut Options> {
-    let p = non_null(p, &format!("{what}: opts"))? as *mut Options;
+    if p.is_null() {
+        return Err(Error::invalid(format!("{what}: opts: NULL")));
+    }
+    let p = p as *mut Options;
     // SAFETY: a non-NULL mc_opts* came from mc_opts_new (a Box<Options>).
     Ok(unsafe { &mut *p })
 }
