@@ -4,7 +4,7 @@
 use regex::bytes::Regex;
 
 use crate::error::{Error, Kind, Result};
-use crate::listener::Packet;
+use crate::packet::Packet;
 
 /// A filter callback: true accepts the packet.
 pub type FilterFn = Box<dyn FnMut(&Packet<'_>) -> bool>;

@@ -12,6 +12,7 @@ pub mod filter;
 pub mod listener;
 pub mod multicaster;
 pub mod opts;
+pub mod packet;
 pub mod poller;
 pub mod send;
 pub mod socket;
@@ -21,7 +22,8 @@ pub mod sys;
 pub mod ffi;
 
 pub use error::{Error, Kind, Result};
-pub use listener::{Listener, Packet, Stats};
+pub use listener::{Listener, Stats};
+pub use packet::Packet;
 pub use multicaster::{Multicaster, Next, PacketSource};
 pub use opts::Options;
 pub use poller::Poller;

@@ -12,25 +12,11 @@ use socket2::Socket;
 
 use crate::error::{Error, Result};
 use crate::filter::{self, Filter, FilterFn};
+pub use crate::packet::Packet;
 use crate::opts::Options;
 use crate::poller::{self, Handler, Poller, Source};
 use crate::socket;
 use crate::sys::Received;
-
-/// One received datagram, borrowed for the duration of a callback.
-#[derive(Debug, Clone, Copy)]
-pub struct Packet<'a> {
-    /// The bytes read (at most the mtu).
-    pub data: &'a [u8],
-    /// The datagram's real size; larger than `data.len()` when truncated.
-    pub size: usize,
-    /// The sender.
-    pub from: Option<SocketAddr>,
-    /// The destination group and port.
-    pub group: SocketAddr,
-    /// The arrival interface; 0 if unknown.
-    pub ifindex: u32,
-}
 
 /// The handler: true closes the listener.
 pub type PacketFn = Box<dyn FnMut(&Packet<'_>) -> bool>;

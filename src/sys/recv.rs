@@ -1,0 +1,208 @@
+//! recvmmsg into buffers allocated once, with control-message parsing.
+
+use super::sockopt::{IPV6_PKTINFO, IP_PKTINFO, SO_RXQ_OVFL};
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::RawFd;
+
+/// Control-message room per datagram: pktinfo + ovfl, generously aligned.
+const CMSG_ROOM: usize = 128;
+
+/// One datagram of a received batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    /// The bytes read (at most the mtu asked for).
+    pub data: &'a [u8],
+    /// The datagram's real size.
+    pub size: usize,
+    /// The sender.
+    pub from: Option<SocketAddr>,
+    /// The destination address from IP_PKTINFO / IPV6_PKTINFO.
+    pub dst: Option<IpAddr>,
+    /// The arrival interface; 0 if unknown.
+    pub ifindex: u32,
+    /// SO_RXQ_OVFL: the socket's cumulative kernel drop count, when reported.
+    pub drops: Option<u32>,
+}
+
+/// Buffers for one `recvmmsg` call, allocated once and reused. The headers
+/// point into the buffers once and for all (the Vecs never grow); a call only
+/// resets the fields the kernel wrote back in the slots the last call used.
+pub struct RecvBatch {
+    slot: usize,
+    bufs: Vec<u8>,
+    names: Vec<libc::sockaddr_storage>,
+    cmsgs: Vec<[u64; CMSG_ROOM / 8]>,
+    iovs: Vec<libc::iovec>,
+    hdrs: Vec<libc::mmsghdr>,
+    /// Datagrams the last call read (slots whose header fields changed).
+    count: usize,
+    /// The iov_len every slot has now.
+    iov_len: usize,
+}
+
+impl RecvBatch {
+    /// Room for `slots` datagrams of up to `slot` bytes each.
+    pub fn new(slots: usize, slot: usize) -> RecvBatch {
+        let slots = slots.max(1);
+        // SAFETY: these are plain C structs for which all-zero is valid.
+        let (name, iov, hdr) = unsafe { (zeroed(), zeroed(), zeroed()) };
+        let mut b = RecvBatch {
+            slot,
+            bufs: vec![0; slots * slot],
+            names: vec![name; slots],
+            cmsgs: vec![[0; CMSG_ROOM / 8]; slots],
+            iovs: vec![iov; slots],
+            hdrs: vec![hdr; slots],
+            count: 0,
+            iov_len: slot,
+        };
+        let base = b.bufs.as_mut_ptr();
+        for i in 0..slots {
+            b.iovs[i] = libc::iovec {
+                // SAFETY: i * slot + slot <= bufs.len().
+                iov_base: unsafe { base.add(i * slot) } as *mut libc::c_void,
+                iov_len: slot,
+            };
+            let h = &mut b.hdrs[i].msg_hdr;
+            h.msg_name = &mut b.names[i] as *mut _ as *mut libc::c_void;
+            h.msg_iov = &mut b.iovs[i];
+            h.msg_iovlen = 1;
+            h.msg_control = b.cmsgs[i].as_mut_ptr() as *mut libc::c_void;
+            b.reset(i);
+        }
+        b
+    }
+
+    fn reset(&mut self, i: usize) {
+        let h = &mut self.hdrs[i].msg_hdr;
+        h.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        h.msg_controllen = CMSG_ROOM;
+        h.msg_flags = 0;
+    }
+
+    /// Bytes each slot holds.
+    pub fn slot_size(&self) -> usize {
+        self.slot
+    }
+
+    /// Datagrams one call can read.
+    pub fn slots(&self) -> usize {
+        self.hdrs.len()
+    }
+
+    /// Reads up to `max` datagrams of up to `mtu` bytes each without waiting.
+    /// Returns how many were read (0 when the socket is empty).
+    pub fn recv(&mut self, fd: RawFd, mtu: usize, max: usize) -> io::Result<usize> {
+        let n = max.clamp(1, self.hdrs.len());
+        let len = mtu.min(self.slot);
+        if len != self.iov_len {
+            for iov in &mut self.iovs {
+                iov.iov_len = len;
+            }
+            self.iov_len = len;
+        }
+        for i in 0..self.count {
+            self.reset(i);
+        }
+        self.count = 0;
+        // SAFETY: every header points into buffers owned by self, sized as
+        // declared; the Vecs are never resized, so the pointers stay valid.
+        let r = unsafe {
+            libc::recvmmsg(
+                fd,
+                self.hdrs.as_mut_ptr(),
+                n as libc::c_uint,
+                libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+                std::ptr::null_mut(),
+            )
+        };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::EAGAIN) => Ok(0),
+                _ => {
+                    self.count = n; // the kernel may have written any of them
+                    Err(e)
+                }
+            };
+        }
+        self.count = r as usize;
+        Ok(self.count)
+    }
+
+    /// Datagram `i` of the last `recv` (i < its result).
+    pub fn get(&self, i: usize) -> Received<'_> {
+        debug_assert!(i < self.count);
+        let h = &self.hdrs[i];
+        let size = h.msg_len as usize;
+        let len = size.min(self.iov_len);
+        let data = &self.bufs[i * self.slot..i * self.slot + len];
+        // SAFETY: the kernel filled names[i] with msg_namelen bytes of a sockaddr.
+        let from = unsafe { storage_to_socketaddr(&self.names[i], h.msg_hdr.msg_namelen) };
+        let mut out = Received {
+            data,
+            size,
+            from,
+            dst: None,
+            ifindex: 0,
+            drops: None,
+        };
+        // SAFETY: msg_control/msg_controllen describe the control data the
+        // kernel wrote for this message; CMSG_* walk it within those bounds.
+        unsafe {
+            let mut c = libc::CMSG_FIRSTHDR(&h.msg_hdr);
+            while !c.is_null() {
+                let cm = &*c;
+                let p = libc::CMSG_DATA(c);
+                match (cm.cmsg_level, cm.cmsg_type) {
+                    (libc::IPPROTO_IP, IP_PKTINFO) => {
+                        let pi = std::ptr::read_unaligned(p as *const libc::in_pktinfo);
+                        out.ifindex = pi.ipi_ifindex as u32;
+                        out.dst =
+                            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(pi.ipi_addr.s_addr))));
+                    }
+                    (libc::IPPROTO_IPV6, IPV6_PKTINFO) => {
+                        let pi = std::ptr::read_unaligned(p as *const libc::in6_pktinfo);
+                        out.ifindex = pi.ipi6_ifindex;
+                        out.dst = Some(IpAddr::V6(Ipv6Addr::from(pi.ipi6_addr.s6_addr)));
+                    }
+                    (libc::SOL_SOCKET, SO_RXQ_OVFL) => {
+                        out.drops = Some(std::ptr::read_unaligned(p as *const u32));
+                    }
+                    _ => {}
+                }
+                c = libc::CMSG_NXTHDR(&h.msg_hdr, c);
+            }
+        }
+        out
+    }
+}
+
+/// # Safety
+/// `st` must hold a sockaddr of `len` bytes as the kernel wrote it.
+unsafe fn storage_to_socketaddr(
+    st: &libc::sockaddr_storage,
+    len: libc::socklen_t,
+) -> Option<SocketAddr> {
+    match st.ss_family as i32 {
+        libc::AF_INET if len as usize >= size_of::<libc::sockaddr_in>() => {
+            let s = &*(st as *const _ as *const libc::sockaddr_in);
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                Ipv4Addr::from(u32::from_be(s.sin_addr.s_addr)),
+                u16::from_be(s.sin_port),
+            )))
+        }
+        libc::AF_INET6 if len as usize >= size_of::<libc::sockaddr_in6>() => {
+            let s = &*(st as *const _ as *const libc::sockaddr_in6);
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::from(s.sin6_addr.s6_addr),
+                u16::from_be(s.sin6_port),
+                s.sin6_flowinfo,
+                s.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
+}
