@@ -19,7 +19,7 @@ pub enum Kind {
     Exists,
     /// A reentrant call that is not allowed.
     Busy,
-    /// The object was closed earlier in the running callback.
+    /// The object was closed (its handle stays invalid forever).
     Closed,
     /// An internal bug, caught.
     Panic,
@@ -56,11 +56,12 @@ impl Error {
         Error::new(Kind::Address, message)
     }
 
-    /// The object was closed earlier in the running callback.
+    /// The object was closed: by the program, by its handler's or source's
+    /// answer, or by its poller's shutdown.
     pub fn closed(what: &str) -> Error {
         Error::new(
             Kind::Closed,
-            format!("{what}: the object was closed earlier in this callback"),
+            format!("{what}: the object is closed (closed by the program, by its callback's answer or by mc_poller_free)"),
         )
     }
 

@@ -23,7 +23,7 @@ pub mod ffi;
 
 pub use error::{Error, Kind, Result};
 pub use listener::{Listener, Stats};
-pub use packet::Packet;
 pub use multicaster::{Multicaster, Next, PacketSource};
 pub use opts::Options;
+pub use packet::Packet;
 pub use poller::Poller;

@@ -12,8 +12,8 @@ use socket2::Socket;
 
 use crate::error::{Error, Result};
 use crate::filter::{self, Filter, FilterFn};
-pub use crate::packet::Packet;
 use crate::opts::Options;
+pub use crate::packet::Packet;
 use crate::poller::{self, Handler, Poller, Source};
 use crate::socket;
 use crate::sys::Received;
@@ -76,6 +76,8 @@ pub struct ListenerInner {
     fd: RawFd,
     token: Cell<u64>,
     closed: Cell<bool>,
+    /// Run once when it closes (the C layer retires the handle).
+    close_hook: Cell<Option<Box<dyn FnOnce()>>>,
     group: IpAddr,
     port: u16,
     mtu: usize,
@@ -113,6 +115,7 @@ impl Listener {
             fd,
             token: Cell::new(0),
             closed: Cell::new(false),
+            close_hook: Cell::new(None),
             group: opts.group,
             port: opts.port,
             mtu: opts.mtu,
@@ -150,6 +153,18 @@ impl ListenerInner {
     /// True once closed.
     pub fn is_closed(&self) -> bool {
         self.closed.get()
+    }
+
+    /// Sets what runs once when it closes, however that happens (close,
+    /// the handler's or the source's answer, the poller's shutdown).
+    pub fn set_close_hook(&self, f: Box<dyn FnOnce()>) {
+        self.close_hook.set(Some(f));
+    }
+
+    fn run_close_hook(&self) {
+        if let Some(f) = self.close_hook.take() {
+            f();
+        }
     }
 
     /// The socket's fd.
@@ -212,6 +227,7 @@ impl ListenerInner {
         if self.closed.replace(true) {
             return;
         }
+        self.run_close_hook();
         if let Some(p) = Poller::upgrade(&self.poller) {
             p.remove(self.token.get());
         }
@@ -228,8 +244,16 @@ impl ListenerInner {
                 "mc_listener_next: this listener has an on_packet callback (pull mode needs on_packet NULL)",
             ));
         }
+        poller::check_timeout("mc_listener_next", timeout_ms)?;
         let poller = Poller::upgrade(&self.poller)
             .ok_or_else(|| Error::closed("mc_listener_next: the poller is gone"))?;
+        if poller.is_polling() {
+            // Also from its own filter: a nested read would run without it.
+            return Err(Error::new(
+                crate::Kind::Busy,
+                "mc_listener_next: called from inside a callback of the listener's poller",
+            ));
+        }
         let deadline =
             (timeout_ms >= 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
         if self.queue.borrow().is_empty() {
@@ -388,6 +412,12 @@ impl ListenerInner {
     }
 }
 
+impl Drop for ListenerInner {
+    fn drop(&mut self) {
+        self.run_close_hook();
+    }
+}
+
 impl Source for ListenerInner {
     fn ready(&self, poller: &Poller, _events: u32) {
         if !self.closed.get() {
@@ -397,6 +427,7 @@ impl Source for ListenerInner {
 
     fn shutdown(&self) {
         self.closed.set(true);
+        self.run_close_hook();
         drop(self.socket.take());
     }
 }

@@ -98,6 +98,8 @@ pub struct MulticasterInner {
     dest_sa: socket2::SockAddr,
     token: Cell<u64>,
     closed: Cell<bool>,
+    /// Run once when it closes (the C layer retires the handle).
+    close_hook: Cell<Option<Box<dyn FnOnce()>>>,
     waiting: Cell<bool>,
     source: Cell<Option<Box<dyn PacketSource>>>,
     batch: RefCell<Batch>,
@@ -149,6 +151,7 @@ impl Multicaster {
             dest_sa: dest.into(),
             token: Cell::new(0),
             closed: Cell::new(false),
+            close_hook: Cell::new(None),
             waiting: Cell::new(false),
             source: Cell::new(Some(source)),
             batch: RefCell::new(Batch {
@@ -182,6 +185,18 @@ impl MulticasterInner {
     /// True once closed.
     pub fn is_closed(&self) -> bool {
         self.closed.get()
+    }
+
+    /// Sets what runs once when it closes, however that happens (close,
+    /// the handler's or the source's answer, the poller's shutdown).
+    pub fn set_close_hook(&self, f: Box<dyn FnOnce()>) {
+        self.close_hook.set(Some(f));
+    }
+
+    fn run_close_hook(&self) {
+        if let Some(f) = self.close_hook.take() {
+            f();
+        }
     }
 
     /// Packets sent so far by the dispatch, and packets the OS refused.
@@ -229,6 +244,7 @@ impl MulticasterInner {
         if self.closed.replace(true) {
             return;
         }
+        self.run_close_hook();
         if let Some(p) = Poller::upgrade(&self.poller) {
             p.remove(self.token.get());
         }
@@ -324,6 +340,12 @@ impl MulticasterInner {
     }
 }
 
+impl Drop for MulticasterInner {
+    fn drop(&mut self) {
+        self.run_close_hook();
+    }
+}
+
 impl Source for MulticasterInner {
     fn ready(&self, poller: &Poller, _events: u32) {
         if self.closed.get() {
@@ -341,6 +363,7 @@ impl Source for MulticasterInner {
 
     fn shutdown(&self) {
         self.closed.set(true);
+        self.run_close_hook();
         drop(self.socket.take());
     }
 }

@@ -80,6 +80,12 @@ pub(crate) struct Inner {
     spin_us: Cell<u32>,
     /// With coalescing: no wait starts before this.
     next_read: Cell<Option<Instant>>,
+    /// The default poller: the fork generation it was made in. In a child
+    /// it is the parent's, and never touches the epoll set they share.
+    fork_gen: Cell<Option<u64>>,
+    /// Registrations removed so far (to tell a just-removed registration's
+    /// fetched events from events nobody here can dispatch).
+    removed: Cell<u64>,
 }
 
 /// An epoll-based event loop. Cloning gives another handle to the same poller.
@@ -143,6 +149,16 @@ fn epoll_bits(interest: u32) -> u32 {
     e
 }
 
+/// `MC_EINVAL` for a timeout below -1 (-1 is forever, not any negative).
+pub(crate) fn check_timeout(what: &str, timeout_ms: i32) -> Result<()> {
+    if timeout_ms < -1 {
+        return Err(Error::invalid(format!(
+            "{what}: timeout_ms {timeout_ms}: must be -1 (forever), 0 (don't wait) or a number of ms"
+        )));
+    }
+    Ok(())
+}
+
 fn token(index: u32, generation: u32) -> u64 {
     ((index as u64) << 32) | generation as u64
 }
@@ -169,6 +185,8 @@ impl Poller {
                 coalesce_us: Cell::new(0),
                 spin_us: Cell::new(0),
                 next_read: Cell::new(None),
+                fork_gen: Cell::new(None),
+                removed: Cell::new(0),
             }),
         })
     }
@@ -194,6 +212,32 @@ impl Poller {
     /// Wakes a blocked poll or loop, which then returns. Async-signal-safe.
     pub fn stop(&self) {
         sys::eventfd_signal(self.stop_fd());
+    }
+
+    /// Makes this poller stand aside in a forked child: there it is the
+    /// parent's (the process-wide default poller is made anew in a child), so
+    /// it must not change the epoll set the two processes share.
+    pub(crate) fn stand_aside_after_fork(&self) {
+        sys::watch_forks();
+        self.inner.fork_gen.set(Some(sys::fork_generation()));
+    }
+
+    /// True in a forked child for a poller that stands aside there.
+    fn inherited(&self) -> bool {
+        self.inner
+            .fork_gen
+            .get()
+            .is_some_and(|g| g != sys::fork_generation())
+    }
+
+    fn check_not_inherited(&self, what: &str) -> Result<()> {
+        if self.inherited() {
+            return Err(Error::new(
+                Kind::Closed,
+                format!("{what}: this default poller belongs to the parent process (after fork(), the child has a new default poller)"),
+            ));
+        }
+        Ok(())
     }
 
     /// True while this poller is polling (its callbacks are running).
@@ -235,6 +279,7 @@ impl Poller {
 
     /// Adds a registration; returns its token.
     pub(crate) fn add(&self, fd: RawFd, interest: u32, handler: Handler) -> Result<u64> {
+        self.check_not_inherited("register")?;
         self.forget_if_stale(fd);
         if self.inner.by_fd.borrow().contains_key(&fd) {
             return Err(Error::new(
@@ -306,6 +351,7 @@ impl Poller {
         }
         let reg = slot.reg.take()?;
         slot.generation = slot.generation.wrapping_add(1);
+        self.inner.removed.set(self.inner.removed.get() + 1);
         self.inner.free.borrow_mut().push(index);
         Some((reg.fd, reg.handler))
     }
@@ -361,6 +407,9 @@ impl Poller {
             reg.interest = interest;
             reg.fd
         };
+        if self.inherited() {
+            return Ok(());
+        }
         self.inner
             .epoll
             .modify(fd, epoll_bits(interest), tok)
@@ -386,8 +435,10 @@ impl Poller {
             return;
         };
         self.inner.by_fd.borrow_mut().remove(&fd);
-        // EBADF/ENOENT: the program already closed the fd; nothing to undo.
-        let _ = self.inner.epoll.delete(fd);
+        if !self.inherited() {
+            // EBADF/ENOENT: the program already closed the fd; nothing to undo.
+            let _ = self.inner.epoll.delete(fd);
+        }
         release(h);
     }
 
@@ -405,8 +456,11 @@ impl Poller {
             slots.iter_mut().filter_map(|s| s.reg.take()).collect()
         };
         self.inner.by_fd.borrow_mut().clear();
+        let inherited = self.inherited();
         for r in &regs {
-            let _ = self.inner.epoll.delete(r.fd);
+            if !inherited {
+                let _ = self.inner.epoll.delete(r.fd);
+            }
             if let Handler::Object(o) = &r.handler {
                 o.shutdown();
             }
@@ -420,12 +474,14 @@ impl Poller {
     /// One wait of up to `timeout_ms` (0: none, -1: forever) and dispatch.
     /// Returns the number of registrations dispatched; EINTR gives 0.
     pub fn poll(&self, timeout_ms: i32) -> Result<usize> {
+        check_timeout("mc_poll", timeout_ms)?;
         if self.is_polling() {
             return Err(Error::new(
                 Kind::Busy,
                 "mc_poll: called from inside this poller's own callback",
             ));
         }
+        self.check_not_inherited("mc_poll")?;
         let mut events = EventBuf::default();
         let n = match self.wait(&mut events, timeout_ms) {
             Ok(n) => n,
@@ -440,6 +496,8 @@ impl Poller {
         let _guard = DispatchGuard::enter();
         let _reset = ResetPolling(&self.inner.polling);
         let mut dispatched = 0;
+        let mut strays = 0;
+        let removed_before = self.inner.removed.get();
         for i in 0..n {
             let (tok, ev) = events.get(i);
             if tok == STOP_TOKEN {
@@ -450,9 +508,56 @@ impl Poller {
             }
             if self.dispatch(tok, ev) {
                 dispatched += 1;
+            } else {
+                strays += 1;
             }
         }
+        // An event for no registration of ours that was not removed during
+        // this dispatch comes back at every wait (level-triggered): a file
+        // the program closed while a copy of it lives on (a dup, a forked
+        // child), or registrations another process added to the epoll set
+        // it shares with us after a fork. Only a fresh set gets rid of them.
+        if strays as u64 > self.inner.removed.get() - removed_before {
+            self.rebuild()?;
+        }
         Ok(dispatched)
+    }
+
+    /// Replaces the epoll set (same fd number) by one holding exactly our
+    /// registrations. Those whose fd the program closed are dropped.
+    fn rebuild(&self) -> Result<()> {
+        let fresh = Epoll::new().map_err(|e| Error::os("epoll_create1", e))?;
+        fresh
+            .add(self.stop_fd(), libc::EPOLLIN as u32, STOP_TOKEN)
+            .map_err(|e| Error::os("epoll_ctl(ADD stop eventfd)", e))?;
+        let regs: Vec<(RawFd, u32, u64)> = {
+            let slots = self.inner.slots.borrow();
+            slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    let r = s.reg.as_ref()?;
+                    Some((r.fd, r.interest, token(i as u32, s.generation)))
+                })
+                .collect()
+        };
+        let mut gone = Vec::new();
+        for (fd, interest, tok) in regs {
+            if fresh.add(fd, epoll_bits(interest), tok).is_err() {
+                gone.push((fd, tok));
+            }
+        }
+        self.inner
+            .epoll
+            .replace_with(fresh)
+            .map_err(|e| Error::os("dup3(epoll)", e))?;
+        for (fd, tok) in gone {
+            self.inner.by_fd.borrow_mut().remove(&fd);
+            if let Some((_, h)) = self.vacate(tok) {
+                release(h);
+            }
+        }
+        Ok(())
     }
 
     /// epoll_wait, with the opt-in coalescing pause before it and the
@@ -574,6 +679,13 @@ impl Poller {
     /// up to `timeout_ms` per poll and sleeping `interval_ms` between polls
     /// (a stop also cuts the sleep short).
     pub fn run(&self, timeout_ms: i32, interval_ms: i32) -> Result<()> {
+        check_timeout("mc_loop", timeout_ms)?;
+        self.check_not_inherited("mc_loop")?;
+        if interval_ms < 0 {
+            return Err(Error::invalid(format!(
+                "mc_loop: interval_ms {interval_ms}: must be 0 or more"
+            )));
+        }
         if self.is_polling() {
             return Err(Error::new(
                 Kind::Busy,

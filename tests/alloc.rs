@@ -133,7 +133,9 @@ fn multicaster_and_sendto_many_allocate_nothing_per_packet() {
     let before = allocs();
     for round in 1..=50u64 {
         assert_eq!(
-            send::sendto_many(&o, packets.len(), |i| &packets[i]).unwrap(),
+            send::sendto_many(&o, packets.len(), |i| &packets[i])
+                .unwrap()
+                .sent,
             100
         );
         poll_until(&p, &got, 100 + round * 100);

@@ -46,3 +46,26 @@ fn c_pull_mode_callbacks_may_close() {
     let bin = compile("test_pull_close", &["tests/c/test_pull_close.c"]);
     run_c_test(&bin, true);
 }
+
+/// The 0.1 reliability defects (closed handles, mc_sendto_many checks, next
+/// inside callbacks, fork, timeouts), natively with 100,000 create/close
+/// cycles, then under valgrind with fewer.
+#[test]
+fn c_closed_handles_fork_timeouts() {
+    require_netns();
+    let bin = compile("test_handles", &["tests/c/test_handles.c"]);
+    run_ok(&mut std::process::Command::new(&bin));
+    assert!(have("valgrind"), "valgrind is required by make test");
+    run_ok(
+        std::process::Command::new("valgrind")
+            .args([
+                "-q",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite",
+                "--error-exitcode=1",
+            ])
+            .arg(&bin)
+            .env("MC_TEST_CYCLES", "2000")
+            .env("MC_UNDER_VALGRIND", "1"),
+    );
+}

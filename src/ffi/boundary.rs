@@ -8,6 +8,7 @@ use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{Error, Kind, Result};
+use crate::ffi::handles::{self, HandleKind};
 use crate::ffi::types::*;
 
 thread_local! {
@@ -129,53 +130,52 @@ pub fn to_int(n: usize) -> c_int {
 }
 
 /// A library object behind a C handle (a listener, a multicaster): its
-/// poller owns it through an `Rc`, and the handle is `Rc::as_ptr`.
-pub trait Object {
-    /// What the C API calls it, for messages.
-    const NAME: &'static str;
-    /// True once closed.
-    fn is_closed(&self) -> bool;
+/// poller owns it through an `Rc`; the handle is a key of [`handles`].
+pub trait Object: Sized {
+    /// Which handles name it.
+    const KIND: HandleKind;
+    /// Sets what runs once when it closes.
+    fn on_close(&self, f: Box<dyn FnOnce()>);
     /// Closes it (idempotent).
     fn close(&self);
 }
 
-/// The object behind a handle: `MC_EINVAL` for NULL, `MC_ECLOSED` if it was
-/// closed earlier in the running callback (checked before anything else).
-pub fn object<'a, T: Object>(p: *const T, what: &str) -> Result<&'a T> {
-    if p.is_null() {
-        return Err(Error::invalid(format!("{what}: {}: NULL", T::NAME)));
-    }
-    // SAFETY: a non-NULL handle points into an Rc kept alive by its poller
-    // (or, once closed, by the deferred list until the running dispatch ends).
-    let o = unsafe { &*p };
-    if o.is_closed() {
-        return Err(Error::closed(what));
-    }
-    Ok(o)
+/// A new handle for the object `rc` (kept alive by its poller), retired
+/// by the object itself when it closes.
+pub fn new_handle<T: Object + 'static, H>(rc: &std::rc::Rc<T>) -> *mut H {
+    let h = handles::insert(T::KIND, std::rc::Rc::as_ptr(rc) as usize);
+    rc.on_close(Box::new(move || handles::retire(h)));
+    h as *mut H
+}
+
+/// The object behind a handle: `MC_EINVAL` for NULL or a value that is no
+/// handle of this kind, `MC_ECLOSED` for a closed one (checked before
+/// anything else).
+pub fn object<'a, T: Object, H>(p: *const H, what: &str) -> Result<&'a T> {
+    let addr = handles::lookup(p as usize, T::KIND, what)?;
+    // SAFETY: an open handle names an object its poller still owns: the
+    // slot is emptied when the object closes, before the poller lets go.
+    Ok(unsafe { &*(addr as *const T) })
 }
 
 /// The object behind a handle as an owning reference, for calls that run
 /// user callbacks (which may close it): it stays allocated until dropped.
-pub fn held_object<T: Object>(p: *const T, what: &str) -> Result<std::rc::Rc<T>> {
-    let o = object(p, what)?;
-    // SAFETY: object() checked the handle: the Rc is alive.
+pub fn held_object<T: Object, H>(p: *const H, what: &str) -> Result<std::rc::Rc<T>> {
+    let o = object::<T, H>(p, what)?;
+    // SAFETY: object() found it open: the Rc is alive, so a strong count
+    // may be taken.
     Ok(unsafe {
         std::rc::Rc::increment_strong_count(o as *const T);
         std::rc::Rc::from_raw(o as *const T)
     })
 }
 
-/// Closes the object behind a handle (NULL or closed: no-op). Our own strong
-/// count keeps it alive through `close`, which may release the poller's; it
-/// is freed when that count goes, outside any method of it.
-pub fn close_object<T: Object>(p: *const T) {
-    if p.is_null() {
-        return;
+/// Closes the object behind a handle (NULL, closed, or no handle at all:
+/// no-op). Our own strong count keeps it alive through `close`, which may
+/// release the poller's; it is freed when that count goes, outside any
+/// method of it.
+pub fn close_object<T: Object, H>(p: *const H) {
+    if let Ok(owned) = held_object::<T, H>(p, "close") {
+        owned.close();
     }
-    // SAFETY: as in object(): the Rc is alive, so a strong count may be taken.
-    let owned = unsafe {
-        std::rc::Rc::increment_strong_count(p);
-        std::rc::Rc::from_raw(p)
-    };
-    owned.close();
 }

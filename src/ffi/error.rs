@@ -34,7 +34,7 @@ pub extern "C" fn mc_strerror(code: c_int) -> *const c_char {
         MC_ENOTFOUND => c"fd not registered on this poller",
         MC_EEXIST => c"fd already registered on this poller",
         MC_EBUSY => c"reentrant call not allowed (from inside this poller's own callback)",
-        MC_ECLOSED => c"the object was closed earlier in the running callback",
+        MC_ECLOSED => c"the object is closed (its handle is no longer valid)",
         MC_EPANIC => c"internal error (caught panic); details in mc_last_error()",
         c if c < 0 && c > -4096 => return errno_texts()[(-c) as usize].as_ptr(),
         _ => c"unknown error code",

@@ -5,8 +5,9 @@ use std::rc::Rc;
 
 use crate::error::{Error, Result};
 use crate::ffi::boundary::{
-    close_object, guard, held_object, non_null, object, opt_str, to_int, Object,
+    close_object, guard, held_object, new_handle, non_null, object, opt_str, to_int, Object,
 };
+use crate::ffi::handles::HandleKind;
 use crate::ffi::opts::{mc_opts, opts_or_default};
 use crate::ffi::poller::{mc_poller, poller_of};
 use crate::ffi::types::*;
@@ -19,9 +20,9 @@ pub struct mc_listener {
 }
 
 impl Object for ListenerInner {
-    const NAME: &'static str = "listener";
-    fn is_closed(&self) -> bool {
-        ListenerInner::is_closed(self)
+    const KIND: HandleKind = HandleKind::Listener;
+    fn on_close(&self, f: Box<dyn FnOnce()>) {
+        ListenerInner::set_close_hook(self, f)
     }
     fn close(&self) {
         ListenerInner::close(self)
@@ -30,7 +31,7 @@ impl Object for ListenerInner {
 
 /// The listener behind `p` (see [`object`]).
 fn listener<'a>(p: *const mc_listener, what: &str) -> Result<&'a ListenerInner> {
-    object(p as *const ListenerInner, what)
+    object::<ListenerInner, _>(p, what)
 }
 
 fn c_callback(
@@ -72,7 +73,7 @@ pub unsafe extern "C" fn mc_listener_new(
         let l: Listener = Listener::new(p, &o, handler)?;
         // The poller holds the owning reference; the C handle borrows it.
         // SAFETY: as above.
-        unsafe { *out = Rc::as_ptr(&l.0) as *mut mc_listener };
+        unsafe { *out = new_handle(&l.0) };
         Ok(0)
     })
 }
@@ -125,10 +126,11 @@ pub unsafe extern "C" fn mc_listener_set_filter_regex(
 
 /// Pull mode: returns 1 with *out set to a packet the library owns (valid until the next
 /// mc_listener_next or mc_listener_close on this listener), 0 with *out NULL if none
-/// arrived within timeout_ms (0 = don't wait, -1 = forever) or mc_stop() was called. It
-/// polls the listener's poller while it waits, so other registrations are served too.
-/// MC_EINVAL on a listener that has an on_packet callback; MC_EBUSY from inside a callback
-/// of the listener's poller when nothing is queued.
+/// arrived within timeout_ms (0 = don't wait, -1 = forever; below -1: MC_EINVAL) or
+/// mc_stop() was called. It polls the listener's poller while it waits, so other
+/// registrations are served too. MC_EINVAL on a listener that has an on_packet callback;
+/// MC_EBUSY from inside any callback of the listener's poller (its own filter included:
+/// a read from there would bypass the filter), whether or not packets are queued.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_next(
     l: *mut mc_listener,
@@ -137,11 +139,11 @@ pub unsafe extern "C" fn mc_listener_next(
 ) -> c_int {
     guard(|| {
         // Held: callbacks run while it waits may close it.
-        let l = held_object(l as *const ListenerInner, "mc_listener_next")?;
+        let l = held_object::<ListenerInner, _>(l, "mc_listener_next")?;
         let out = non_null(out, "mc_listener_next: out")? as *mut *const mc_packet;
         // SAFETY: out is the caller's pointer to fill.
         unsafe { *out = std::ptr::null() };
-        let Some(pulled) = l.next(timeout_ms.max(-1))? else {
+        let Some(pulled) = l.next(timeout_ms)? else {
             return Ok(0);
         };
         let cp = mc_packet::from(&pulled.packet());
@@ -209,7 +211,7 @@ pub unsafe extern "C" fn mc_listener_recv_buffer(l: *const mc_listener) -> c_int
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_close(l: *mut mc_listener) {
     guard(|| {
-        close_object(l as *const ListenerInner);
+        close_object::<ListenerInner, _>(l);
         Ok(())
     })
 }

@@ -11,6 +11,7 @@
 
 pub mod boundary;
 pub mod error;
+pub mod handles;
 pub mod listener;
 pub mod multicaster;
 pub mod opts;

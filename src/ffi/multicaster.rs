@@ -1,10 +1,12 @@
 //! mc_multicaster: a pointer to a core multicaster owned by its poller.
 
 use std::ffi::{c_int, c_void};
-use std::rc::Rc;
 
 use crate::error::{Error, Result};
-use crate::ffi::boundary::{bytes, close_object, guard, non_null, object, to_int, Object};
+use crate::ffi::boundary::{
+    bytes, close_object, guard, new_handle, non_null, object, to_int, Object,
+};
+use crate::ffi::handles::HandleKind;
 use crate::ffi::opts::{mc_opts, opts_or_default};
 use crate::ffi::poller::{mc_poller, poller_of};
 use crate::ffi::types::*;
@@ -16,9 +18,9 @@ pub struct mc_multicaster {
 }
 
 impl Object for MulticasterInner {
-    const NAME: &'static str = "multicaster";
-    fn is_closed(&self) -> bool {
-        MulticasterInner::is_closed(self)
+    const KIND: HandleKind = HandleKind::Multicaster;
+    fn on_close(&self, f: Box<dyn FnOnce()>) {
+        MulticasterInner::set_close_hook(self, f)
     }
     fn close(&self) {
         MulticasterInner::close(self)
@@ -27,7 +29,7 @@ impl Object for MulticasterInner {
 
 /// The multicaster behind `p` (see [`object`]).
 fn multicaster<'a>(p: *const mc_multicaster, what: &str) -> Result<&'a MulticasterInner> {
-    object(p as *const MulticasterInner, what)
+    object::<MulticasterInner, _>(p, what)
 }
 
 struct CSource {
@@ -87,7 +89,7 @@ pub unsafe extern "C" fn mc_multicaster_new(
         });
         let m: Multicaster = Multicaster::new(p, &o, src)?;
         // SAFETY: as above; the poller holds the owning reference.
-        unsafe { *out = Rc::as_ptr(&m.0) as *mut mc_multicaster };
+        unsafe { *out = new_handle(&m.0) };
         Ok(0)
     })
 }
@@ -123,7 +125,7 @@ pub unsafe extern "C" fn mc_multicaster_send(
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_close(m: *mut mc_multicaster) {
     guard(|| {
-        close_object(m as *const MulticasterInner);
+        close_object::<MulticasterInner, _>(m);
         Ok(())
     })
 }

@@ -2,8 +2,8 @@
 //! default poller that every NULL poller argument means.
 
 use std::ffi::c_int;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use crate::error::Result;
 use crate::ffi::boundary::{guard, non_null, set_last_error};
@@ -22,17 +22,21 @@ pub(crate) struct FfiPoller {
     stop_fd: c_int,
 }
 
-struct DefaultPoller(FfiPoller);
-// SAFETY: API.md makes the default poller usable from one thread at a time,
-// like any poller; only mc_stop (which touches nothing but the stop fd, an
-// integer written once) may come from other threads concurrently.
-unsafe impl Sync for DefaultPoller {}
-// SAFETY: as above.
-unsafe impl Send for DefaultPoller {}
-
-static DEFAULT: OnceLock<DefaultPoller> = OnceLock::new();
-static DEFAULT_INIT: Mutex<()> = Mutex::new(());
-static DEFAULT_STOP_FD: AtomicI32 = AtomicI32::new(-1);
+// The process-wide default poller, made on first use and again in a forked
+// child (the parent's stays behind, untouched: its epoll set is the
+// parent's). API.md makes it usable from one thread at a time, like any
+// poller; only mc_stop (which touches nothing but DEFAULT_STOP) may come from
+// other threads or signal handlers concurrently.
+static DEFAULT: AtomicPtr<FfiPoller> = AtomicPtr::new(std::ptr::null_mut());
+/// The fork generation DEFAULT was made in.
+static DEFAULT_GEN: AtomicU64 = AtomicU64::new(0);
+/// (fork generation << 32) | stop fd of the default poller; NO_STOP before
+/// it exists. mc_stop(NULL) reads it, async-signal-safe.
+static DEFAULT_STOP: AtomicU64 = AtomicU64::new(NO_STOP);
+const NO_STOP: u64 = u64::MAX;
+/// Default pollers inherited from parents, kept (never used) so that their
+/// objects' memory stays valid for handles the child still holds.
+static DEFAULT_INIT: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 static DEFAULT_STOP_EARLY: AtomicBool = AtomicBool::new(false);
 
 fn new_ffi_poller() -> Result<FfiPoller> {
@@ -41,21 +45,49 @@ fn new_ffi_poller() -> Result<FfiPoller> {
     Ok(FfiPoller { core, stop_fd })
 }
 
-fn default_poller() -> Result<&'static FfiPoller> {
-    if let Some(d) = DEFAULT.get() {
-        return Ok(&d.0);
+fn current_default() -> Option<&'static FfiPoller> {
+    let p = DEFAULT.load(Ordering::Acquire);
+    if p.is_null() || DEFAULT_GEN.load(Ordering::Acquire) != sys::fork_generation() {
+        return None;
     }
-    let _lock = DEFAULT_INIT.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(d) = DEFAULT.get() {
-        return Ok(&d.0);
+    // SAFETY: a default poller is leaked on creation: it is never freed.
+    Some(unsafe { &*p })
+}
+
+fn default_poller() -> Result<&'static FfiPoller> {
+    if let Some(d) = current_default() {
+        return Ok(d);
+    }
+    let mut inherited = DEFAULT_INIT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(d) = current_default() {
+        return Ok(d);
+    }
+    let old = DEFAULT.load(Ordering::Acquire);
+    if !old.is_null() {
+        inherited.push(old as usize);
     }
     let p = new_ffi_poller()?;
-    DEFAULT_STOP_FD.store(p.stop_fd, Ordering::SeqCst);
+    p.core.stand_aside_after_fork();
+    let generation = sys::fork_generation();
+    let stop_fd = p.stop_fd;
+    let leaked: &'static FfiPoller = Box::leak(Box::new(p));
+    DEFAULT_GEN.store(generation, Ordering::Release);
+    DEFAULT.store(
+        leaked as *const FfiPoller as *mut FfiPoller,
+        Ordering::Release,
+    );
+    DEFAULT_STOP.store((generation << 32) | stop_fd as u32 as u64, Ordering::SeqCst);
     if DEFAULT_STOP_EARLY.swap(false, Ordering::SeqCst) {
-        p.core.stop();
+        leaked.core.stop();
     }
-    let _ = DEFAULT.set(DefaultPoller(p));
-    Ok(&DEFAULT.get().expect("just set").0)
+    Ok(leaked)
+}
+
+/// The default poller's stop fd, if this process (not a parent before a
+/// fork) has made it. Async-signal-safe.
+fn default_stop_fd() -> Option<c_int> {
+    let v = DEFAULT_STOP.load(Ordering::SeqCst);
+    (v != NO_STOP && (v >> 32) as u32 == sys::fork_generation() as u32).then_some(v as u32 as c_int)
 }
 
 /// The core poller `p` names; NULL is the default poller (created on first use).
@@ -158,7 +190,7 @@ pub unsafe extern "C" fn mc_unregister(poller: *mut mc_poller, fd: c_int) -> c_i
     guard(|| poller_of(poller)?.unregister(fd).map(|_| 0))
 }
 
-/// One wait (timeout_ms: 0 = don't wait, -1 = forever) and dispatch; returns the number of
+/// One wait (timeout_ms: 0 = don't wait, -1 = forever; below -1: MC_EINVAL) and dispatch; returns the number of
 /// ready registrations dispatched (a listener that read ten packets counts once); EINTR
 /// returns 0; a mc_stop() makes it return at once. MC_EBUSY if called from inside this
 /// poller's own callback.
@@ -166,14 +198,14 @@ pub unsafe extern "C" fn mc_unregister(poller: *mut mc_poller, fd: c_int) -> c_i
 pub unsafe extern "C" fn mc_poll(poller: *mut mc_poller, timeout_ms: c_int) -> c_int {
     guard(|| {
         let p = poller_of(poller)?;
-        let n = p.poll(timeout_ms.max(-1))?;
+        let n = p.poll(timeout_ms)?;
         p.take_stopped();
         Ok(crate::ffi::boundary::to_int(n))
     })
 }
 
-/// Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event), sleeping
-/// interval_ms between polls, until mc_stop() or until nothing is registered; returns 0, or
+/// Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event; below -1:
+/// MC_EINVAL), sleeping interval_ms (>= 0, else MC_EINVAL) between polls, until mc_stop() or until nothing is registered; returns 0, or
 /// a negative code if a poll failed. A registered fd counts until mc_unregister: unregister
 /// a fd before closing it (as with epoll), or a loop waiting forever keeps waiting. A mc_stop() made while no loop runs ends the next loop
 /// at once. MC_EBUSY if called from inside this poller's own callback.
@@ -184,7 +216,7 @@ pub unsafe extern "C" fn mc_loop(
     interval_ms: c_int,
 ) -> c_int {
     guard(|| {
-        poller_of(poller)?.run(timeout_ms.max(-1), interval_ms.max(0))?;
+        poller_of(poller)?.run(timeout_ms, interval_ms)?;
         Ok(0)
     })
 }
@@ -196,17 +228,17 @@ pub unsafe extern "C" fn mc_loop(
 #[no_mangle]
 pub unsafe extern "C" fn mc_stop(poller: *mut mc_poller) {
     if poller.is_null() {
-        let fd = DEFAULT_STOP_FD.load(Ordering::SeqCst);
-        if fd >= 0 {
+        if let Some(fd) = default_stop_fd() {
             sys::eventfd_signal(fd);
             return;
         }
         DEFAULT_STOP_EARLY.store(true, Ordering::SeqCst);
         // The default poller may have been created between the load and the
         // store (and already looked at the flag): look again.
-        let fd = DEFAULT_STOP_FD.load(Ordering::SeqCst);
-        if fd >= 0 && DEFAULT_STOP_EARLY.swap(false, Ordering::SeqCst) {
-            sys::eventfd_signal(fd);
+        if let Some(fd) = default_stop_fd() {
+            if DEFAULT_STOP_EARLY.swap(false, Ordering::SeqCst) {
+                sys::eventfd_signal(fd);
+            }
         }
         return;
     }

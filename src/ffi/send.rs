@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_void, CStr};
 use std::net::IpAddr;
 
 use crate::error::{Error, Result};
-use crate::ffi::boundary::{bytes, guard, non_null, opt_str, to_int};
+use crate::ffi::boundary::{bytes, guard, non_null, opt_str, set_last_error, to_int};
 use crate::ffi::opts::{mc_opts, opts_or_default};
 use crate::ffi::types::mc_buf;
 use crate::opts::Options;
@@ -75,8 +75,11 @@ pub unsafe extern "C" fn mc_sendto(
 
 /// The seed's sendto(packets, ...): sends all count packets, in order (batched with
 /// sendmmsg); returns the number sent (less than count only if the OS refused midway: then
-/// mc_last_error() is not set; a failure before the first is a negative code). Every
-/// packet is checked before any is sent. Thread-safe.
+/// mc_last_error() says why and at which packet; a failure before the first is a negative
+/// code). Every packet is checked before any is sent: a buffer NULL with a length, or of a
+/// length above SIZE_MAX/2, is MC_EINVAL, and one larger than a UDP datagram carries (65507
+/// bytes over IPv4, 65527 over IPv6) is -EMSGSIZE naming its index, size and the limit; in
+/// both cases nothing is sent. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn mc_sendto_many(
     packets: *const mc_buf,
@@ -97,15 +100,19 @@ pub unsafe extern "C" fn mc_sendto_many(
         let packets = non_null(packets, "mc_sendto_many: packets")?;
         // SAFETY: the caller passes count mc_bufs at packets.
         let bufs = unsafe { std::slice::from_raw_parts(packets, count) };
-        if let Some(i) = bufs.iter().position(|b| b.data.is_null() && b.len > 0) {
-            return Err(Error::invalid(format!(
-                "mc_sendto_many: packets[{i}]: NULL with length {}",
-                bufs[i].len
-            )));
+        for (i, b) in bufs.iter().enumerate() {
+            if (b.data.is_null() && b.len > 0) || b.len > isize::MAX as usize {
+                bytes(b.data, b.len, &format!("mc_sendto_many: packets[{i}]"))?;
+            }
         }
+        // Checked above: every buffer is readable and of a sane length.
         let slice = |b: &mc_buf| bytes(b.data, b.len, "packet").unwrap_or(&[]);
         let o = simple_opts(group, port, ttl)?;
-        send::sendto_many(&o, count, |i| slice(&bufs[i])).map(to_int)
+        let r = send::sendto_many(&o, count, |i| slice(&bufs[i]))?;
+        if let Some(e) = r.error {
+            set_last_error(e.message());
+        }
+        Ok(to_int(r.sent))
     })
 }
 

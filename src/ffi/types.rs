@@ -49,8 +49,9 @@ pub const MC_ENOTFOUND: c_int = -1004;
 pub const MC_EEXIST: c_int = -1005;
 /// A reentrant call that is not allowed (mc_poll/mc_loop of the poller whose callback is running).
 pub const MC_EBUSY: c_int = -1006;
-/// The object was closed earlier in the callback now running: its memory lives until the
-/// dispatch ends, and calls on it return this.
+/// The object is closed (by the program, by on_packet's non-zero answer, by MC_NEXT_DONE or
+/// by mc_poller_free): every call with its handle returns this, forever (close is a no-op);
+/// a handle is never given to another object.
 pub const MC_ECLOSED: c_int = -1007;
 /// An internal bug, caught at the boundary (details in mc_last_error()).
 pub const MC_EPANIC: c_int = -1008;

@@ -64,6 +64,15 @@ impl Epoll {
         self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0)
     }
 
+    /// Makes this fd (its number stays) name `fresh`'s epoll instance, and
+    /// closes `fresh`'s own fd: whatever the old instance held (another
+    /// process's registrations after a fork) is no longer seen here.
+    pub fn replace_with(&self, fresh: Epoll) -> io::Result<()> {
+        // SAFETY: both are valid fds we own; dup3 atomically closes the old
+        // file behind self's number and makes it refer to fresh's.
+        cvt(unsafe { libc::dup3(fresh.fd(), self.fd(), libc::O_CLOEXEC) }).map(|_| ())
+    }
+
     /// epoll_wait into `buf`; returns how many events are ready.
     pub fn wait(&self, buf: &mut EventBuf, timeout_ms: i32) -> io::Result<usize> {
         buf.1 = 0;

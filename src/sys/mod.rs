@@ -1,5 +1,5 @@
 //! The raw system calls that socket2 does not cover, one file per concern:
-//! epoll, eventfd, interface enumeration, socket options (joins, pktinfo),
+//! epoll, eventfd, fork detection, interface enumeration, socket options (joins, pktinfo),
 //! batched receive and send. Every `unsafe` block of the core lives here,
 //! each with its SAFETY line.
 
@@ -7,6 +7,7 @@ use std::io;
 
 mod epoll;
 mod eventfd;
+mod fork;
 mod ifaces;
 mod recv;
 mod send;
@@ -14,6 +15,7 @@ mod sockopt;
 
 pub use epoll::*;
 pub use eventfd::*;
+pub use fork::*;
 pub use ifaces::*;
 pub use recv::*;
 pub use send::*;
