@@ -1,11 +1,15 @@
 # libmulticast - build, test, demo, install, package.
-#   make            release build (target/release/libmulticast.{so,a}, include/multicast.h)
-#   make test       everything CI checks (fmt, clippy, cargo test incl. C tests, header, symbols)
+#   make            release build (target/release/libmulticast.{so,a}, include/multicast.h),
+#                   the tools (build/bin) and what install needs (build/native-static-libs)
+#   make test       everything CI checks (fmt, clippy, cargo test incl. C tests, header, symbols);
+#                   a missing optional tool skips its tests, with a summary line at the end
 #   make demo       a listener and a sender inside a private network namespace
 #   make bench      benchmarks (bench/run.sh; QUICK=1 for a short run)
 #   make install    PREFIX=/usr/local DESTDIR= LIBDIR=$(PREFIX)/lib INCLUDEDIR=$(PREFIX)/include
-#                   BINDIR=$(PREFIX)/bin MANDIR=$(PREFIX)/share/man
-#                   (relative directories are taken under PREFIX: LIBDIR=lib/x86_64-linux-gnu)
+#                   BINDIR=$(PREFIX)/bin MANDIR=$(PREFIX)/share/man CMAKEDIR=$(LIBDIR)/cmake/multicast
+#                   (relative directories are taken under PREFIX: LIBDIR=lib/x86_64-linux-gnu);
+#                   copies only what `make` built (no cargo, so `sudo make install` works)
+#   make install-strip  the same, with the library and the tools stripped of debug symbols
 #   make uninstall  removes exactly what install put there (same variables)
 #   make deb        Debian packages (dpkg-buildpackage -b -us -uc), then lintian;
 #                   the .debs end up in build/deb/
@@ -25,6 +29,7 @@ CARGO      ?= cargo
 RUSTC      ?= rustc
 CARGOFLAGS ?=
 LDCONFIG   ?= ldconfig
+STRIP      ?= strip
 WARN       := -std=c99 -Wall -Wextra -Wpedantic -Werror
 # The installed tools are built with the packager's CFLAGS/LDFLAGS: warnings, not errors.
 TOOLWARN   := -std=c99 -Wall -Wextra
@@ -36,6 +41,8 @@ includedir   := $(call under_prefix,$(INCLUDEDIR))
 bindir       := $(call under_prefix,$(BINDIR))
 mandir       := $(call under_prefix,$(MANDIR))
 PKGCONFIGDIR ?= $(libdir)/pkgconfig
+CMAKEDIR     ?= $(libdir)/cmake/multicast
+cmakedir     := $(call under_prefix,$(CMAKEDIR))
 # In multicast.pc, directories under the prefix are written ${prefix}/...
 pc_dir = $(if $(filter $(PREFIX)/%,$(1)),$${prefix}/$(patsubst $(PREFIX)/%,%,$(1)),$(1))
 
@@ -59,9 +66,9 @@ TOOLS      := $(patsubst examples-c/%.c,%,$(wildcard examples-c/mcsend.c example
 TOOL_BINS  := $(addprefix $(BUILD)/bin/,$(TOOLS))
 ALL_TOOLS  := mcsend mclisten
 
-.PHONY: all release test demo bench install uninstall clean examples tools deb FORCE
+.PHONY: all release test demo bench install install-strip uninstall clean examples tools deb FORCE
 
-all: release
+all: release tools $(BUILD)/native-static-libs
 
 release:
 	$(CARGO) build --release --locked $(CARGOFLAGS)
@@ -80,10 +87,15 @@ demo: $(BUILD)/demo
 bench: release
 	$(if $(QUICK),QUICK="$(QUICK)" )bench/run.sh
 
+# Prerequisites first (a missing required tool fails before the build; a missing optional
+# one is named, and its tests are skipped), then one line of what was skipped at the end.
+SKIP_FILE := target/mc-skips.txt
 test:
+	@tests/prereqs check $(SKIP_FILE)
 	cargo fmt --check
 	cargo clippy --locked --all-targets -- -D warnings
 	cargo test --locked
+	@tests/prereqs summary $(SKIP_FILE)
 	@if [ -d .git ]; then \
 	  git diff --exit-code -- include/multicast.h || \
 	  { echo "include/multicast.h changed when regenerated: commit the new header"; exit 1; }; \
@@ -120,33 +132,79 @@ $(BUILD)/native-static-libs: release FORCE
 	echo "native-static-libs:$$out"; \
 	echo $$out > $@
 
-# Regenerated on every install: PREFIX and LIBDIR may differ from the last time.
-$(BUILD)/multicast.pc: multicast.pc.in $(BUILD)/native-static-libs FORCE
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(libdir))|' \
-	    -e 's|@INCLUDEDIR@|$(call pc_dir,$(includedir))|' -e 's|@VERSION@|$(VERSION)|' \
-	    -e "s|@LIBS_PRIVATE@|$$(cat $(BUILD)/native-static-libs)|" $< > $@
+# What install copies: all of it made by `make` (install runs neither cargo nor rustc, which
+# sudo's PATH lacks).
+BUILT := $(REL)/libmulticast.so $(REL)/libmulticast.a $(BUILD)/native-static-libs $(TOOL_BINS)
 
-install: release $(BUILD)/multicast.pc $(TOOL_BINS)
-	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(PKGCONFIGDIR)
+# The CMake package: multicastConfig.cmake finds its prefix relative to itself when CMAKEDIR
+# lies under PREFIX (a DESTDIR tree or a moved prefix works), else uses the absolute paths.
+cmake_dir = $(if $(filter $(PREFIX)/%,$(1)),$${_multicast_prefix}/$(patsubst $(PREFIX)/%,%,$(1)),$(1))
+empty :=
+space := $(empty) $(empty)
+cmake_up  = $(subst $(space),/,$(patsubst %,..,$(subst /, ,$(patsubst $(PREFIX)/%,%,$(cmakedir)))))
+cmake_prefix = $(if $(filter $(PREFIX)/%,$(cmakedir)),get_filename_component(_multicast_prefix "$${CMAKE_CURRENT_LIST_DIR}/$(cmake_up)" ABSOLUTE),set(_multicast_prefix "$(PREFIX)"))
+
+install:
+	@for f in $(BUILT); do [ -e "$$f" ] || { \
+	  echo "make install: $$f is missing: run make first (install only copies what make built)" >&2; \
+	  exit 1; }; done
+	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(cmakedir)
 	install -m 0644 $(REL)/libmulticast.so $(DESTDIR)$(libdir)/$(REALNAME)
 	ln -sfn $(REALNAME) $(DESTDIR)$(libdir)/$(SONAME)
 	ln -sfn $(SONAME) $(DESTDIR)$(libdir)/libmulticast.so
 	install -m 0644 $(REL)/libmulticast.a $(DESTDIR)$(libdir)/libmulticast.a
 	install -m 0644 include/multicast.h $(DESTDIR)$(includedir)/multicast.h
-	install -m 0644 $(BUILD)/multicast.pc $(DESTDIR)$(PKGCONFIGDIR)/multicast.pc
+	install -m 0644 bindings/cpp/multicast.hpp $(DESTDIR)$(includedir)/multicast.hpp
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(libdir))|' \
+	    -e 's|@INCLUDEDIR@|$(call pc_dir,$(includedir))|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e "s|@LIBS_PRIVATE@|$$(cat $(BUILD)/native-static-libs)|" multicast.pc.in \
+	    > $(DESTDIR)$(PKGCONFIGDIR)/multicast.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/multicast.pc
+	libs=; for l in $$(cat $(BUILD)/native-static-libs); do \
+	  case $$l in -l*) l=$${l#-l};; esac; libs="$${libs:+$$libs;}$$l"; done; \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@COMPUTE_PREFIX@|$(cmake_prefix)|' \
+	    -e 's|@CMAKEDIR@|$(cmakedir)|g' -e 's|@LIBDIR@|$(call cmake_dir,$(libdir))|g' \
+	    -e 's|@INCLUDEDIR@|$(call cmake_dir,$(includedir))|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@MAJOR@|$(MAJOR)|g' -e "s|@STATIC_LIBS@|$$libs|g" cmake/multicastConfig.cmake.in \
+	    > $(DESTDIR)$(cmakedir)/multicastConfig.cmake
+	ptr=$$(echo __SIZEOF_POINTER__ | $(CC) -E -P - | tr -d ' '); \
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' -e "s|@SIZEOF_VOID_P@|$$ptr|g" \
+	    cmake/multicastConfigVersion.cmake.in > $(DESTDIR)$(cmakedir)/multicastConfigVersion.cmake
+	chmod 0644 $(DESTDIR)$(cmakedir)/multicastConfig.cmake \
+	    $(DESTDIR)$(cmakedir)/multicastConfigVersion.cmake
 ifneq ($(TOOLS),)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1
 	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(bindir)/
 	install -m 0644 $(addprefix man/,$(addsuffix .1,$(TOOLS))) $(DESTDIR)$(mandir)/man1/
 endif
+ifneq ($(INSTALL_STRIP),)
+	$(STRIP) --strip-unneeded $(DESTDIR)$(libdir)/$(REALNAME) \
+	    $(addprefix $(DESTDIR)$(bindir)/,$(TOOLS))
+	$(STRIP) --strip-debug $(DESTDIR)$(libdir)/libmulticast.a
+endif
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then $(LDCONFIG) || true; fi
+	@if [ -z "$(DESTDIR)" ] && ! $(LDCONFIG) -p 2>/dev/null | grep -qF '=> $(libdir)/$(SONAME)'; then \
+	  echo "note: the dynamic loader does not search $(libdir): programs (mcsend, mclisten, yours)"; \
+	  echo "      fail with \"$(SONAME): cannot open shared object file\" until you either"; \
+	  echo "      echo $(libdir) | sudo tee /etc/ld.so.conf.d/multicast.conf && sudo ldconfig"; \
+	  echo "      or run them with LD_LIBRARY_PATH=$(libdir) (see README.md, Install and link)"; \
+	fi
+
+# The same files, stripped: no debug symbols in the library, the tools or libmulticast.a.
+install-strip:
+	$(MAKE) install INSTALL_STRIP=1
 
 uninstall:
 	rm -f $(DESTDIR)$(libdir)/$(REALNAME) $(DESTDIR)$(libdir)/$(SONAME) \
 	      $(DESTDIR)$(libdir)/libmulticast.so $(DESTDIR)$(libdir)/libmulticast.a \
-	      $(DESTDIR)$(includedir)/multicast.h $(DESTDIR)$(PKGCONFIGDIR)/multicast.pc \
+	      $(DESTDIR)$(includedir)/multicast.h $(DESTDIR)$(includedir)/multicast.hpp \
+	      $(DESTDIR)$(PKGCONFIGDIR)/multicast.pc \
+	      $(DESTDIR)$(cmakedir)/multicastConfig.cmake \
+	      $(DESTDIR)$(cmakedir)/multicastConfigVersion.cmake \
 	      $(addprefix $(DESTDIR)$(bindir)/,$(ALL_TOOLS)) \
 	      $(addprefix $(DESTDIR)$(mandir)/man1/,$(addsuffix .1,$(ALL_TOOLS)))
+	@rmdir $(DESTDIR)$(cmakedir) 2>/dev/null || true
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then $(LDCONFIG) || true; fi
 
 # Debian packages: libmulticast$(MAJOR), libmulticast-dev, multicast-tools (see debian/).
@@ -157,13 +215,39 @@ DEB_OUT  = libmulticast_$(VERSION)_$(DEB_ARCH).changes libmulticast_$(VERSION)_$
            libmulticast$(MAJOR)_$(VERSION)_$(DEB_ARCH).deb libmulticast$(MAJOR)-dbgsym_$(VERSION)_$(DEB_ARCH).deb \
            libmulticast-dev_$(VERSION)_$(DEB_ARCH).deb multicast-tools_$(VERSION)_$(DEB_ARCH).deb \
            multicast-tools-dbgsym_$(VERSION)_$(DEB_ARCH).deb
+# Debian's cargo and rustc (>= MSRV) are build dependencies; where they are not installed
+# but the cargo on PATH (rustup's) is recent enough (Debian 12), -d skips the check
+# (debian/README.source). Afterwards the CMake consumer (tests/install/cmake) is built
+# against the packages' contents, unpacked into build/deb/root (and run in a private
+# network namespace).
+MSRV := $(shell awk -F'"' '/^\[/ { p = ($$0 == "[package]") } p && /^rust-version *=/ { print $$2; exit }' Cargo.toml)
+DEB_ROOT = $(BUILD)/deb/root
 deb:
-	dpkg-buildpackage -b -us -uc
+	@flags=; if ! dpkg-checkbuilddeps >/dev/null 2>&1; then \
+	  dpkg-checkbuilddeps -d 'debhelper-compat (= 13)' || exit 1; \
+	  have=$$($(CARGO) --version 2>/dev/null | awk '{ print $$2 }'); \
+	  if [ -n "$$have" ] && [ "$$(printf '%s\n%s\n' $(MSRV) "$$have" | sort -V | head -n1)" = $(MSRV) ]; then \
+	    echo "make deb: Debian's cargo/rustc (>= $(MSRV)) are not installed; building with cargo $$have from PATH (dpkg-buildpackage -d)"; \
+	    flags=-d; \
+	  else dpkg-checkbuilddeps; exit 1; fi; \
+	fi; \
+	echo "dpkg-buildpackage -b -us -uc $$flags"; dpkg-buildpackage -b -us -uc $$flags
 	mkdir -p $(BUILD)/deb
 	cd .. && for f in $(DEB_OUT); do if [ -e "$$f" ]; then mv -f "$$f" $(CURDIR)/$(BUILD)/deb/; fi; done
 	debian/rules clean
 	lintian --fail-on error --info $(BUILD)/deb/libmulticast_$(VERSION)_$(DEB_ARCH).changes
 	@ls -l $(BUILD)/deb/*.deb
+	rm -rf $(DEB_ROOT) $(BUILD)/deb/cmake
+	for p in libmulticast$(MAJOR) libmulticast-dev; do \
+	  dpkg-deb -x $(BUILD)/deb/$${p}_$(VERSION)_$(DEB_ARCH).deb $(DEB_ROOT); done
+	@if command -v cmake >/dev/null 2>&1; then \
+	  set -e; \
+	  cmake -S tests/install/cmake -B $(BUILD)/deb/cmake -DCMAKE_PREFIX_PATH=$(CURDIR)/$(DEB_ROOT)/usr \
+	      -DMULTICAST_MIN_VERSION=$(MAJOR).$(MINOR) >/dev/null; \
+	  cmake --build $(BUILD)/deb/cmake >/dev/null; \
+	  tests/netns-run sh -c '$(BUILD)/deb/cmake/app_c $(VERSION) && $(BUILD)/deb/cmake/app_cpp'; \
+	  echo "make deb: the CMake consumer builds and runs against the packages"; \
+	else echo "make deb: SKIPPED the CMake consumer check: cmake not found (install cmake)"; fi
 
 clean:
 	cargo clean

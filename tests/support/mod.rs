@@ -178,3 +178,151 @@ pub fn run_c_test(bin: &Path, valgrind: bool) {
         );
     }
 }
+
+/// Where skips are recorded for `make test`'s summary line (tests/prereqs):
+/// $MC_SKIP_FILE, or target/mc-skips.txt.
+pub fn skip_file() -> PathBuf {
+    match std::env::var_os("MC_SKIP_FILE") {
+        Some(f) if !f.is_empty() => PathBuf::from(f),
+        _ => PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .unwrap()
+            .join("mc-skips.txt"),
+    }
+}
+
+/// Skips the calling test for want of `tool` (installed by `package`): prints
+/// "SKIPPED: ..." straight to stderr (the harness hides a passing test's
+/// println!/eprintln!, a skip must be seen), records it in skip_file() for the
+/// summary at the end of `make test`, and returns false. Under
+/// MC_REQUIRE_ALL=1 (CI) a missing tool is a failure: it panics instead.
+pub fn skip(tool: &str, package: &str, why: &str) -> bool {
+    use std::io::Write;
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("?")
+        .rsplit("::")
+        .next()
+        .unwrap_or("?")
+        .to_string();
+    let exe = std::env::current_exe().unwrap();
+    let binary = exe
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .split('-')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let msg =
+        format!("SKIPPED: {binary}::{test}: {why} (install {package}, or run `sudo .ci/run`)");
+    assert!(
+        std::env::var("MC_REQUIRE_ALL").as_deref() != Ok("1"),
+        "{msg}; MC_REQUIRE_ALL=1 makes a missing tool a failure"
+    );
+    let _ = writeln!(std::io::stderr(), "{msg}");
+    let file = skip_file();
+    if let Some(dir) = file.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+    {
+        // One write per line: concurrent tests append whole lines.
+        let _ = f.write_all(format!("{tool}\t{package}\t{binary}::{test}\n").as_bytes());
+    }
+    false
+}
+
+/// True if `tool` is on PATH; otherwise skips the calling test (see skip):
+/// prints "SKIPPED: ...", records it for the summary, returns false, or
+/// panics under MC_REQUIRE_ALL=1.
+///
+/// ```ignore
+/// if !require_tool("socat", "socat") { return; }
+/// ```
+pub fn require_tool(tool: &str, package: &str) -> bool {
+    have(tool) || skip(tool, package, &format!("{tool} not found"))
+}
+
+/// `make ARGS` in the repository, without the environment of the surrounding
+/// cargo/make (jobserver, the test's LD_LIBRARY_PATH, install variables);
+/// offline: tests run in a namespace without a network. Panics with make's
+/// output unless it succeeds; returns its stdout.
+pub fn make(args: &[&str]) -> String {
+    let mut cmd = make_command(args);
+    let o = run_ok(&mut cmd);
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The Command of make(): for callers that expect a failure.
+pub fn make_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new("make");
+    cmd.current_dir(root())
+        .arg("--no-print-directory")
+        .args(args);
+    for var in [
+        "MAKEFLAGS",
+        "MFLAGS",
+        "MAKELEVEL",
+        "CARGO_MAKEFLAGS",
+        "LD_LIBRARY_PATH",
+        "DESTDIR",
+        "PREFIX",
+        "LIBDIR",
+        "INCLUDEDIR",
+        "BINDIR",
+        "MANDIR",
+        "PKGCONFIGDIR",
+        "CMAKEDIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("CARGO_NET_OFFLINE", "true");
+    cmd
+}
+
+/// `make` (the release build, the tools and what install needs) once per test process.
+pub fn make_built() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        make(&[]);
+    });
+}
+
+/// An installed libmulticast: `make` then `make install PREFIX=<scratch>/prefix`
+/// (no DESTDIR, so multicast.pc and the CMake package hold real paths; LDCONFIG=true:
+/// the system's loader cache is not touched), once per test process.
+pub struct Installed {
+    pub prefix: PathBuf,
+    pub lib: PathBuf,
+    pub include: PathBuf,
+    pub pkgconfig: PathBuf,
+}
+
+pub fn installed() -> &'static Installed {
+    static INST: OnceLock<Installed> = OnceLock::new();
+    INST.get_or_init(|| {
+        make_built();
+        let prefix = scratch().join("prefix");
+        let p = prefix.display().to_string();
+        assert!(
+            !p.contains(char::is_whitespace),
+            "scratch path with spaces: {p}"
+        );
+        make(&[
+            "install",
+            &format!("PREFIX={p}"),
+            "LIBDIR=lib",
+            "LDCONFIG=true",
+        ]);
+        Installed {
+            lib: prefix.join("lib"),
+            include: prefix.join("include"),
+            pkgconfig: prefix.join("lib/pkgconfig"),
+            prefix,
+        }
+    })
+}
