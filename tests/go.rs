@@ -1,42 +1,29 @@
-//! The Go binding (bindings/go) checked with Go's own tools against the
-//! libmulticast.so this `cargo test` built: `go vet`, then `go test`, whose
-//! tests send and receive real multicast, so they run here, inside the
-//! runner's private network namespace (tests/netns-run), never elsewhere.
-//! A second test builds the package the pkg-config way
-//! (-tags multicast_pkgconfig, `#cgo pkg-config: multicast`) and runs a few
-//! of its tests.
+//! The Go binding (bindings/go) checked with Go's own tools, inside the runner's
+//! private network namespace (tests/netns-run), never elsewhere: its tests send
+//! and receive real multicast.
+//!
+//! - `go vet` and `go test` the default way, `#cgo pkg-config: multicast`,
+//!   against a `make install` in a scratch prefix (PKG_CONFIG_PATH);
+//! - the package from the checkout with `-tags multicast_nopkgconfig` and
+//!   CGO_CFLAGS/CGO_LDFLAGS pointing at include/ and the built library;
+//! - a new module in a temporary directory outside the repository that depends
+//!   on the binding exactly as bindings/go/README.md says ("From your module":
+//!   its commands, its example program as main.go), built and run.
 //!
 //! Nothing is downloaded: the module has no dependencies, GOPROXY=off, and
 //! GOCACHE/GOPATH live in a scratch directory under CARGO_TARGET_TMPDIR.
-//! Without `go` the tests print "SKIPPED: go not found (install golang-go)"
-//! and pass, unless MC_REQUIRE_ALL=1 (CI sets it): then they fail.
+//! Without `go` the tests print "SKIPPED: ..." and pass, unless
+//! MC_REQUIRE_ALL=1 (CI sets it): then they fail.
 
 mod support;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use support::*;
 
-/// True if `tool` may be used; prints the SKIPPED line (or, with
-/// MC_REQUIRE_ALL=1, fails) when it is missing.
-fn available(tool: &str, package: &str) -> bool {
-    if have(tool) {
-        return true;
-    }
-    assert!(
-        std::env::var("MC_REQUIRE_ALL").as_deref() != Ok("1"),
-        "{tool} not found (install {package}); MC_REQUIRE_ALL=1 makes a missing tool a failure"
-    );
-    // Straight to fd 2: the test harness captures println!/eprintln! of a
-    // passing test, and a skip must be seen.
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED: {tool} not found (install {package})"
-    );
-    false
-}
+/// The module path of bindings/go (its go.mod).
+const MODULE: &str = "github.com/libmulticast/libmulticast/bindings/go";
 
 /// Scratch space for Go's caches, kept between runs (Go's cache is safe
 /// for concurrent use), so only the first run compiles the standard library.
@@ -59,15 +46,12 @@ fn flag(prefix: &str, path: &Path) -> String {
     }
 }
 
-/// `go ARGS` in bindings/go with a hermetic environment: no network, no user
-/// configuration, caches in the scratch directory, no CGO flags (callers add
-/// them).
-fn go(args: &[&str]) -> Command {
+/// The hermetic environment of every go command: no network, no user
+/// configuration, caches in the scratch directory, no CGO or pkg-config
+/// flags (callers add what they use).
+fn hermetic(cmd: &mut Command) -> &mut Command {
     let s = go_scratch();
-    let mut cmd = Command::new("go");
-    cmd.args(args)
-        .current_dir(root().join("bindings/go"))
-        .env("CGO_ENABLED", "1")
+    cmd.env("CGO_ENABLED", "1")
         .env("GOFLAGS", "-mod=mod")
         .env("GOCACHE", s.join("cache"))
         .env("GOPATH", s.join("path"))
@@ -79,35 +63,40 @@ fn go(args: &[&str]) -> Command {
         .env("GOENV", "off")
         .env_remove("CGO_CFLAGS")
         .env_remove("CGO_LDFLAGS")
-        .env_remove("PKG_CONFIG_PATH");
+        .env_remove("PKG_CONFIG_PATH")
+        .env_remove("LD_LIBRARY_PATH")
+}
+
+/// `go ARGS` in bindings/go.
+fn go(args: &[&str]) -> Command {
+    let mut cmd = Command::new("go");
+    cmd.args(args).current_dir(root().join("bindings/go"));
+    hermetic(&mut cmd);
     cmd
 }
 
-/// `go ARGS` with the CGO flags pointing at include/ and the built library.
-fn go_cgo(args: &[&str]) -> Command {
-    let lib = lib_dir();
+/// `go ARGS` the default way: pkg-config finds the scratch install.
+fn go_installed(args: &[&str]) -> Command {
+    let inst = installed();
     let mut cmd = go(args);
-    cmd.env("CGO_CFLAGS", flag("-I", &root().join("include")))
-        .env(
-            "CGO_LDFLAGS",
-            format!(
-                "{} -lmulticast {}",
-                flag("-L", lib),
-                flag("-Wl,-rpath,", lib)
-            ),
-        );
+    cmd.env("PKG_CONFIG_PATH", &inst.pkgconfig)
+        .env("LD_LIBRARY_PATH", &inst.lib);
     cmd
+}
+
+fn go_available() -> bool {
+    require_tool("go", "golang-go") && require_tool("pkg-config", "pkg-config")
 }
 
 #[test]
-fn go_vet_and_go_test() {
+fn go_vet_and_go_test_with_pkg_config() {
     require_netns();
-    if !available("go", "golang-go") {
+    if !go_available() {
         return;
     }
-    run_ok(&mut go_cgo(&["version"]));
-    run_ok(&mut go_cgo(&["vet", "./..."]));
-    run_ok(&mut go_cgo(&[
+    run_ok(&mut go_installed(&["version"]));
+    run_ok(&mut go_installed(&["vet", "./..."]));
+    run_ok(&mut go_installed(&[
         "test",
         "-count=1",
         "-timeout=300s",
@@ -117,32 +106,30 @@ fn go_vet_and_go_test() {
 }
 
 #[test]
-fn go_builds_with_pkg_config() {
+fn go_builds_from_the_checkout_without_pkg_config() {
     require_netns();
-    if !available("go", "golang-go") || !available("pkg-config", "pkg-config") {
+    if !require_tool("go", "golang-go") {
         return;
     }
     let lib = lib_dir();
-    let dir = go_scratch().join(format!("pc-{}", std::process::id()));
+    let dir = go_scratch().join(format!("nopc-{}", scratch_tag()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("multicast.pc"),
-        format!(
-            "libdir={}\nincludedir={}\n\nName: multicast\nDescription: libmulticast (test)\n\
-             Version: {}\nLibs: -L${{libdir}} -lmulticast\nCflags: -I${{includedir}}\n",
-            lib.display(),
-            root().join("include").display(),
-            env!("CARGO_PKG_VERSION")
-        ),
-    )
-    .unwrap();
     let bin = dir.join("multicast.test");
-    // No CGO_CFLAGS/CGO_LDFLAGS: everything must come from pkg-config.
+    // No pkg-config: the flags come from CGO_CFLAGS/CGO_LDFLAGS only.
     run_ok(
-        go(&["test", "-c", "-tags", "multicast_pkgconfig", "-o"])
+        go(&["test", "-c", "-tags", "multicast_nopkgconfig", "-o"])
             .arg(&bin)
             .arg(".")
-            .env("PKG_CONFIG_PATH", &dir),
+            .env("CGO_CFLAGS", flag("-I", &root().join("include")))
+            .env(
+                "CGO_LDFLAGS",
+                format!(
+                    "{} -lmulticast {}",
+                    flag("-L", lib),
+                    flag("-Wl,-rpath,", lib)
+                ),
+            )
+            .env("PKG_CONFIG", "false"),
     );
     run_ok(
         Command::new(&bin)
@@ -152,8 +139,78 @@ fn go_builds_with_pkg_config() {
                 "-test.run",
                 "^(TestVersion|TestSendListen|TestErrors)$",
             ])
-            .current_dir(root().join("bindings/go"))
-            .env("LD_LIBRARY_PATH", lib),
+            .current_dir(root().join("bindings/go")),
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A unique name part for this test process (the pid is 1 in every namespace).
+fn scratch_tag() -> String {
+    scratch()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The first fenced block of `lang` after the line `heading` in `text`.
+fn block_after(text: &str, heading: &str, lang: &str) -> String {
+    let rest = &text[text
+        .find(heading)
+        .unwrap_or_else(|| panic!("README has no {heading:?}"))..];
+    let fence = format!("```{lang}\n");
+    let start = rest
+        .find(&fence)
+        .unwrap_or_else(|| panic!("no ```{lang} block after {heading:?}"))
+        + fence.len();
+    let len = rest[start..].find("```").expect("unterminated block");
+    rest[start..start + len].to_string()
+}
+
+#[test]
+fn a_go_module_outside_the_repository_depends_on_it_as_the_readme_says() {
+    require_netns();
+    if !go_available() {
+        return;
+    }
+    let go_mod = std::fs::read_to_string(root().join("bindings/go/go.mod")).unwrap();
+    assert_eq!(
+        go_mod.lines().next(),
+        Some(format!("module {MODULE}").as_str()),
+        "bindings/go/go.mod: the module path must be where it lives in this repository"
+    );
+    let readme = std::fs::read_to_string(root().join("bindings/go/README.md")).unwrap();
+    let commands = block_after(&readme, "### From your module", "sh");
+    let program = block_after(&readme, "## Using it", "go");
+    assert!(commands.contains(MODULE) && program.contains(MODULE));
+
+    let inst = installed();
+    // Outside the repository: a new module in the system's temporary directory.
+    let dir = std::env::temp_dir().join(format!("mc-go-module-{}", scratch_tag()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("main.go"), &program).unwrap();
+    let mut init = Command::new("go");
+    init.args(["mod", "init", "example.com/mcapp"])
+        .current_dir(&dir);
+    hermetic(&mut init);
+    run_ok(&mut init);
+    // The README's commands, as written, with its two names set.
+    let mut sh = Command::new("sh");
+    sh.args(["-ex", "-c", &commands]).current_dir(&dir);
+    hermetic(&mut sh);
+    sh.env("LIBMULTICAST", root()).env("PREFIX", &inst.prefix);
+    run_ok(&mut sh);
+
+    // Run it: the loader finds the installed library through LD_LIBRARY_PATH, as the
+    // README says for a prefix it does not search.
+    let o = run_ok(Command::new(dir.join("mcapp")).env("LD_LIBRARY_PATH", &inst.lib));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for i in 0..3 {
+        assert!(
+            out.contains(&format!("\"hello {i}\" from 127.0.0.1:")),
+            "{out}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

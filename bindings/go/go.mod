@@ -1,3 +1,3 @@
-module github.com/libmulticast/multicast-go
+module github.com/libmulticast/libmulticast/bindings/go
 
 go 1.18

@@ -1,10 +1,11 @@
-//go:build !multicast_pkgconfig
+//go:build !multicast_nopkgconfig
 
 package multicast
 
-// Links against libmulticast found on the compiler's search path, or where
-// CGO_LDFLAGS (-L...) says. Build with -tags multicast_pkgconfig to take the
-// flags from pkg-config instead (link_pkgconfig.go).
+// The compiler and linker flags come from multicast.pc (installed by `make install`
+// and by Debian's libmulticast-dev): `pkg-config --cflags --libs multicast`. For a
+// prefix pkg-config does not search, set PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig.
+// Without pkg-config, build with -tags multicast_nopkgconfig (link_nopkgconfig.go).
 
-// #cgo LDFLAGS: -lmulticast
+// #cgo pkg-config: multicast
 import "C"
