@@ -1,22 +1,19 @@
-//! The consumers in bindings/ built and run against the freshly built libmulticast.so,
-//! inside the private network namespace the runner made (tests/netns-run):
-//! the C++ wrapper's example and tests (also under valgrind when it is installed), the
-//! Zig example, and the Python (ctypes) module's tests and example. A missing toolchain
-//! prints "SKIPPED: ..." and passes, unless MC_REQUIRE_ALL=1 (CI), where it fails.
+//! The consumers in bindings/ built and run inside the private network namespace the
+//! runner made (tests/netns-run): the C++ wrapper's example and tests against the
+//! freshly built libmulticast.so (also under valgrind when it is installed); the Zig
+//! example with its build.zig (translate-c of multicast.h, pkg-config) and the Python
+//! package installed with pip into a new venv, both against a `make install` in a
+//! scratch prefix; and the Python module's tests and example from the source tree. A
+//! missing toolchain prints "SKIPPED: ..." (support::skip) and passes, unless
+//! MC_REQUIRE_ALL=1 (CI), where it fails.
 
 mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use support::*;
 
-/// Reports a consumer that cannot be tested here: a failure under MC_REQUIRE_ALL=1.
-fn missing(consumer: &str, why: &str, install: &str) {
-    let msg = format!("SKIPPED: {consumer}: {why} (install with: {install})");
-    if std::env::var("MC_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!("{msg}; MC_REQUIRE_ALL=1 requires every consumer");
-    }
-    println!("{msg}");
-}
+/// The Zig that .ci/run installs (PyPI's ziglang); bindings/zig/build.zig is written for it.
+const ZIG_PIN: &str = "ziglang==0.17.1";
 
 fn describe(cmd: &Command, o: &Output) -> String {
     format!(
@@ -52,8 +49,8 @@ fn lib_file() -> PathBuf {
 #[test]
 fn cpp_wrapper() {
     require_netns();
-    if !have("c++") {
-        return missing("c++", "no C++ compiler (c++)", "apt-get install g++");
+    if !require_tool("c++", "g++") {
+        return;
     }
     // -std=c++17 -Wall -Wextra -Werror, linked to the built library (support::compile).
     for (name, source, done) in [
@@ -112,7 +109,7 @@ fn zig_command() -> Option<Command> {
     None
 }
 
-fn zig(args: &[&std::ffi::OsStr]) -> Command {
+fn zig(args: &[&str]) -> Command {
     let mut c = zig_command().expect("zig");
     // No network in the namespace and maybe a read-only HOME: caches under the target dir.
     let cache = tmp("zig-cache");
@@ -122,80 +119,45 @@ fn zig(args: &[&std::ffi::OsStr]) -> Command {
     c
 }
 
-fn zig_build(source: &Path, out: &Path) -> Output {
-    let lib = lib_dir();
-    let include = root().join("include");
-    let emit = format!("-femit-bin={}", out.display());
-    zig(&[
-        "build-exe".as_ref(),
-        source.as_os_str(),
-        "-I".as_ref(),
-        include.as_os_str(),
-        "-L".as_ref(),
-        lib.as_os_str(),
-        "-lmulticast".as_ref(),
-        "-lc".as_ref(),
-        "-rpath".as_ref(),
-        lib.as_os_str(),
-        emit.as_ref(),
-    ])
-    .output()
-    .expect("running zig build-exe")
-}
-
 #[test]
 fn zig_example() {
     require_netns();
     let Some(mut version) = zig_command() else {
-        return missing(
+        skip(
             "zig",
+            &format!("ziglang (pip install {ZIG_PIN})"),
             "no zig compiler ($ZIG, zig on PATH, or python3 -m ziglang)",
-            "pip install ziglang==0.15.2",
         );
+        return;
     };
+    if !require_tool("pkg-config", "pkg-config") {
+        return;
+    }
     let v = version.arg("version").output().expect("zig version");
     println!("zig {}", String::from_utf8_lossy(&v.stdout).trim());
-    // Inside the namespace the pid is always 1: a unique directory per run instead.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = tmp(&format!("zig-{nanos}"));
-    let bin = dir.join("zig_example");
-    let source = root().join("bindings/zig/example.zig");
-    let mut o = zig_build(&source, &bin);
-    if !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("'@cImport'") {
-        // Zig 0.16+ dropped @cImport: translate the header and import the result instead.
-        println!("this zig has no @cImport: using zig translate-c");
-        let t = zig(&[
-            "translate-c".as_ref(),
-            "-I".as_ref(),
-            root().join("include").as_os_str(),
-            "-lc".as_ref(),
-            root().join("include/multicast.h").as_os_str(),
-        ])
-        .output()
-        .expect("running zig translate-c");
-        assert!(
-            t.status.success(),
-            "zig translate-c failed:\n{}",
-            String::from_utf8_lossy(&t.stderr)
-        );
-        std::fs::write(dir.join("multicast_c.zig"), &t.stdout).unwrap();
-        let text = std::fs::read_to_string(&source).unwrap();
-        let import = "@cImport(@cInclude(\"multicast.h\"))";
-        assert!(text.contains(import), "example.zig no longer has {import}");
-        let copy = dir.join("example.zig");
-        std::fs::write(&copy, text.replace(import, "@import(\"multicast_c.zig\")")).unwrap();
-        o = zig_build(&copy, &bin);
-    }
+    let inst = installed();
+    let dir = scratch().join("zig");
+    // Kept between runs (Zig's cache is safe for concurrent use): the build runner and
+    // the standard library are compiled once.
+    let cache = tmp("zig-cache").join("local");
+    let out = dir.join("out");
+    // build.zig: the build system's translate-c of multicast.h (no @cImport), include
+    // directory and library from pkg-config; its cache and output outside the source tree.
+    let mut build = zig(&["build", "--prefix"]);
+    build
+        .arg(&out)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .current_dir(root().join("bindings/zig"))
+        .env("PKG_CONFIG_PATH", &inst.pkgconfig);
+    run(&mut build);
+    let bin = out.join("bin/zig-example");
     assert!(
-        o.status.success(),
-        "zig build-exe bindings/zig/example.zig failed:\n{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
+        !root().join("bindings/zig/.zig-cache").exists()
+            && !root().join("bindings/zig/zig-out").exists(),
+        "zig build wrote into bindings/zig"
     );
-    let o = run(&mut Command::new(&bin));
+    let o = run(Command::new(&bin).env("LD_LIBRARY_PATH", &inst.lib));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("OK: 4 packets arrived as expected"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -204,8 +166,8 @@ fn zig_example() {
 #[test]
 fn python_module() {
     require_netns();
-    if !have("python3") {
-        return missing("python", "no python3", "apt-get install python3");
+    if !require_tool("python3", "python3") {
+        return;
     }
     let py = |args: &[&str]| {
         let mut c = Command::new("python3");
@@ -227,4 +189,134 @@ fn python_module() {
     let o = run(&mut py(&["bindings/python/example.py"]));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("OK: all packets arrived as expected"), "{out}");
+}
+
+/// Python code run with `python` that exits 0 if its setuptools can build a wheel
+/// offline (setuptools >= 70.1, or the wheel package beside it).
+const CAN_BUILD_WHEEL: &str = "import importlib.util, sys, setuptools\n\
+v = tuple(int(x) for x in setuptools.__version__.split('.')[:2])\n\
+sys.exit(0 if v >= (70, 1) or importlib.util.find_spec('wheel') else 1)";
+
+fn succeeds(cmd: &mut Command) -> bool {
+    cmd.output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+/// Copies the files of `from` (not its subdirectories) into `to`.
+fn copy_files(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn python_package_in_a_venv() {
+    require_netns();
+    if !require_tool("python3", "python3") {
+        return;
+    }
+    let dir = scratch().join("python");
+    let venv = dir.join("venv");
+    let python = venv.join("bin/python");
+    // A new venv; if its setuptools cannot build the package offline, one that also sees
+    // the system's site packages (their setuptools and wheel).
+    let mut ready = false;
+    for args in [
+        &["-m", "venv"][..],
+        &["-m", "venv", "--system-site-packages"][..],
+    ] {
+        let _ = std::fs::remove_dir_all(&venv);
+        let mut make_venv = Command::new("python3");
+        make_venv.args(args).arg(&venv);
+        if !succeeds(&mut make_venv) {
+            skip(
+                "python3 -m venv",
+                "python3-venv",
+                "python3 -m venv cannot make a virtual environment",
+            );
+            return;
+        }
+        if succeeds(Command::new(&python).args(["-c", CAN_BUILD_WHEEL])) {
+            ready = true;
+            break;
+        }
+    }
+    if !ready {
+        skip(
+            "setuptools+wheel",
+            "python3-setuptools python3-wheel",
+            "neither the venv nor the system has setuptools >= 70.1 or wheel, which pip needs offline",
+        );
+        return;
+    }
+    let inst = installed();
+    // pip builds in the source directory: give it a copy of bindings/python, as it is in git.
+    let src = dir.join("src");
+    copy_files(&root().join("bindings/python"), &src);
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--no-index",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+        ])
+        .arg(&src)
+        .env("PIP_NO_CACHE_DIR", "1"));
+
+    // The tests and the example, away from the sources: `import multicast` is the installed
+    // module, which finds libmulticast.so.0 through the system's loader (LD_LIBRARY_PATH)...
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    for f in ["test_multicast.py", "example.py"] {
+        std::fs::copy(root().join("bindings/python").join(f), work.join(f)).unwrap();
+    }
+    let py = |args: &[&str]| {
+        let mut c = Command::new(&python);
+        c.args(args)
+            .current_dir(&work)
+            .env_remove("MULTICAST_LIB")
+            .env_remove("PYTHONPATH")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("LD_LIBRARY_PATH", &inst.lib);
+        c
+    };
+    let o = run(&mut py(&[
+        "-c",
+        "import multicast; print(multicast.__file__); print(multicast.version())",
+    ]));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let mut lines = out.lines();
+    let file = lines.next().unwrap_or("");
+    assert!(
+        file.starts_with(&venv.display().to_string()) && file.contains("site-packages"),
+        "multicast is not the venv's installed module: {file}"
+    );
+    assert_eq!(lines.next(), Some(env!("CARGO_PKG_VERSION")), "{out}");
+    let o = run(&mut py(&["-m", "unittest", "-v", "test_multicast"]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("\nOK"), "{err}");
+    // ...and MULTICAST_LIB overrides the loader: a directory holding libmulticast.so.0.
+    let o = run(py(&["example.py"])
+        .env_remove("LD_LIBRARY_PATH")
+        .env("MULTICAST_LIB", &inst.lib));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("OK: all packets arrived as expected"), "{out}");
+    // Without either, the loader does not find a library in a scratch prefix: a clear error.
+    let o = py(&["-c", "import multicast"])
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    if !o.status.success() {
+        assert!(
+            err.contains("libmulticast.so.0 not found (set MULTICAST_LIB"),
+            "{err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

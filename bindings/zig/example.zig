@@ -3,13 +3,14 @@
 //! function (callconv(.c)) and whose filter is an `export fn`. Exits 0 only if exactly
 //! the expected packets arrived, in order.
 //!
-//!   zig build-exe example.zig -I include -lc -lmulticast -L <libdir> -rpath <libdir>
-//!   tests/netns-run ./example          (never on a real network)
+//!   PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig zig build --prefix out     (build.zig)
+//!   LD_LIBRARY_PATH=$PREFIX/lib tests/netns-run out/bin/zig-example  (never on a real network)
 //!
-//! Written for Zig 0.15 (@cImport, callconv(.c)); tests/consumers.rs translates the header
-//! with `zig translate-c` for Zig versions that no longer have @cImport.
+//! Written for Zig 0.17 (PyPI's ziglang 0.17.1): the C API is the module "multicast" that
+//! build.zig makes from multicast.h with the build system's translate-c (Zig 0.16 and
+//! later have no @cImport).
 const std = @import("std");
-const c = @cImport(@cInclude("multicast.h"));
+const c = @import("multicast"); // multicast.h, translated by build.zig
 
 const port: u16 = 42422;
 const group = c.MC_DEFAULT_GROUP;
