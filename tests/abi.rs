@@ -147,3 +147,58 @@ fn debian_symbols_file_lists_every_export() {
         "debian/libmulticast0.symbols and the library's exports differ"
     );
 }
+
+/// The identifiers (letters, digits, `_`) of a text.
+fn words(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn every_export_is_documented_in_api_md_or_extensions_md() {
+    let api = std::fs::read_to_string(root().join("docs/API.md")).unwrap();
+    let ext = std::fs::read_to_string(root().join("docs/EXTENSIONS.md")).unwrap();
+    let (api_words, ext_words) = (words(&api), words(&ext));
+    let exported = exported();
+    let undocumented: Vec<_> = exported
+        .iter()
+        .filter(|f| !api_words.contains(*f) && !ext_words.contains(*f))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "exported but documented neither in docs/API.md (the contract) nor in \
+         docs/EXTENSIONS.md: {undocumented:?}"
+    );
+    // Each of EXTENSIONS.md's entries (### `mc_...`) is an export beyond the contract.
+    let entries: Vec<String> = ext
+        .lines()
+        .filter_map(|l| l.strip_prefix("### `"))
+        .filter_map(|l| l.strip_suffix('`'))
+        .map(String::from)
+        .collect();
+    assert!(
+        !entries.is_empty(),
+        "docs/EXTENSIONS.md has no ### `mc_...` entries"
+    );
+    for e in &entries {
+        assert!(
+            exported.contains(e),
+            "docs/EXTENSIONS.md documents {e}, which the library does not export"
+        );
+        assert!(
+            !api_words.contains(e),
+            "{e} is in docs/API.md (the contract) now: remove its docs/EXTENSIONS.md entry"
+        );
+    }
+    // Every export beyond the contract has an entry of its own, not just a mention.
+    let beyond: Vec<_> = exported
+        .iter()
+        .filter(|f| !api_words.contains(*f) && !entries.contains(f))
+        .collect();
+    assert!(
+        beyond.is_empty(),
+        "not in docs/API.md and without a ### entry in docs/EXTENSIONS.md: {beyond:?}"
+    );
+}

@@ -10,7 +10,7 @@
 //! shared and MULTICAST_USE_STATIC_LIBS=ON). `make install-strip` strips;
 //! `make uninstall` leaves no file behind. Also: the version has one source
 //! (Cargo.toml) that mc_version(), the file name, the soname, multicast.pc, the
-//! CMake package and debian/changelog all agree with, and the minimum Rust
+//! CMake package, the Python package and debian/changelog all agree with, and the minimum Rust
 //! version is said the same way everywhere.
 //!
 //! Without pkg-config or cmake their tests print "SKIPPED: ..." and pass (a
@@ -559,6 +559,14 @@ fn the_version_has_one_source() {
     assert_eq!(
         upstream, VERSION,
         "debian/changelog's newest entry ({first}) does not match Cargo.toml's version"
+    );
+    // The Python package is versioned as the library it binds.
+    let pyproject = std::fs::read_to_string(root().join("bindings/python/pyproject.toml")).unwrap();
+    assert!(
+        pyproject
+            .lines()
+            .any(|l| l == format!("version = \"{VERSION}\"")),
+        "bindings/python/pyproject.toml's version is not Cargo.toml's ({VERSION})"
     );
     let control = std::fs::read_to_string(root().join("debian/control")).unwrap();
     assert!(
