@@ -17,11 +17,34 @@
  *   earlier state as it was.
  * - Wherever a function takes `const mc_opts *`, NULL means all defaults; constructors
  *   copy what they need from opts.
- * - A call on an object closed earlier in the running callback returns MC_ECLOSED.
+ * - Closed handles (0.2): closing a listener or multicaster that is already closed (by
+ *   the program, by on_packet returning non-zero, by MC_NEXT_DONE, or by
+ *   mc_poller_free) is a no-op, and every other call with its handle returns MC_ECLOSED,
+ *   however long after and however often. A handle is a key into a table of the
+ *   library, never an address: a stale one can never reach a newer object. A value that
+ *   never was a handle of that kind is MC_EINVAL.
+ * - Timeouts: 0 = don't wait, -1 = forever, below -1 = MC_EINVAL (mc_poll, mc_loop,
+ *   mc_listener_next); a negative interval_ms of mc_loop is MC_EINVAL.
  * - Addresses in structs (mc_addr.ip) are in network byte order; ports in host order.
  * - Wherever a function takes `mc_poller *poller`, NULL means the process-wide default
  *   poller, created on first use; it lives until the process exits and, like any
  *   poller, is used from one thread at a time.
+ * - fork(): in the child the default poller is a new, empty one (made on first use
+ *   there): the child never shares the parent's epoll set through it, and the parent's
+ *   listeners are not served in the child (their handles stay valid there; closing one
+ *   closes the child's copy of its sockets and leaves the parent's untouched). Pollers
+ *   created explicitly are the program's to handle, as with any epoll set; a poll that
+ *   meets events it cannot dispatch (another process added to a shared set) makes its
+ *   set anew, so it never returns without waiting because of them.
+ * - Interfaces come and go: a listener keeps what it was asked for (a name; an index or
+ *   an address, with the name it had at creation; "*"; the system's choice, asked again
+ *   as the route to the group at each re-join) and, while its poller runs, follows the
+ *   system's interfaces through one rtnetlink socket per poller (open while the poller
+ *   has listeners; no cost per packet): memberships on a deleted interface are dropped,
+ *   and made again when it (or one of that name) comes back or, for "*", when any
+ *   interface comes up with MULTICAST. A plain down/up keeps memberships (the kernel
+ *   does). mc_listener_set_iface_fn tells the program. Senders given an interface by
+ *   name find it again after it was re-created.
  *
  * Callbacks and reentrancy
  * - Inside any callback the program may: close any listener or multicaster (its own
@@ -44,6 +67,28 @@
 
 /** The seed's group: the default of mc_opts_new, mc_sendto and mc_listen. */
 #define MC_DEFAULT_GROUP "224.0.42.42"
+
+/**
+ * Most segments one UDP_SEGMENT send may carry (UDP_MAX_SEGMENTS: 64; newer
+ * kernels allow 128, 64 works everywhere).
+ */
+#define MAX_SEGMENTS 64
+
+/**
+ * The multicast groups of rtnetlink the watcher joins: links, IPv4 and
+ * IPv6 addresses and routes.
+ */
+#define WATCH_GROUPS ((((1 | 16) | 64) | 256) | 1024)
+
+/**
+ * UDP_GRO (Linux 5.0): coalesced receive.
+ */
+#define UDP_GRO 104
+
+/**
+ * UDP_SEGMENT (Linux 4.18): segmentation offload on send.
+ */
+#define UDP_SEGMENT 103
 
 /**
  * The seed's port.
@@ -146,8 +191,9 @@
 #define MC_EBUSY -1006
 
 /**
- * The object was closed earlier in the callback now running: its memory lives until the
- * dispatch ends, and calls on it return this.
+ * The object is closed (by the program, by on_packet's non-zero answer, by MC_NEXT_DONE or
+ * by mc_poller_free): every call with its handle returns this, forever (close is a no-op);
+ * a handle is never given to another object.
  */
 #define MC_ECLOSED -1007
 
@@ -227,6 +273,16 @@ typedef struct mc_packet {
    * The interface it arrived on; 0 if unknown.
    */
   uint32_t ifindex;
+  /**
+   * The kernel's receive time, ns since the Unix epoch (CLOCK_REALTIME, SO_TIMESTAMPNS);
+   * 0 unless mc_opts_set_timestamps(opts, 1). Appended in 0.2.
+   */
+  uint64_t timestamp_ns;
+  /**
+   * The received IPv4 TTL / IPv6 hop limit; -1 unless mc_opts_set_recv_ttl(opts, 1).
+   * Appended in 0.2.
+   */
+  int32_t ttl;
 } mc_packet;
 
 /**
@@ -238,6 +294,43 @@ typedef int (*mc_packet_fn)(void *user_data, const struct mc_packet *packet);
  * Packet filter: return non-zero to accept the packet.
  */
 typedef int (*mc_filter_fn)(void *user_data, const struct mc_packet *packet);
+
+/**
+ * Interface callback of a listener: joined 1, the listener now has its memberships on
+ * ifindex (named ifname); 0, it lost them there (the interface was deleted).
+ */
+typedef void (*mc_iface_fn)(void *user_data,
+                            struct mc_listener *l,
+                            uint32_t ifindex,
+                            const char *ifname,
+                            int joined);
+
+/**
+ * More counters of a listener (0.2); fixed for the major version, like mc_listener_stats.
+ */
+typedef struct mc_listener_counts {
+  /**
+   * Pull mode: dropped because the queue was full.
+   */
+  uint64_t queue_drops;
+  /**
+   * GRO runs read (their datagrams count one by one in received).
+   */
+  uint64_t coalesced;
+  /**
+   * Memberships made since creation, re-joins included; a membership is one (group,
+   * source, interface).
+   */
+  uint64_t joins;
+  /**
+   * Memberships lost (interface gone) or dropped (mc_listener_drop_group).
+   */
+  uint64_t leaves;
+  /**
+   * UDP sockets the listener holds now.
+   */
+  uint64_t sockets;
+} mc_listener_counts;
 
 /**
  * Counters of a listener. Fixed for the major version: new counters get a new function.
@@ -347,15 +440,60 @@ int mc_listener_set_filter_regex(struct mc_listener *l, const char *pattern);
 /**
  * Pull mode: returns 1 with *out set to a packet the library owns (valid until the next
  * mc_listener_next or mc_listener_close on this listener), 0 with *out NULL if none
- * arrived within timeout_ms (0 = don't wait, -1 = forever) or mc_stop() was called. It
- * polls the listener's poller while it waits, so other registrations are served too.
- * MC_EINVAL on a listener that has an on_packet callback; MC_EBUSY from inside a callback
- * of the listener's poller when nothing is queued.
+ * arrived within timeout_ms (0 = don't wait, -1 = forever; below -1: MC_EINVAL) or
+ * mc_stop() was called. It polls the listener's poller while it waits, so other
+ * registrations are served too. MC_EINVAL on a listener that has an on_packet callback;
+ * MC_EBUSY from inside any callback of the listener's poller (its own filter included:
+ * a read from there would bypass the filter), whether or not packets are queued.
  */
 int mc_listener_next(struct mc_listener *l, const struct mc_packet **out, int timeout_ms);
 
 /**
- * Returns the listener's socket fd (owned by the listener: do not close it).
+ * Joins one more (group, source) pair on the listener's port, interface choice and poller
+ * (source NULL: any-source; else source-specific). Every group has the family of the
+ * listener's first. Past the kernel's per-socket limits (net.ipv4.igmp_max_memberships,
+ * igmp_max_msf) the listener opens more sockets by itself (mc_listener_get_counts().sockets).
+ * Returns 0; MC_EADDRESS for a group/source that is not one (or of the other family);
+ * MC_EEXIST if the pair is already joined; MC_EINVAL if the group is held with the other
+ * kind (any-source vs source-specific); -errno if the kernel refuses (the message names the
+ * group, the interface and the reason; for a limit, the sysctl and its value). A failed add
+ * leaves the listener as it was. Safe inside callbacks.
+ */
+int mc_listener_add_group(struct mc_listener *l, const char *group, const char *source);
+
+/**
+ * Leaves a (group, source) pair at once (the kernel sends the leave). 0; MC_ENOTFOUND if
+ * that pair is not joined; MC_EADDRESS if group/source is not an address of the kind. The
+ * pair of the listener's opts can be dropped too: a listener may have none (it stays open
+ * and registered; mc_listener_fd keeps returning its first socket). Safe inside callbacks:
+ * datagrams of the pair already read are not delivered.
+ */
+int mc_listener_drop_group(struct mc_listener *l, const char *group, const char *source);
+
+/**
+ * The number of (group, source) pairs joined now (>= 0).
+ */
+int mc_listener_group_count(const struct mc_listener *l);
+
+/**
+ * Sets the function told when the listener gains (joined 1) or loses (joined 0) its
+ * memberships on an interface as interfaces come and go (called from the poller's dispatch,
+ * with the interface's index and name; ifname is valid during the call). NULL fn: none.
+ * The function may close the listener or call anything a callback may.
+ */
+int mc_listener_set_iface_fn(struct mc_listener *l, mc_iface_fn f, void *user_data);
+
+/**
+ * Copies the listener's 0.2 counters into *out: queue_drops, GRO runs (coalesced),
+ * joins and leaves of memberships (one membership = one group, source and interface), and
+ * the sockets it holds now.
+ */
+int mc_listener_get_counts(const struct mc_listener *l, struct mc_listener_counts *out);
+
+/**
+ * Returns the listener's first socket fd (owned by the listener: do not close it): the one
+ * that holds its first membership; it stays the same while the listener is open, even with
+ * no membership left. A listener with several groups may hold more sockets.
  */
 int mc_listener_fd(struct mc_listener *l);
 
@@ -377,9 +515,10 @@ int mc_listener_queue_drops(const struct mc_listener *l, uint64_t *out);
 int mc_listener_recv_buffer(const struct mc_listener *l);
 
 /**
- * Leaves the group, unregisters, closes and frees the listener. Safe inside any callback
- * (its own too): no callback of it runs again, and its memory lives until the dispatch ends
- * (calls on it return MC_ECLOSED meanwhile). NULL or already closed: no-op.
+ * Leaves its groups, unregisters, closes and frees the listener. Safe inside any callback
+ * (its own too): no callback of it runs again. NULL, already closed (by the program, by
+ * on_packet's answer, by mc_poller_free) or not a listener handle: no-op; every other call
+ * with a closed handle returns MC_ECLOSED, forever.
  */
 void mc_listener_close(struct mc_listener *l);
 
@@ -430,9 +569,10 @@ int mc_multicaster_send(struct mc_multicaster *m, const void *packet, size_t len
  * Sends the packets next() already handed out as far as the socket takes them without
  * waiting (an explicit close while the socket is full drops the rest; to lose none, answer
  * MC_NEXT_DONE instead, which closes only once all are sent), then unregisters, closes and
- * frees the multicaster. Safe inside any callback, next() included
- * (next's answer is then ignored); its memory lives until the dispatch ends (calls on it
- * return MC_ECLOSED meanwhile). NULL or already closed: no-op.
+ * frees the multicaster. Safe inside any callback, next() included (next's answer is then
+ * ignored). NULL, already closed (by the program, by MC_NEXT_DONE, by mc_poller_free) or not
+ * a multicaster handle: no-op; every other call with a closed handle returns MC_ECLOSED,
+ * forever.
  */
 void mc_multicaster_close(struct mc_multicaster *m);
 
@@ -505,14 +645,56 @@ int mc_opts_set_source(struct mc_opts *opts, const char *source);
 int mc_opts_set_recv_buffer(struct mc_opts *opts, size_t bytes);
 
 /**
+ * Senders given these opts (multicasters; mc_sendto_opts sends one packet, so GSO does not
+ * apply): send each run of equal-size packets (the last of a run may be shorter) as one UDP
+ * segmentation-offload (UDP_SEGMENT) send, several runs in one sendmmsg, order kept; a
+ * multicaster groups what next() hands over in one dispatch. mc_sendto_many, which takes no
+ * opts, always does it. Default 1. Receivers see ordinary datagrams either way; where the
+ * kernel or the device refuses it (or a segment would exceed the interface MTU) the library
+ * sends ordinary datagrams by itself, losing and duplicating nothing. enabled: 0 or 1, else
+ * MC_EINVAL.
+ */
+int mc_opts_set_gso(struct mc_opts *opts, int enabled);
+
+/**
+ * Listeners: let the kernel hand over coalesced runs of datagrams (UDP_GRO), which the
+ * library splits again: on_packet, filters, mc_listener_next and every counter still see one
+ * datagram at a time, each with its own len/size/truncation, from, group, ifindex and
+ * timestamp. Default 1. With GRO a listener reads with fewer, larger buffers (16 of 64 KiB
+ * per poller), and the kernel counts the drop of a coalesced run once (kernel_drops).
+ * enabled: 0 or 1, else MC_EINVAL.
+ */
+int mc_opts_set_gro(struct mc_opts *opts, int enabled);
+
+/**
+ * Listeners: fill mc_packet.timestamp_ns with the kernel's receive time (SO_TIMESTAMPNS,
+ * CLOCK_REALTIME, ns since the Unix epoch; with GRO every datagram of a run carries the run's
+ * time). Default 0 (timestamp_ns 0): turning it on makes the kernel read the clock for every
+ * packet the host receives. enabled: 0 or 1, else MC_EINVAL.
+ */
+int mc_opts_set_timestamps(struct mc_opts *opts, int enabled);
+
+/**
+ * Listeners: fill mc_packet.ttl with the received IPv4 TTL / IPv6 hop limit (IP_RECVTTL /
+ * IPV6_RECVHOPLIMIT). Default 0 (ttl -1). enabled: 0 or 1, else MC_EINVAL.
+ */
+int mc_opts_set_recv_ttl(struct mc_opts *opts, int enabled);
+
+/**
+ * Senders (multicasters, mc_sendto_opts): the IPv4 TOS / IPv6 traffic-class byte of every
+ * packet (DSCP << 2 | ECN), 0..255, else MC_EINVAL. Default 0.
+ */
+int mc_opts_set_tos(struct mc_opts *opts, int tos);
+
+/**
  * Creates a poller (an epoll fd and a stop eventfd). On success *out is the poller (the
  * caller owns it: free with mc_poller_free); on failure *out is NULL.
  */
 int mc_poller_new(struct mc_poller **out);
 
 /**
- * Frees a poller: closes and frees its listeners and multicasters (their handles become
- * invalid); user fds are unregistered, never closed. NULL: no-op (the default poller lives
+ * Frees a poller: closes and frees its listeners and multicasters (their handles are
+ * closed handles from then on: close is a no-op, other calls MC_ECLOSED); user fds are unregistered, never closed. NULL: no-op (the default poller lives
  * until the process exits). Called from inside this poller's own callback it does nothing
  * and sets mc_last_error().
  */
@@ -553,16 +735,17 @@ int mc_modify(struct mc_poller *poller, int fd, uint32_t flags);
 int mc_unregister(struct mc_poller *poller, int fd);
 
 /**
- * One wait (timeout_ms: 0 = don't wait, -1 = forever) and dispatch; returns the number of
+ * One wait (timeout_ms: 0 = don't wait, -1 = forever; below -1: MC_EINVAL) and dispatch; returns the number of
  * ready registrations dispatched (a listener that read ten packets counts once); EINTR
  * returns 0; a mc_stop() makes it return at once. MC_EBUSY if called from inside this
  * poller's own callback.
  */
-int mc_poll(struct mc_poller *poller, int timeout_ms);
+int mc_poll(struct mc_poller *poller,
+            int timeout_ms);
 
 /**
- * Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event), sleeping
- * interval_ms between polls, until mc_stop() or until nothing is registered; returns 0, or
+ * Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event; below -1:
+ * MC_EINVAL), sleeping interval_ms (>= 0, else MC_EINVAL) between polls, until mc_stop() or until nothing is registered; returns 0, or
  * a negative code if a poll failed. A registered fd counts until mc_unregister: unregister
  * a fd before closing it (as with epoll), or a loop waiting forever keeps waiting. A mc_stop() made while no loop runs ends the next loop
  * at once. MC_EBUSY if called from inside this poller's own callback.
@@ -606,8 +789,11 @@ int mc_sendto(const void *packet, size_t len, const char *group, uint16_t port, 
 /**
  * The seed's sendto(packets, ...): sends all count packets, in order (batched with
  * sendmmsg); returns the number sent (less than count only if the OS refused midway: then
- * mc_last_error() is not set; a failure before the first is a negative code). Every
- * packet is checked before any is sent. Thread-safe.
+ * mc_last_error() says why and at which packet; a failure before the first is a negative
+ * code). Every packet is checked before any is sent: a buffer NULL with a length, or of a
+ * length above SIZE_MAX/2, is MC_EINVAL, and one larger than a UDP datagram carries (65507
+ * bytes over IPv4, 65527 over IPv6) is -EMSGSIZE naming its index, size and the limit; in
+ * both cases nothing is sent. Thread-safe.
  */
 int mc_sendto_many(const struct mc_buf *packets,
                    size_t count,

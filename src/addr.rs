@@ -132,6 +132,46 @@ pub fn group_addr(group: IpAddr, port: u16, ifindex: u32) -> SocketAddr {
     }
 }
 
+/// "239.1.2.3:5000", "[ff02::1%mc0]:5000": IPv6 in brackets, with the
+/// scope as the interface's name when it has one.
+pub fn display(a: SocketAddr) -> String {
+    match a {
+        SocketAddr::V4(v4) => v4.to_string(),
+        SocketAddr::V6(v6) => {
+            let scope = match v6.scope_id() {
+                0 => String::new(),
+                s => format!(
+                    "%{}",
+                    sys::index_to_name(s).unwrap_or_else(|| s.to_string())
+                ),
+            };
+            format!("[{}{scope}]:{}", v6.ip(), v6.port())
+        }
+    }
+}
+
+/// The interface the route to `dst` goes out on (what a join on "the
+/// system's choice" uses), asked of the kernel (RTM_GETROUTE); None if there
+/// is no route or no answer.
+pub fn route_ifindex(dst: IpAddr) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    let fd = sys::netlink::route_socket(0, false).ok()?;
+    let req = crate::netlink::route_request(1, dst);
+    let r =
+        sys::netlink::request(
+            fd.as_raw_fd(),
+            &req,
+            |buf| match crate::netlink::parse_route_reply(buf, 1) {
+                Ok(None) => None,
+                r => Some(r),
+            },
+        );
+    match r {
+        Ok(Some(Ok(Some(ix)))) if ix > 0 => Some(ix),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,10 +7,14 @@
 #![deny(missing_docs)]
 
 pub mod addr;
+pub mod cmsg;
 pub mod error;
 pub mod filter;
+pub mod gso;
 pub mod listener;
+pub mod membership;
 pub mod multicaster;
+pub mod netlink;
 pub mod opts;
 pub mod packet;
 pub mod poller;

@@ -9,11 +9,12 @@ use std::rc::{Rc, Weak};
 
 use socket2::Socket;
 
-use crate::addr::Interface;
 use crate::error::{Error, Result};
+use crate::gso;
 use crate::opts::Options;
 use crate::poller::{self, Handler, Poller, Source};
-use crate::socket::{self, SendKey};
+use crate::send::send_key;
+use crate::socket;
 use crate::sys;
 
 /// A source's answer.
@@ -33,9 +34,11 @@ pub trait PacketSource {
 }
 
 /// Packets asked for per writable event before other registrations get a turn.
-const PER_DISPATCH: usize = 256;
+const PER_DISPATCH: usize = 4096;
 /// Bytes gathered before a batch is sent even if it has room for more packets.
-const BATCH_BYTES: usize = 256 << 10;
+const BATCH_BYTES: usize = 1 << 20;
+/// Packets gathered for one send with GSO: 64 runs of up to 64 segments.
+const BATCH_GSO: usize = sys::SEND_BATCH * gso::MAX_SEGMENTS;
 
 /// Packets copied out of `next` (their data is valid only until the next
 /// call) and not yet sent: sent with one sendmmsg; kept on EAGAIN.
@@ -43,6 +46,8 @@ struct Batch {
     bytes: Vec<u8>,
     ends: Vec<usize>,
     first: usize,
+    /// Packets gathered before a send.
+    limit: usize,
 }
 
 impl Batch {
@@ -56,23 +61,14 @@ impl Batch {
     }
 
     fn full(&self) -> bool {
-        self.ends.len() >= sys::SEND_BATCH || self.bytes.len() >= BATCH_BYTES
+        self.ends.len() >= self.limit || self.bytes.len() >= BATCH_BYTES
     }
 
-    /// Up to SEND_BATCH unsent packets, in order.
-    fn slices<'a>(&'a self, out: &mut [&'a [u8]; sys::SEND_BATCH]) -> usize {
-        let mut start = if self.first == 0 {
-            0
-        } else {
-            self.ends[self.first - 1]
-        };
-        let n = self.unsent().min(sys::SEND_BATCH);
-        for (i, slot) in out.iter_mut().take(n).enumerate() {
-            let end = self.ends[self.first + i];
-            *slot = &self.bytes[start..end];
-            start = end;
-        }
-        n
+    /// Unsent packet `i` (0: the first unsent).
+    fn packet(&self, i: usize) -> &[u8] {
+        let k = self.first + i;
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.bytes[start..self.ends[k]]
     }
 
     fn advance(&mut self, n: usize) {
@@ -94,8 +90,12 @@ pub struct MulticasterInner {
     poller: Weak<poller::Inner>,
     socket: Cell<Option<Socket>>,
     fd: RawFd,
-    dest: SocketAddr,
-    dest_sa: socket2::SockAddr,
+    opts: Options,
+    ifindex: Cell<u32>,
+    dest: Cell<SocketAddr>,
+    dest_sa: RefCell<socket2::SockAddr>,
+    gso: gso::State,
+    gso_buf: RefCell<sys::GsoBuf>,
     token: Cell<u64>,
     closed: Cell<bool>,
     /// Run once when it closes (the C layer retires the handle).
@@ -106,26 +106,6 @@ pub struct MulticasterInner {
     finishing: Cell<bool>,
     sent: Cell<u64>,
     failed: Cell<u64>,
-}
-
-/// Checks that `opts` names one outgoing interface and returns the send key.
-pub fn send_key(opts: &Options, what: &str) -> Result<SendKey> {
-    opts.check(what)?;
-    let ifindex = match opts.interface {
-        Interface::Default => 0,
-        Interface::Index(i) => i,
-        Interface::All => {
-            return Err(Error::invalid(format!(
-                "{what}: interface \"*\" is for listeners; a send goes out on one interface"
-            )))
-        }
-    };
-    Ok(SendKey {
-        v6: opts.group.is_ipv6(),
-        ttl: opts.ttl,
-        ifindex,
-        loopback: opts.loopback,
-    })
 }
 
 impl Multicaster {
@@ -143,12 +123,17 @@ impl Multicaster {
         let s = socket::sender(key, true)?;
         let dest = crate::addr::group_addr(opts.group, opts.port, key.ifindex);
         let fd = s.as_raw_fd();
+        let gso = gso::State::probe(fd, key.v6, key.ifindex, opts.group, opts.gso);
         let inner = Rc::new(MulticasterInner {
             poller: poller.downgrade(),
             socket: Cell::new(Some(s)),
             fd,
-            dest,
-            dest_sa: dest.into(),
+            opts: opts.clone(),
+            ifindex: Cell::new(key.ifindex),
+            dest: Cell::new(dest),
+            dest_sa: RefCell::new(dest.into()),
+            gso,
+            gso_buf: RefCell::new(sys::GsoBuf::default()),
             token: Cell::new(0),
             closed: Cell::new(false),
             close_hook: Cell::new(None),
@@ -156,8 +141,9 @@ impl Multicaster {
             source: Cell::new(Some(source)),
             batch: RefCell::new(Batch {
                 bytes: Vec::with_capacity(16 << 10),
-                ends: Vec::with_capacity(sys::SEND_BATCH),
+                ends: Vec::with_capacity(if opts.gso { BATCH_GSO } else { sys::SEND_BATCH }),
                 first: 0,
+                limit: if opts.gso { BATCH_GSO } else { sys::SEND_BATCH },
             }),
             finishing: Cell::new(false),
             sent: Cell::new(0),
@@ -219,13 +205,24 @@ impl MulticasterInner {
     pub fn send(&self, data: &[u8]) -> Result<usize> {
         self.check_open("mc_multicaster_send")?;
         let fd = self.fd;
-        for _ in 0..2 {
-            match sys::send_batch(fd, Some(&self.dest_sa), &[data]) {
+        crate::send::check_size(data.len(), self.opts.group.is_ipv6(), || {
+            format!(
+                "multicaster send to {}",
+                crate::addr::display(self.dest.get())
+            )
+        })?;
+        for _ in 0..3 {
+            let r = sys::send_batch(fd, Some(&self.dest_sa.borrow()), &[data]);
+            match r {
                 Ok(_) => return Ok(data.len()),
                 Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
                     sys::wait_writable(fd, 1000);
                 }
-                Err(e) => return Err(self.send_error(data.len(), e)),
+                Err(e) => {
+                    if !self.refind_interface(&e) {
+                        return Err(self.send_error(data.len(), e));
+                    }
+                }
             }
         }
         Err(self.send_error(data.len(), std::io::Error::from_raw_os_error(libc::EAGAIN)))
@@ -233,9 +230,40 @@ impl MulticasterInner {
 
     fn send_error(&self, len: usize, e: std::io::Error) -> Error {
         Error::os(
-            format!("multicaster send of {len} bytes to {}", self.dest),
+            format!(
+                "multicaster send of {len} bytes to {}",
+                crate::addr::display(self.dest.get())
+            ),
             e,
         )
+    }
+
+    /// After a send failed as on a vanished interface given by name: points
+    /// the socket at the interface of that name now. True if it did.
+    fn refind_interface(&self, e: &std::io::Error) -> bool {
+        let Some(new) = crate::send::refind_interface(&self.opts, e, self.ifindex.get()) else {
+            return false;
+        };
+        let v6 = self.opts.group.is_ipv6();
+        let ok = if v6 {
+            sys::set_int(
+                self.fd,
+                libc::IPPROTO_IPV6,
+                libc::IPV6_MULTICAST_IF,
+                new as i32,
+            )
+            .is_ok()
+        } else {
+            sys::set_multicast_if_v4_index(self.fd, new, None).is_ok()
+        };
+        if ok {
+            self.ifindex.set(new);
+            let dest = crate::addr::group_addr(self.opts.group, self.opts.port, new);
+            self.dest.set(dest);
+            *self.dest_sa.borrow_mut() = dest.into();
+            self.gso.reprobe_mtu(self.fd, new, self.opts.group);
+        }
+        ok
     }
 
     /// Sends the packets in hand (without waiting), unregisters and
@@ -269,19 +297,32 @@ impl MulticasterInner {
     /// the OS refuses is counted as failed and dropped.
     fn flush(&self) -> bool {
         let mut batch = self.batch.borrow_mut();
+        let mut buf = self.gso_buf.borrow_mut();
+        let mut refinds = 0;
         while batch.unsent() > 0 {
-            let r = {
-                let mut out: [&[u8]; sys::SEND_BATCH] = [&[]; sys::SEND_BATCH];
-                let n = batch.slices(&mut out);
-                sys::send_batch(self.fd, Some(&self.dest_sa), &out[..n])
+            let (k, err) = {
+                let b = &*batch;
+                let dest = self.dest_sa.borrow();
+                let reprobe =
+                    |s: &gso::State| s.reprobe_mtu(self.fd, self.ifindex.get(), self.opts.group);
+                crate::send::send_all(
+                    self.fd,
+                    &dest,
+                    b.unsent(),
+                    |i| b.packet(i),
+                    &self.gso,
+                    reprobe,
+                    &mut buf,
+                )
             };
-            match r {
-                Ok(k) => {
-                    self.sent.set(self.sent.get() + k as u64);
-                    batch.advance(k);
-                }
-                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => return false,
-                Err(_) => {
+            self.sent.set(self.sent.get() + k as u64);
+            batch.advance(k);
+            match err {
+                None => {}
+                Some(e) if e.raw_os_error() == Some(libc::EAGAIN) => return false,
+                Some(e) if refinds < 2 && self.refind_interface(&e) => refinds += 1,
+                Some(_) => {
+                    // Refused by the OS (EMSGSIZE...): counted and dropped, never retried.
                     self.failed.set(self.failed.get() + 1);
                     batch.advance(1);
                 }
@@ -347,7 +388,7 @@ impl Drop for MulticasterInner {
 }
 
 impl Source for MulticasterInner {
-    fn ready(&self, poller: &Poller, _events: u32) {
+    fn ready(&self, poller: &Poller, _fd: RawFd, _events: u32) {
         if self.closed.get() {
             return;
         }

@@ -35,6 +35,19 @@ pub struct Options {
     pub source: Option<IpAddr>,
     /// SO_RCVBUF request (0: the kernel default).
     pub recv_buffer: usize,
+    /// The interface's name when it was given by name, index or address
+    /// (so that it is found again after it is re-created).
+    pub interface_name: Option<String>,
+    /// Senders: UDP segmentation offload for runs of equal-size packets.
+    pub gso: bool,
+    /// Listeners: UDP_GRO (coalesced runs, split again by the library).
+    pub gro: bool,
+    /// Listeners: SO_TIMESTAMPNS receive times.
+    pub timestamps: bool,
+    /// Listeners: the received TTL / hop limit.
+    pub recv_ttl: bool,
+    /// Senders: the IPv4 TOS / IPv6 traffic-class byte.
+    pub tos: u8,
 }
 
 impl Default for Options {
@@ -48,6 +61,12 @@ impl Default for Options {
             loopback: true,
             source: None,
             recv_buffer: DEFAULT_RECV_BUFFER,
+            interface_name: None,
+            gso: true,
+            gro: true,
+            timestamps: false,
+            recv_ttl: false,
+            tos: 0,
         }
     }
 }
@@ -92,6 +111,10 @@ impl Options {
             None => Interface::Default,
             Some(s) => addr::parse_interface(s)?,
         };
+        self.interface_name = match self.interface {
+            Interface::Index(i) => crate::sys::index_to_name(i),
+            _ => None,
+        };
         Ok(())
     }
 
@@ -113,6 +136,17 @@ impl Options {
             )));
         }
         self.recv_buffer = bytes;
+        Ok(())
+    }
+
+    /// Sets the TOS / traffic-class byte, 0..255.
+    pub fn set_tos(&mut self, tos: i64) -> Result<()> {
+        if !(0..=255).contains(&tos) {
+            return Err(Error::invalid(format!(
+                "tos {tos}: must be 0..255 (DSCP << 2 | ECN)"
+            )));
+        }
+        self.tos = tos as u8;
         Ok(())
     }
 

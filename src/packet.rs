@@ -15,4 +15,8 @@ pub struct Packet<'a> {
     pub group: SocketAddr,
     /// The arrival interface; 0 if unknown.
     pub ifindex: u32,
+    /// The kernel's receive time, ns since the Unix epoch; 0 unless enabled.
+    pub timestamp_ns: u64,
+    /// The received TTL / hop limit; -1 unless enabled.
+    pub ttl: i32,
 }

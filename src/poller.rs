@@ -14,11 +14,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Kind, Result};
+use crate::netlink::{self, Event};
 use crate::sys::{self, Epoll, EventBuf, EventFd, RecvBatch};
 
 /// Interest in readability (EPOLLIN | EPOLLPRI).
@@ -35,8 +36,8 @@ pub type IoFn = Box<dyn Fn(RawFd)>;
 
 /// An object owned by a poller (a listener or a multicaster).
 pub(crate) trait Source {
-    /// The registration is ready with these epoll events.
-    fn ready(&self, poller: &Poller, events: u32);
+    /// Its registration of `fd` is ready with these epoll events.
+    fn ready(&self, poller: &Poller, fd: RawFd, events: u32);
     /// The poller is being freed: close without touching the poller.
     fn shutdown(&self);
 }
@@ -46,10 +47,19 @@ pub(crate) struct IoHandlers {
     on_write: Option<IoFn>,
 }
 
+/// An object that follows the system's interfaces (a listener).
+pub(crate) trait Follower {
+    /// Interfaces, addresses or routes changed (`events`; `now` is every
+    /// interface as it is now).
+    fn interfaces_changed(&self, poller: &Poller, events: &[Event], now: &[sys::Interface]);
+}
+
 #[derive(Clone)]
 pub(crate) enum Handler {
     Io(Rc<IoHandlers>),
     Object(Rc<dyn Source>),
+    /// The rtnetlink socket of the interface watcher.
+    Watcher,
 }
 
 struct Registration {
@@ -83,6 +93,10 @@ pub(crate) struct Inner {
     /// The default poller: the fork generation it was made in. In a child
     /// it is the parent's, and never touches the epoll set they share.
     fork_gen: Cell<Option<u64>>,
+    /// Listeners following the interfaces, and the rtnetlink socket that
+    /// tells of changes (open only while there is a follower).
+    followers: RefCell<Vec<Weak<dyn Follower>>>,
+    watcher: RefCell<Option<(OwnedFd, u64)>>,
     /// Registrations removed so far (to tell a just-removed registration's
     /// fetched events from events nobody here can dispatch).
     removed: Cell<u64>,
@@ -186,6 +200,8 @@ impl Poller {
                 spin_us: Cell::new(0),
                 next_read: Cell::new(None),
                 fork_gen: Cell::new(None),
+                followers: RefCell::new(Vec::new()),
+                watcher: RefCell::new(None),
                 removed: Cell::new(0),
             }),
         })
@@ -370,7 +386,7 @@ impl Poller {
         matches!(
             slots.get((tok >> 32) as usize).and_then(|s| s.reg.as_ref()),
             Some(Registration {
-                handler: Handler::Object(_),
+                handler: Handler::Object(_) | Handler::Watcher,
                 ..
             })
         )
@@ -456,6 +472,8 @@ impl Poller {
             slots.iter_mut().filter_map(|s| s.reg.take()).collect()
         };
         self.inner.by_fd.borrow_mut().clear();
+        self.inner.followers.borrow_mut().clear();
+        let watcher = self.inner.watcher.borrow_mut().take();
         let inherited = self.inherited();
         for r in &regs {
             if !inherited {
@@ -468,6 +486,7 @@ impl Poller {
         for r in regs {
             release(r.handler);
         }
+        drop(watcher);
         Ok(())
     }
 
@@ -506,10 +525,10 @@ impl Poller {
                 }
                 continue;
             }
-            if self.dispatch(tok, ev) {
-                dispatched += 1;
-            } else {
-                strays += 1;
+            match self.dispatch(tok, ev) {
+                Some(true) => dispatched += 1,
+                Some(false) => {}
+                None => strays += 1,
             }
         }
         // An event for no registration of ours that was not removed during
@@ -635,12 +654,16 @@ impl Poller {
         slot.reg.as_ref().map(|r| (r.fd, r.handler.clone()))
     }
 
-    fn dispatch(&self, tok: u64, ev: u32) -> bool {
-        let Some((fd, handler)) = self.current(tok) else {
-            return false;
-        };
+    /// Runs the handler of `tok`: None if no registration of ours has it
+    /// (a stray event), Some(counted) otherwise.
+    fn dispatch(&self, tok: u64, ev: u32) -> Option<bool> {
+        let (fd, handler) = self.current(tok)?;
         match handler {
-            Handler::Object(o) => o.ready(self, ev),
+            Handler::Object(o) => o.ready(self, fd, ev),
+            Handler::Watcher => {
+                self.interfaces_changed(fd);
+                return Some(false); // the library's own: not counted
+            }
             Handler::Io(h) => {
                 let err = ev & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0;
                 if ev & READ_EVENTS != 0 {
@@ -656,7 +679,7 @@ impl Poller {
                 }
             }
         }
-        true
+        Some(true)
     }
 
     /// Runs `f` as a dispatch of this poller: callbacks it runs cannot poll
@@ -703,6 +726,71 @@ impl Poller {
             if interval_ms > 0 && self.registered() > 0 {
                 sys::wait_readable(self.stop_fd(), interval_ms);
             }
+        }
+    }
+
+    /// Adds a follower of the interfaces; the first opens the rtnetlink
+    /// watcher. Without a watcher (no netlink here) following is off.
+    pub(crate) fn follow(&self, f: Weak<dyn Follower>) {
+        if self.inherited() {
+            return;
+        }
+        self.inner.followers.borrow_mut().push(f);
+        if self.inner.watcher.borrow().is_some() {
+            return;
+        }
+        let Ok(fd) = sys::netlink::route_socket(netlink::WATCH_GROUPS, true) else {
+            return;
+        };
+        if let Ok(tok) = self.add(fd.as_raw_fd(), READ, Handler::Watcher) {
+            *self.inner.watcher.borrow_mut() = Some((fd, tok));
+        }
+    }
+
+    /// Removes a follower (and those gone); the last one closes the watcher.
+    pub(crate) fn unfollow(&self, f: *const ()) {
+        let empty = {
+            let mut v = self.inner.followers.borrow_mut();
+            v.retain(|w| w.strong_count() > 0 && w.as_ptr() as *const () != f);
+            v.is_empty()
+        };
+        if empty {
+            let w = self.inner.watcher.borrow_mut().take();
+            if let Some((fd, tok)) = w {
+                self.remove(tok);
+                drop(fd);
+            }
+        }
+    }
+
+    /// The watcher's socket is readable: read what changed and tell every
+    /// follower (no borrow held while they run: they may close listeners).
+    fn interfaces_changed(&self, fd: RawFd) {
+        let mut events = Vec::new();
+        let mut buf = vec![0u8; 16 << 10];
+        for _ in 0..64 {
+            match sys::netlink::recv(fd, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => events.extend(netlink::parse_events(&buf[..n])),
+                Err(_) => {
+                    // ENOBUFS: messages were lost; everything is looked at anew.
+                    events.push(Event::Lost);
+                }
+            }
+        }
+        if events.is_empty() {
+            return;
+        }
+        let now = sys::interfaces().unwrap_or_default();
+        let followers: Vec<Rc<dyn Follower>> = self
+            .inner
+            .followers
+            .borrow()
+            .iter()
+            .filter_map(|w| w.upgrade())
+            .collect();
+        for f in followers {
+            f.interfaces_changed(self, &events, &now);
         }
     }
 

@@ -1,15 +1,20 @@
 //! `sendto` and friends: one process-wide cache of configured send sockets,
-//! so repeated calls cost one syscall, never socket()+setsockopt()+close().
+//! so repeated calls cost one syscall, never socket()+setsockopt()+close();
+//! runs of equal-size packets go out as UDP GSO sends. Also what every
+//! sender shares: the send key of an `Options`, packet size checks, and
+//! finding an interface given by name again after it was re-created.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use socket2::{SockAddr, Socket};
 
+use crate::addr::Interface;
 use crate::error::{Error, Result};
-use crate::multicaster::send_key;
+use crate::gso;
 use crate::opts::Options;
 use crate::socket::{self, SendKey};
 use crate::sys;
@@ -17,49 +22,133 @@ use crate::sys;
 /// Sockets kept at most; beyond that a call uses a socket of its own.
 const CACHE_MAX: usize = 64;
 
-static CACHE: Mutex<Vec<(SendKey, Socket)>> = Mutex::new(Vec::new());
+/// A cached socket and its GSO state (leaked: cached sockets live for the
+/// process, so both may be handed out as `'static`).
+struct Cached {
+    key: SendKey,
+    socket: Socket,
+    gso: &'static gso::State,
+}
+
+static CACHE: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
 
 thread_local! {
     // The last key this thread used: the common case takes no lock.
-    static LAST: Cell<Option<(SendKey, RawFd)>> = const { Cell::new(None) };
+    static LAST: Cell<Option<(SendKey, RawFd, &'static gso::State)>> = const { Cell::new(None) };
+    static GSO_BUF: RefCell<sys::GsoBuf> = RefCell::new(sys::GsoBuf::default());
 }
 
-/// Runs `f` with a socket configured for `key`. Cached sockets are never
-/// closed, so a fd handed out stays valid.
-fn with_socket<R>(key: SendKey, f: impl FnOnce(RawFd) -> R) -> Result<R> {
-    if let Some((k, fd)) = LAST.with(|l| l.get()) {
+/// Interfaces given by name that were re-created: (old index, new index).
+static REMAP: Mutex<Vec<(u32, u32)>> = Mutex::new(Vec::new());
+static HAVE_REMAP: AtomicBool = AtomicBool::new(false);
+
+fn remapped(ifindex: u32) -> u32 {
+    if ifindex == 0 || !HAVE_REMAP.load(Ordering::Relaxed) {
+        return ifindex;
+    }
+    let map = REMAP.lock().unwrap_or_else(|p| p.into_inner());
+    map.iter()
+        .rev()
+        .find(|(old, _)| *old == ifindex)
+        .map_or(ifindex, |(_, new)| *new)
+}
+
+/// After a send failed as on a vanished interface: if `opts` named its
+/// interface by name and one of that name exists now (with another index),
+/// remembers the new index for every later send and returns it.
+pub fn refind_interface(opts: &Options, e: &std::io::Error, ifindex: u32) -> Option<u32> {
+    if !matches!(
+        e.raw_os_error(),
+        Some(libc::ENODEV)
+            | Some(libc::ENXIO)
+            | Some(libc::EADDRNOTAVAIL)
+            | Some(libc::ENETUNREACH)
+    ) {
+        return None;
+    }
+    let name = opts.interface_name.as_deref()?;
+    let new = sys::name_to_index(name)?;
+    if new == ifindex {
+        return None;
+    }
+    if let Interface::Index(old) = opts.interface {
+        let mut map = REMAP.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|(o, _)| *o != old && *o != ifindex);
+        map.push((old, new));
+        if ifindex != old {
+            map.push((ifindex, new));
+        }
+        HAVE_REMAP.store(true, Ordering::Relaxed);
+    }
+    Some(new)
+}
+
+/// Checks that `opts` names one outgoing interface and returns the send key.
+pub fn send_key(opts: &Options, what: &str) -> Result<SendKey> {
+    opts.check(what)?;
+    let ifindex = match opts.interface {
+        Interface::Default => 0,
+        Interface::Index(i) => remapped(i),
+        Interface::All => {
+            return Err(Error::invalid(format!(
+                "{what}: interface \"*\" is for listeners; a send goes out on one interface"
+            )))
+        }
+    };
+    Ok(SendKey {
+        v6: opts.group.is_ipv6(),
+        ttl: opts.ttl,
+        ifindex,
+        loopback: opts.loopback,
+        tos: opts.tos,
+    })
+}
+
+/// Runs `f` with a socket configured for `key` (and its GSO state, probed
+/// for `group`). Cached sockets are never closed, so a fd handed out stays
+/// valid.
+fn with_socket<R>(
+    key: SendKey,
+    group: IpAddr,
+    f: impl FnOnce(RawFd, &gso::State) -> R,
+) -> Result<R> {
+    if let Some((k, fd, g)) = LAST.with(|l| l.get()) {
         if k == key {
-            return Ok(f(fd));
+            return Ok(f(fd, g));
         }
     }
-    let fd = {
+    let hit = {
         let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-        match cache.iter().find(|(k, _)| *k == key) {
-            Some((_, s)) => Some(s.as_raw_fd()),
+        match cache.iter().find(|c| c.key == key) {
+            Some(c) => Some((c.socket.as_raw_fd(), c.gso)),
             None if cache.len() < CACHE_MAX => {
-                let s = socket::sender(key, false)?;
-                let fd = s.as_raw_fd();
-                cache.push((key, s));
-                Some(fd)
+                let socket = socket::sender(key, false)?;
+                let fd = socket.as_raw_fd();
+                let state = gso::State::probe(fd, key.v6, key.ifindex, group, true);
+                let gso: &'static gso::State = Box::leak(Box::new(state));
+                cache.push(Cached { key, socket, gso });
+                Some((fd, gso))
             }
             None => None,
         }
     };
-    match fd {
-        Some(fd) => {
-            LAST.with(|l| l.set(Some((key, fd))));
-            Ok(f(fd))
+    match hit {
+        Some((fd, g)) => {
+            LAST.with(|l| l.set(Some((key, fd, g))));
+            Ok(f(fd, g))
         }
         None => {
             let s = socket::sender(key, false)?;
-            Ok(f(s.as_raw_fd()))
+            let state = gso::State::probe(s.as_raw_fd(), key.v6, key.ifindex, group, true);
+            Ok(f(s.as_raw_fd(), &state))
         }
     }
 }
 
 fn describe(group: IpAddr, port: u16, key: &SendKey) -> String {
     format!(
-        "send to {group}:{port} (ttl {}, {})",
+        "send to {} (ttl {}, {})",
+        crate::addr::display(crate::addr::group_addr(group, port, key.ifindex)),
         key.ttl,
         socket::iface_label(key.ifindex)
     )
@@ -94,11 +183,26 @@ pub fn check_size(len: usize, v6: bool, what: impl FnOnce() -> String) -> Result
 
 /// Sends one packet as `opts` says; returns the bytes sent.
 pub fn sendto_opts(opts: &Options, data: &[u8]) -> Result<usize> {
-    let key = send_key(opts, "send")?;
+    let mut key = send_key(opts, "send")?;
     check_size(data.len(), key.v6, || describe(opts.group, opts.port, &key))?;
-    let dest = socket::dest(opts.group, opts.port, key.ifindex);
-    let r = with_socket(key, |fd| send_one(fd, &dest, data))?;
-    r.map_err(|e| Error::os(describe(opts.group, opts.port, &key), e))
+    for _ in 0..2 {
+        let dest = socket::dest(opts.group, opts.port, key.ifindex);
+        let r = with_socket(key, opts.group, |fd, _| send_one(fd, &dest, data))?;
+        match r {
+            Ok(n) => return Ok(n),
+            Err(e) => match refind_interface(opts, &e, key.ifindex) {
+                Some(new) => key.ifindex = new,
+                None => return Err(Error::os(describe(opts.group, opts.port, &key), e)),
+            },
+        }
+    }
+    Err(Error::new(
+        crate::Kind::Os(libc::ENODEV),
+        format!(
+            "{}: the interface is gone",
+            describe(opts.group, opts.port, &key)
+        ),
+    ))
 }
 
 fn send_one(fd: RawFd, dest: &SockAddr, data: &[u8]) -> std::io::Result<usize> {
@@ -114,14 +218,66 @@ pub struct SentMany {
     pub error: Option<Error>,
 }
 
-/// Sends `packets` in order, batched with sendmmsg. Every packet is
-/// checked before any is sent (a packet too large for a datagram is
-/// `EMSGSIZE` naming its index, size and limit); an error is returned only
-/// if none went, else [`SentMany::error`] tells why the rest did not.
+/// Sends packets `0..count` (`packet(i)`) to `dest` on `fd`, in order: runs
+/// of equal size as GSO sends while `state` allows, up to SEND_BATCH runs
+/// per sendmmsg. A GSO refusal turns GSO off for the socket (or, for
+/// EMSGSIZE, asks the MTU again) and the same packets go again as ordinary
+/// sends: nothing is lost or sent twice. Returns how many went, and the
+/// error that stopped it.
+pub fn send_all<'a>(
+    fd: RawFd,
+    dest: &SockAddr,
+    count: usize,
+    packet: impl Fn(usize) -> &'a [u8] + Copy,
+    state: &gso::State,
+    reprobe: impl Fn(&gso::State),
+    buf: &mut sys::GsoBuf,
+) -> (usize, Option<std::io::Error>) {
+    let mut sent = 0;
+    let mut runs = [gso::Run {
+        start: 0,
+        count: 0,
+        seg: 0,
+    }; sys::SEND_BATCH];
+    while sent < count {
+        let limits = state.limits();
+        let mut n = 0;
+        let mut at = sent;
+        while n < runs.len() && at < count {
+            let r = gso::next_run(|i| packet(i).len(), at, count, &limits);
+            at += r.count;
+            runs[n] = r;
+            n += 1;
+        }
+        match sys::send_runs(fd, dest, packet, &runs[..n], buf) {
+            Ok(k) => sent += runs[..k].iter().map(|r| r.count).sum::<usize>(),
+            Err(e) if runs[0].count > 1 && gso::is_refusal(&e) => {
+                // The first run (a GSO one) was refused: nothing of it went.
+                if e.raw_os_error() == Some(libc::EMSGSIZE) {
+                    let before = state.limits();
+                    reprobe(state);
+                    if state.limits() == before {
+                        state.disable();
+                    }
+                } else {
+                    state.disable();
+                }
+            }
+            Err(e) => return (sent, Some(e)),
+        }
+    }
+    (sent, None)
+}
+
+/// Sends `packets` in order: runs of equal-size packets as GSO sends,
+/// several runs per sendmmsg. Every packet is checked before any is sent
+/// (a packet too large for a datagram is `EMSGSIZE` naming its index, size
+/// and limit); an error is returned only if none went, else
+/// [`SentMany::error`] tells why the rest did not.
 pub fn sendto_many<'a>(
     opts: &Options,
     count: usize,
-    packet: impl Fn(usize) -> &'a [u8],
+    packet: impl Fn(usize) -> &'a [u8] + Copy,
 ) -> Result<SentMany> {
     let key = send_key(opts, "send")?;
     for i in 0..count {
@@ -130,35 +286,23 @@ pub fn sendto_many<'a>(
         })?;
     }
     let dest = socket::dest(opts.group, opts.port, key.ifindex);
-    let mut stopped = None;
-    let r = with_socket(key, |fd| {
-        let mut sent = 0;
-        let mut batch: [&[u8]; sys::SEND_BATCH] = [&[]; sys::SEND_BATCH];
-        while sent < count {
-            let n = (count - sent).min(sys::SEND_BATCH);
-            for (i, b) in batch.iter_mut().take(n).enumerate() {
-                *b = packet(sent + i);
-            }
-            match sys::send_batch(fd, Some(&dest), &batch[..n]) {
-                Ok(k) => sent += k,
-                Err(e) if sent == 0 => return Err(e),
-                Err(e) => {
-                    stopped = Some((sent, e));
-                    break;
-                }
-            }
-        }
-        Ok(sent)
+    let (sent, err) = with_socket(key, opts.group, |fd, state| {
+        GSO_BUF.with(|b| {
+            let mut b = b.borrow_mut();
+            let reprobe = |s: &gso::State| s.reprobe_mtu(fd, key.ifindex, opts.group);
+            send_all(fd, &dest, count, packet, state, reprobe, &mut b)
+        })
     })?;
-    let sent = r.map_err(|e| Error::os(describe(opts.group, opts.port, &key), e))?;
-    let error = stopped.map(|(at, e)| {
-        Error::os(
-            format!(
-                "{}: stopped at packets[{at}] of {count}",
-                describe(opts.group, opts.port, &key)
-            ),
-            e,
-        )
-    });
-    Ok(SentMany { sent, error })
+    let what = || describe(opts.group, opts.port, &key);
+    match err {
+        Some(e) if sent == 0 => Err(Error::os(what(), e)),
+        Some(e) => Ok(SentMany {
+            sent,
+            error: Some(Error::os(
+                format!("{}: stopped at packets[{sent}] of {count}", what()),
+                e,
+            )),
+        }),
+        None => Ok(SentMany { sent, error: None }),
+    }
 }

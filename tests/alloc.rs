@@ -142,8 +142,9 @@ fn multicaster_and_sendto_many_allocate_nothing_per_packet() {
     }
     assert_eq!(allocs() - before, 0, "sendto_many allocated");
     // Multicasters: a first one warms up (the deferred-release list); the
-    // second, created before counting, sends its 5,000 packets in sendmmsg
-    // batches gathered in buffers it allocated when it was made.
+    // second, created before counting, sends its 20,000 packets in GSO
+    // batches gathered in a buffer that grows (doubling) to the size of one
+    // batch and then stays: a few allocations in all, none per packet.
     let warm = Multicaster::new(
         &p,
         &o,
@@ -160,18 +161,18 @@ fn multicaster_and_sendto_many_allocate_nothing_per_packet() {
         &p,
         &o,
         Box::new(Feed {
-            left: 5000,
+            left: 20_000,
             data: [2; 64],
         }),
     )
     .unwrap();
     let start = got.get();
     let before = allocs();
-    poll_until(&p, &got, start + 5000);
+    poll_until(&p, &got, start + 20_000);
     assert!(m.is_closed());
     let n = allocs() - before;
     assert!(
-        n <= 1,
-        "a multicaster sending 5,000 packets allocated {n} times"
+        n <= 8,
+        "a multicaster sending 20,000 packets allocated {n} times"
     );
 }

@@ -71,7 +71,7 @@ pub unsafe extern "C" fn mc_listener_new(
         let o = opts_or_default(opts);
         let handler = on_packet.map(|f| Box::new(c_callback(f, UserData(user_data))) as PacketFn);
         let l: Listener = Listener::new(p, &o, handler)?;
-        // The poller holds the owning reference; the C handle borrows it.
+        // The poller holds the owning reference; the C handle is a key.
         // SAFETY: as above.
         unsafe { *out = new_handle(&l.0) };
         Ok(0)
@@ -160,7 +160,104 @@ pub unsafe extern "C" fn mc_listener_next(
     })
 }
 
-/// Returns the listener's socket fd (owned by the listener: do not close it).
+/// Joins one more (group, source) pair on the listener's port, interface choice and poller
+/// (source NULL: any-source; else source-specific). Every group has the family of the
+/// listener's first. Past the kernel's per-socket limits (net.ipv4.igmp_max_memberships,
+/// igmp_max_msf) the listener opens more sockets by itself (mc_listener_get_counts().sockets).
+/// Returns 0; MC_EADDRESS for a group/source that is not one (or of the other family);
+/// MC_EEXIST if the pair is already joined; MC_EINVAL if the group is held with the other
+/// kind (any-source vs source-specific); -errno if the kernel refuses (the message names the
+/// group, the interface and the reason; for a limit, the sysctl and its value). A failed add
+/// leaves the listener as it was. Safe inside callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_add_group(
+    l: *mut mc_listener,
+    group: *const c_char,
+    source: *const c_char,
+) -> c_int {
+    guard(|| {
+        let l = listener(l, "mc_listener_add_group")?;
+        let g = non_null(group, "mc_listener_add_group: group")?;
+        let g = opt_str(g, "group")?.unwrap_or_default();
+        l.add_group(g, opt_str(source, "source")?).map(|_| 0)
+    })
+}
+
+/// Leaves a (group, source) pair at once (the kernel sends the leave). 0; MC_ENOTFOUND if
+/// that pair is not joined; MC_EADDRESS if group/source is not an address of the kind. The
+/// pair of the listener's opts can be dropped too: a listener may have none (it stays open
+/// and registered; mc_listener_fd keeps returning its first socket). Safe inside callbacks:
+/// datagrams of the pair already read are not delivered.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_drop_group(
+    l: *mut mc_listener,
+    group: *const c_char,
+    source: *const c_char,
+) -> c_int {
+    guard(|| {
+        let l = listener(l, "mc_listener_drop_group")?;
+        let g = non_null(group, "mc_listener_drop_group: group")?;
+        let g = opt_str(g, "group")?.unwrap_or_default();
+        l.drop_group(g, opt_str(source, "source")?).map(|_| 0)
+    })
+}
+
+/// The number of (group, source) pairs joined now (>= 0).
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_group_count(l: *const mc_listener) -> c_int {
+    guard(|| {
+        Ok(to_int(
+            listener(l, "mc_listener_group_count")?.group_count()?,
+        ))
+    })
+}
+
+/// Sets the function told when the listener gains (joined 1) or loses (joined 0) its
+/// memberships on an interface as interfaces come and go (called from the poller's dispatch,
+/// with the interface's index and name; ifname is valid during the call). NULL fn: none.
+/// The function may close the listener or call anything a callback may.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_set_iface_fn(
+    l: *mut mc_listener,
+    f: mc_iface_fn,
+    user_data: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let handle = l;
+        let li = listener(l, "mc_listener_set_iface_fn")?;
+        let ud = UserData(user_data);
+        let cb = f.map(|f| {
+            Box::new(move |ifindex: u32, name: &str, joined: bool| {
+                let ud = ud;
+                let cname = std::ffi::CString::new(name).unwrap_or_default();
+                // SAFETY: the program gave f with this user_data; cname lives for the call.
+                unsafe { f(ud.0, handle, ifindex, cname.as_ptr(), joined as c_int) }
+            }) as crate::listener::IfaceFn
+        });
+        li.set_iface_fn(cb).map(|_| 0)
+    })
+}
+
+/// Copies the listener's 0.2 counters into *out: queue_drops, GRO runs (coalesced),
+/// joins and leaves of memberships (one membership = one group, source and interface), and
+/// the sockets it holds now.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_get_counts(
+    l: *const mc_listener,
+    out: *mut mc_listener_counts,
+) -> c_int {
+    guard(|| {
+        let l = listener(l, "mc_listener_get_counts")?;
+        let out = non_null(out, "mc_listener_get_counts: out")? as *mut mc_listener_counts;
+        // SAFETY: out is the caller's struct to fill.
+        unsafe { *out = l.stats()?.into() };
+        Ok(0)
+    })
+}
+
+/// Returns the listener's first socket fd (owned by the listener: do not close it): the one
+/// that holds its first membership; it stays the same while the listener is open, even with
+/// no membership left. A listener with several groups may hold more sockets.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_fd(l: *mut mc_listener) -> c_int {
     guard(|| listener(l, "mc_listener_fd")?.fd())
@@ -205,9 +302,10 @@ pub unsafe extern "C" fn mc_listener_recv_buffer(l: *const mc_listener) -> c_int
     })
 }
 
-/// Leaves the group, unregisters, closes and frees the listener. Safe inside any callback
-/// (its own too): no callback of it runs again, and its memory lives until the dispatch ends
-/// (calls on it return MC_ECLOSED meanwhile). NULL or already closed: no-op.
+/// Leaves its groups, unregisters, closes and frees the listener. Safe inside any callback
+/// (its own too): no callback of it runs again. NULL, already closed (by the program, by
+/// on_packet's answer, by mc_poller_free) or not a listener handle: no-op; every other call
+/// with a closed handle returns MC_ECLOSED, forever.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_close(l: *mut mc_listener) {
     guard(|| {

@@ -119,9 +119,10 @@ pub unsafe extern "C" fn mc_multicaster_send(
 /// Sends the packets next() already handed out as far as the socket takes them without
 /// waiting (an explicit close while the socket is full drops the rest; to lose none, answer
 /// MC_NEXT_DONE instead, which closes only once all are sent), then unregisters, closes and
-/// frees the multicaster. Safe inside any callback, next() included
-/// (next's answer is then ignored); its memory lives until the dispatch ends (calls on it
-/// return MC_ECLOSED meanwhile). NULL or already closed: no-op.
+/// frees the multicaster. Safe inside any callback, next() included (next's answer is then
+/// ignored). NULL, already closed (by the program, by MC_NEXT_DONE, by mc_poller_free) or not
+/// a multicaster handle: no-op; every other call with a closed handle returns MC_ECLOSED,
+/// forever.
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_close(m: *mut mc_multicaster) {
     guard(|| {

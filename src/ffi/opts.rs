@@ -21,13 +21,14 @@ pub(crate) fn opts_mut<'a>(p: *mut mc_opts, what: &str) -> Result<&'a mut Option
     Ok(unsafe { &mut *p })
 }
 
-/// The options `p` names, or the defaults for NULL.
-pub(crate) fn opts_or_default(p: *const mc_opts) -> Options {
+/// The options `p` names (borrowed: nothing is copied), or the defaults
+/// for NULL.
+pub(crate) fn opts_or_default<'a>(p: *const mc_opts) -> std::borrow::Cow<'a, Options> {
     if p.is_null() {
-        Options::default()
+        std::borrow::Cow::Owned(Options::default())
     } else {
-        // SAFETY: a non-NULL mc_opts* came from mc_opts_new.
-        unsafe { (*(p as *const Options)).clone() }
+        // SAFETY: a non-NULL mc_opts* came from mc_opts_new and outlives the call.
+        std::borrow::Cow::Borrowed(unsafe { &*(p as *const Options) })
     }
 }
 
@@ -130,6 +131,84 @@ pub unsafe extern "C" fn mc_opts_set_recv_buffer(opts: *mut mc_opts, bytes: usiz
     guard(|| {
         opts_mut(opts, "mc_opts_set_recv_buffer")?
             .set_recv_buffer(bytes)
+            .map(|_| 0)
+    })
+}
+
+/// Checks a 0/1 flag argument of `what`.
+fn flag(enabled: c_int, what: &str) -> Result<bool> {
+    match enabled {
+        0 => Ok(false),
+        1 => Ok(true),
+        n => Err(Error::invalid(format!(
+            "{what}: enabled {n}: must be 0 or 1"
+        ))),
+    }
+}
+
+/// Senders given these opts (multicasters; mc_sendto_opts sends one packet, so GSO does not
+/// apply): send each run of equal-size packets (the last of a run may be shorter) as one UDP
+/// segmentation-offload (UDP_SEGMENT) send, several runs in one sendmmsg, order kept; a
+/// multicaster groups what next() hands over in one dispatch. mc_sendto_many, which takes no
+/// opts, always does it. Default 1. Receivers see ordinary datagrams either way; where the
+/// kernel or the device refuses it (or a segment would exceed the interface MTU) the library
+/// sends ordinary datagrams by itself, losing and duplicating nothing. enabled: 0 or 1, else
+/// MC_EINVAL.
+#[no_mangle]
+pub unsafe extern "C" fn mc_opts_set_gso(opts: *mut mc_opts, enabled: c_int) -> c_int {
+    guard(|| {
+        let o = opts_mut(opts, "mc_opts_set_gso")?;
+        o.gso = flag(enabled, "mc_opts_set_gso")?;
+        Ok(0)
+    })
+}
+
+/// Listeners: let the kernel hand over coalesced runs of datagrams (UDP_GRO), which the
+/// library splits again: on_packet, filters, mc_listener_next and every counter still see one
+/// datagram at a time, each with its own len/size/truncation, from, group, ifindex and
+/// timestamp. Default 1. With GRO a listener reads with fewer, larger buffers (16 of 64 KiB
+/// per poller), and the kernel counts the drop of a coalesced run once (kernel_drops).
+/// enabled: 0 or 1, else MC_EINVAL.
+#[no_mangle]
+pub unsafe extern "C" fn mc_opts_set_gro(opts: *mut mc_opts, enabled: c_int) -> c_int {
+    guard(|| {
+        let o = opts_mut(opts, "mc_opts_set_gro")?;
+        o.gro = flag(enabled, "mc_opts_set_gro")?;
+        Ok(0)
+    })
+}
+
+/// Listeners: fill mc_packet.timestamp_ns with the kernel's receive time (SO_TIMESTAMPNS,
+/// CLOCK_REALTIME, ns since the Unix epoch; with GRO every datagram of a run carries the run's
+/// time). Default 0 (timestamp_ns 0): turning it on makes the kernel read the clock for every
+/// packet the host receives. enabled: 0 or 1, else MC_EINVAL.
+#[no_mangle]
+pub unsafe extern "C" fn mc_opts_set_timestamps(opts: *mut mc_opts, enabled: c_int) -> c_int {
+    guard(|| {
+        let o = opts_mut(opts, "mc_opts_set_timestamps")?;
+        o.timestamps = flag(enabled, "mc_opts_set_timestamps")?;
+        Ok(0)
+    })
+}
+
+/// Listeners: fill mc_packet.ttl with the received IPv4 TTL / IPv6 hop limit (IP_RECVTTL /
+/// IPV6_RECVHOPLIMIT). Default 0 (ttl -1). enabled: 0 or 1, else MC_EINVAL.
+#[no_mangle]
+pub unsafe extern "C" fn mc_opts_set_recv_ttl(opts: *mut mc_opts, enabled: c_int) -> c_int {
+    guard(|| {
+        let o = opts_mut(opts, "mc_opts_set_recv_ttl")?;
+        o.recv_ttl = flag(enabled, "mc_opts_set_recv_ttl")?;
+        Ok(0)
+    })
+}
+
+/// Senders (multicasters, mc_sendto_opts): the IPv4 TOS / IPv6 traffic-class byte of every
+/// packet (DSCP << 2 | ECN), 0..255, else MC_EINVAL. Default 0.
+#[no_mangle]
+pub unsafe extern "C" fn mc_opts_set_tos(opts: *mut mc_opts, tos: c_int) -> c_int {
+    guard(|| {
+        opts_mut(opts, "mc_opts_set_tos")?
+            .set_tos(tos as i64)
             .map(|_| 0)
     })
 }

@@ -114,8 +114,8 @@ pub unsafe extern "C" fn mc_poller_new(out: *mut *mut mc_poller) -> c_int {
     })
 }
 
-/// Frees a poller: closes and frees its listeners and multicasters (their handles become
-/// invalid); user fds are unregistered, never closed. NULL: no-op (the default poller lives
+/// Frees a poller: closes and frees its listeners and multicasters (their handles are
+/// closed handles from then on: close is a no-op, other calls MC_ECLOSED); user fds are unregistered, never closed. NULL: no-op (the default poller lives
 /// until the process exits). Called from inside this poller's own callback it does nothing
 /// and sets mc_last_error().
 #[no_mangle]

@@ -87,6 +87,29 @@ pub struct mc_packet {
     pub group: mc_addr,
     /// The interface it arrived on; 0 if unknown.
     pub ifindex: u32,
+    /// The kernel's receive time, ns since the Unix epoch (CLOCK_REALTIME, SO_TIMESTAMPNS);
+    /// 0 unless mc_opts_set_timestamps(opts, 1). Appended in 0.2.
+    pub timestamp_ns: u64,
+    /// The received IPv4 TTL / IPv6 hop limit; -1 unless mc_opts_set_recv_ttl(opts, 1).
+    /// Appended in 0.2.
+    pub ttl: i32,
+}
+
+/// More counters of a listener (0.2); fixed for the major version, like mc_listener_stats.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct mc_listener_counts {
+    /// Pull mode: dropped because the queue was full.
+    pub queue_drops: u64,
+    /// GRO runs read (their datagrams count one by one in received).
+    pub coalesced: u64,
+    /// Memberships made since creation, re-joins included; a membership is one (group,
+    /// source, interface).
+    pub joins: u64,
+    /// Memberships lost (interface gone) or dropped (mc_listener_drop_group).
+    pub leaves: u64,
+    /// UDP sockets the listener holds now.
+    pub sockets: u64,
 }
 
 /// Counters of a listener. Fixed for the major version: new counters get a new function.
@@ -126,6 +149,17 @@ pub type mc_filter_fn =
 pub type mc_next_fn = Option<
     unsafe extern "C" fn(user_data: *mut c_void, data: *mut *const u8, len: *mut usize) -> c_int,
 >;
+/// Interface callback of a listener: joined 1, the listener now has its memberships on
+/// ifindex (named ifname); 0, it lost them there (the interface was deleted).
+pub type mc_iface_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        l: *mut crate::ffi::listener::mc_listener,
+        ifindex: u32,
+        ifname: *const std::ffi::c_char,
+        joined: c_int,
+    ),
+>;
 /// Readiness callback for a registered fd.
 pub type mc_io_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, fd: c_int)>;
 
@@ -159,6 +193,20 @@ impl From<&Packet<'_>> for mc_packet {
             from: p.from.into(),
             group: Some(p.group).into(),
             ifindex: p.ifindex,
+            timestamp_ns: p.timestamp_ns,
+            ttl: p.ttl,
+        }
+    }
+}
+
+impl From<Stats> for mc_listener_counts {
+    fn from(s: Stats) -> mc_listener_counts {
+        mc_listener_counts {
+            queue_drops: s.queue_drops,
+            coalesced: s.coalesced,
+            joins: s.joins,
+            leaves: s.leaves,
+            sockets: s.sockets,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The raw system calls that socket2 does not cover, one file per concern:
-//! epoll, eventfd, fork detection, interface enumeration, socket options (joins, pktinfo),
+//! epoll, eventfd, fork detection, interface enumeration, rtnetlink, socket options (joins, pktinfo),
 //! batched receive and send. Every `unsafe` block of the core lives here,
 //! each with its SAFETY line.
 
@@ -9,6 +9,7 @@ mod epoll;
 mod eventfd;
 mod fork;
 mod ifaces;
+pub mod netlink;
 mod recv;
 mod send;
 mod sockopt;

@@ -1,29 +1,26 @@
 //! recvmmsg into buffers allocated once, with control-message parsing.
 
-use super::sockopt::{IPV6_PKTINFO, IP_PKTINFO, SO_RXQ_OVFL};
+use crate::cmsg::Info;
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::RawFd;
 
-/// Control-message room per datagram: pktinfo + ovfl, generously aligned.
-const CMSG_ROOM: usize = 128;
+/// Control-message room per datagram: pktinfo, drop count, timestamp, TTL
+/// and GRO segment size, each CMSG_SPACE-aligned (40 + 24 + 32 + 24 + 24).
+const CMSG_ROOM: usize = 192;
 
-/// One datagram of a received batch.
+/// One datagram (or, on a UDP_GRO socket, one coalesced run) of a batch.
 #[derive(Debug, Clone, Copy)]
 pub struct Received<'a> {
-    /// The bytes read (at most the mtu asked for).
+    /// The bytes read (at most the length asked for).
     pub data: &'a [u8],
-    /// The datagram's real size.
+    /// The datagram's (or run's) real size.
     pub size: usize,
     /// The sender.
     pub from: Option<SocketAddr>,
-    /// The destination address from IP_PKTINFO / IPV6_PKTINFO.
-    pub dst: Option<IpAddr>,
-    /// The arrival interface; 0 if unknown.
-    pub ifindex: u32,
-    /// SO_RXQ_OVFL: the socket's cumulative kernel drop count, when reported.
-    pub drops: Option<u32>,
+    /// What its control messages said.
+    pub info: Info,
 }
 
 /// Buffers for one `recvmmsg` call, allocated once and reused. The headers
@@ -141,42 +138,17 @@ impl RecvBatch {
         let data = &self.bufs[i * self.slot..i * self.slot + len];
         // SAFETY: the kernel filled names[i] with msg_namelen bytes of a sockaddr.
         let from = unsafe { storage_to_socketaddr(&self.names[i], h.msg_hdr.msg_namelen) };
-        let mut out = Received {
+        let clen = h.msg_hdr.msg_controllen.min(CMSG_ROOM);
+        // SAFETY: cmsgs[i] is CMSG_ROOM bytes of plain integers; the kernel
+        // wrote the first msg_controllen of them.
+        let control =
+            unsafe { std::slice::from_raw_parts(self.cmsgs[i].as_ptr() as *const u8, clen) };
+        Received {
             data,
             size,
             from,
-            dst: None,
-            ifindex: 0,
-            drops: None,
-        };
-        // SAFETY: msg_control/msg_controllen describe the control data the
-        // kernel wrote for this message; CMSG_* walk it within those bounds.
-        unsafe {
-            let mut c = libc::CMSG_FIRSTHDR(&h.msg_hdr);
-            while !c.is_null() {
-                let cm = &*c;
-                let p = libc::CMSG_DATA(c);
-                match (cm.cmsg_level, cm.cmsg_type) {
-                    (libc::IPPROTO_IP, IP_PKTINFO) => {
-                        let pi = std::ptr::read_unaligned(p as *const libc::in_pktinfo);
-                        out.ifindex = pi.ipi_ifindex as u32;
-                        out.dst =
-                            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(pi.ipi_addr.s_addr))));
-                    }
-                    (libc::IPPROTO_IPV6, IPV6_PKTINFO) => {
-                        let pi = std::ptr::read_unaligned(p as *const libc::in6_pktinfo);
-                        out.ifindex = pi.ipi6_ifindex;
-                        out.dst = Some(IpAddr::V6(Ipv6Addr::from(pi.ipi6_addr.s6_addr)));
-                    }
-                    (libc::SOL_SOCKET, SO_RXQ_OVFL) => {
-                        out.drops = Some(std::ptr::read_unaligned(p as *const u32));
-                    }
-                    _ => {}
-                }
-                c = libc::CMSG_NXTHDR(&h.msg_hdr, c);
-            }
+            info: crate::cmsg::parse(control),
         }
-        out
     }
 }
 

@@ -103,3 +103,122 @@ pub fn socket_drops(fd: RawFd) -> Option<u32> {
     let have = len as usize / size_of::<u32>();
     (r == 0 && have > SK_MEMINFO_DROPS).then_some(info[SK_MEMINFO_DROPS])
 }
+
+/// True if the kernel knows UDP_SEGMENT on this socket (Linux 4.18+).
+pub fn gso_supported(fd: RawFd) -> bool {
+    let mut v: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: v has len bytes of room.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_UDP,
+            super::UDP_SEGMENT,
+            &mut v as *mut libc::c_int as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    r == 0
+}
+
+/// The MTU of interface `name` (SIOCGIFMTU on any socket `fd`).
+pub fn interface_mtu(fd: RawFd, name: &str) -> Option<usize> {
+    #[repr(C)]
+    struct IfreqMtu {
+        name: [u8; libc::IFNAMSIZ],
+        mtu: libc::c_int,
+        _pad: [u8; 20],
+    }
+    let b = name.as_bytes();
+    if b.len() >= libc::IFNAMSIZ {
+        return None;
+    }
+    // SAFETY: plain C struct for which all-zero is valid.
+    let mut req: IfreqMtu = unsafe { zeroed() };
+    req.name[..b.len()].copy_from_slice(b);
+    // SAFETY: req is a valid struct ifreq (name, then the union's int).
+    let r = unsafe { libc::ioctl(fd, libc::SIOCGIFMTU, &mut req) };
+    (r == 0 && req.mtu > 0).then_some(req.mtu as usize)
+}
+
+/// Room for one sendmmsg of up to [`SEND_BATCH`] runs of up to
+/// `gso::MAX_SEGMENTS` packets: allocated once per sender, reused.
+pub struct GsoBuf {
+    iovs: Vec<libc::iovec>,
+    hdrs: Vec<libc::mmsghdr>,
+    cmsgs: Vec<[u64; 3]>,
+}
+
+impl Default for GsoBuf {
+    fn default() -> GsoBuf {
+        GsoBuf {
+            iovs: Vec::with_capacity(SEND_BATCH * crate::gso::MAX_SEGMENTS),
+            hdrs: Vec::with_capacity(SEND_BATCH),
+            cmsgs: vec![[0; 3]; SEND_BATCH],
+        }
+    }
+}
+
+// SAFETY: the raw pointers inside point only into the GsoBuf's own Vecs
+// during a send, which takes &mut self; between sends they are stale and
+// never read.
+unsafe impl Send for GsoBuf {}
+
+/// One sendmmsg of `runs` (at most [`SEND_BATCH`]) over `packets`: a run
+/// of one packet is an ordinary datagram, a longer one a single send with
+/// a UDP_SEGMENT control message (its segment size) that the kernel splits.
+/// Returns how many runs the kernel took.
+pub fn send_runs<'a>(
+    fd: RawFd,
+    dest: &socket2::SockAddr,
+    packet: impl Fn(usize) -> &'a [u8],
+    runs: &[crate::gso::Run],
+    buf: &mut GsoBuf,
+) -> io::Result<usize> {
+    let n = runs.len().min(SEND_BATCH);
+    if n == 0 {
+        return Ok(0);
+    }
+    buf.iovs.clear();
+    buf.hdrs.clear();
+    for r in &runs[..n] {
+        for p in (r.start..r.start + r.count).map(&packet) {
+            buf.iovs.push(libc::iovec {
+                iov_base: p.as_ptr() as *mut libc::c_void,
+                iov_len: p.len(),
+            });
+        }
+    }
+    let mut first_iov = 0;
+    for (i, r) in runs[..n].iter().enumerate() {
+        // SAFETY: plain C struct for which all-zero is valid.
+        let mut h: libc::mmsghdr = unsafe { zeroed() };
+        h.msg_hdr.msg_name = dest.as_ptr() as *mut libc::c_void;
+        h.msg_hdr.msg_namelen = dest.len();
+        // SAFETY: first_iov + count <= iovs.len(): pushed above, not moved since.
+        h.msg_hdr.msg_iov = unsafe { buf.iovs.as_mut_ptr().add(first_iov) };
+        h.msg_hdr.msg_iovlen = r.count;
+        first_iov += r.count;
+        if r.count > 1 {
+            let c = buf.cmsgs[i].as_mut_ptr() as *mut u8;
+            // SAFETY: cmsgs[i] is 24 bytes (CMSG_SPACE of a u16), 8-aligned;
+            // the header and the u16 are written within it.
+            unsafe {
+                let hdr = c as *mut libc::cmsghdr;
+                (*hdr).cmsg_len = libc::CMSG_LEN(size_of::<u16>() as u32) as usize;
+                (*hdr).cmsg_level = libc::SOL_UDP;
+                (*hdr).cmsg_type = super::UDP_SEGMENT;
+                std::ptr::write_unaligned(libc::CMSG_DATA(hdr) as *mut u16, r.seg as u16);
+            }
+            h.msg_hdr.msg_control = c as *mut libc::c_void;
+            // SAFETY: plain arithmetic macro.
+            h.msg_hdr.msg_controllen =
+                unsafe { libc::CMSG_SPACE(size_of::<u16>() as u32) } as usize;
+        }
+        buf.hdrs.push(h);
+    }
+    // SAFETY: n headers, each pointing at iovecs, buffers and control data
+    // that stay valid for the call.
+    let r = unsafe { libc::sendmmsg(fd, buf.hdrs.as_mut_ptr(), n as libc::c_uint, 0) };
+    cvt(r).map(|r| r as usize)
+}

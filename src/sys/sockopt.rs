@@ -10,10 +10,19 @@ use super::cvt;
 
 const MCAST_JOIN_GROUP: libc::c_int = 42;
 const MCAST_JOIN_SOURCE_GROUP: libc::c_int = 46;
-pub(super) const SO_RXQ_OVFL: libc::c_int = 40;
-pub(super) const IP_PKTINFO: libc::c_int = 8;
-pub(super) const IPV6_RECVPKTINFO: libc::c_int = 49;
-pub(super) const IPV6_PKTINFO: libc::c_int = 50;
+const MCAST_LEAVE_GROUP: libc::c_int = 45;
+const MCAST_LEAVE_SOURCE_GROUP: libc::c_int = 47;
+const SO_TIMESTAMPNS: libc::c_int = 35;
+const IP_RECVTTL: libc::c_int = 12;
+const IPV6_RECVHOPLIMIT: libc::c_int = 51;
+const IPV6_TCLASS: libc::c_int = 67;
+/// UDP_GRO (Linux 5.0): coalesced receive.
+pub const UDP_GRO: libc::c_int = 104;
+/// UDP_SEGMENT (Linux 4.18): segmentation offload on send.
+pub const UDP_SEGMENT: libc::c_int = 103;
+const SO_RXQ_OVFL: libc::c_int = 40;
+const IP_PKTINFO: libc::c_int = 8;
+const IPV6_RECVPKTINFO: libc::c_int = 49;
 
 #[repr(C)]
 struct GroupReq {
@@ -74,6 +83,89 @@ pub fn join_group(fd: RawFd, group: IpAddr, ifindex: u32) -> io::Result<()> {
     setsockopt(fd, level_of(group), MCAST_JOIN_GROUP, &req)
 }
 
+/// MCAST_LEAVE_GROUP: leave `group` on interface `ifindex`. It works by the
+/// index even after the device is gone (the socket's stale entry goes).
+pub fn leave_group(fd: RawFd, group: IpAddr, ifindex: u32) -> io::Result<()> {
+    // SAFETY: plain C struct; zeroing also clears the padding the kernel reads.
+    let mut req: GroupReq = unsafe { zeroed() };
+    req.interface = ifindex;
+    req.group = storage_of(group);
+    setsockopt(fd, level_of(group), MCAST_LEAVE_GROUP, &req)
+}
+
+/// MCAST_LEAVE_SOURCE_GROUP: leave one source of a source-specific join.
+pub fn leave_source_group(
+    fd: RawFd,
+    group: IpAddr,
+    source: IpAddr,
+    ifindex: u32,
+) -> io::Result<()> {
+    // SAFETY: plain C struct; zeroing also clears the padding the kernel reads.
+    let mut req: GroupSourceReq = unsafe { zeroed() };
+    req.interface = ifindex;
+    req.group = storage_of(group);
+    req.source = storage_of(source);
+    setsockopt(fd, level_of(group), MCAST_LEAVE_SOURCE_GROUP, &req)
+}
+
+/// An `int` socket option.
+pub fn set_int(fd: RawFd, level: libc::c_int, name: libc::c_int, value: i32) -> io::Result<()> {
+    setsockopt(fd, level, name, &(value as libc::c_int))
+}
+
+/// Per-datagram receive information a listener asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecvInfo {
+    /// IP_PKTINFO / IPV6_RECVPKTINFO (destination and interface).
+    pub pktinfo: bool,
+    /// SO_TIMESTAMPNS.
+    pub timestamps: bool,
+    /// IP_RECVTTL / IPV6_RECVHOPLIMIT.
+    pub ttl: bool,
+    /// UDP_GRO.
+    pub gro: bool,
+}
+
+/// Turns on what `want` asks for (SO_RXQ_OVFL always). UDP_GRO that the
+/// kernel does not know (ENOPROTOOPT) is left off: false is returned for it.
+pub fn enable_recv(fd: RawFd, v6: bool, want: RecvInfo) -> io::Result<bool> {
+    if want.pktinfo {
+        if v6 {
+            set_int(fd, libc::IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)?;
+        } else {
+            set_int(fd, libc::IPPROTO_IP, IP_PKTINFO, 1)?;
+        }
+    }
+    if want.timestamps {
+        set_int(fd, libc::SOL_SOCKET, SO_TIMESTAMPNS, 1)?;
+    }
+    if want.ttl {
+        if v6 {
+            set_int(fd, libc::IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)?;
+        } else {
+            set_int(fd, libc::IPPROTO_IP, IP_RECVTTL, 1)?;
+        }
+    }
+    set_int(fd, libc::SOL_SOCKET, SO_RXQ_OVFL, 1)?;
+    if want.gro {
+        return match set_int(fd, libc::SOL_UDP, UDP_GRO, 1) {
+            Ok(()) => Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::ENOPROTOOPT) => Ok(false),
+            Err(e) => Err(e),
+        };
+    }
+    Ok(false)
+}
+
+/// IP_TOS / IPV6_TCLASS: the traffic-class byte of every packet sent.
+pub fn set_tos(fd: RawFd, v6: bool, tos: u8) -> io::Result<()> {
+    if v6 {
+        set_int(fd, libc::IPPROTO_IPV6, IPV6_TCLASS, tos as i32)
+    } else {
+        set_int(fd, libc::IPPROTO_IP, libc::IP_TOS, tos as i32)
+    }
+}
+
 /// MCAST_JOIN_SOURCE_GROUP: source-specific join.
 pub fn join_source_group(fd: RawFd, group: IpAddr, source: IpAddr, ifindex: u32) -> io::Result<()> {
     // SAFETY: plain C struct; zeroing also clears the padding the kernel reads.
@@ -99,16 +191,4 @@ pub fn set_multicast_if_v4_index(
         imr_ifindex: ifindex as libc::c_int,
     };
     setsockopt(fd, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &req)
-}
-
-/// Asks for SO_RXQ_OVFL control messages and, if `pktinfo`, for
-/// IP_PKTINFO/IPV6_PKTINFO.
-pub fn enable_recv_info(fd: RawFd, v6: bool, pktinfo: bool) -> io::Result<()> {
-    let one: libc::c_int = 1;
-    if pktinfo && v6 {
-        setsockopt(fd, libc::IPPROTO_IPV6, IPV6_RECVPKTINFO, &one)?;
-    } else if pktinfo {
-        setsockopt(fd, libc::IPPROTO_IP, IP_PKTINFO, &one)?;
-    }
-    setsockopt(fd, libc::SOL_SOCKET, SO_RXQ_OVFL, &one)
 }

@@ -20,7 +20,7 @@
 
 #include "wire.h"
 
-#define GROUP "239.7.7.7"
+#define GROUP "239.9.9.1"
 
 static int count_fds(void) {
     int n = 0;
