@@ -320,3 +320,19 @@ fn python_package_in_a_venv() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ci_installs_the_zig_that_build_zig_is_written_for() {
+    // .ci/run pins PyPI's ziglang to the version bindings/zig/build.zig uses.
+    let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    let pin = ZIG_PIN.trim_start_matches("ziglang==");
+    assert!(
+        ci.lines().any(|l| l == format!("zig_pin={pin}")),
+        ".ci/run does not pin ziglang {pin} (zig_pin={pin})"
+    );
+    let readme = std::fs::read_to_string(root().join("bindings/README.md")).unwrap();
+    assert!(
+        readme.contains(ZIG_PIN),
+        "bindings/README.md does not say {ZIG_PIN}"
+    );
+}
