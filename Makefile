@@ -148,6 +148,11 @@ install:
 	@for f in $(BUILT); do [ -e "$$f" ] || { \
 	  echo "make install: $$f is missing: run make first (install only copies what make built)" >&2; \
 	  exit 1; }; done
+	@newer=$$(find Cargo.toml Cargo.lock build.rs src include -newer $(REL)/libmulticast.so \
+	    -type f 2>/dev/null | head -n 3); \
+	for t in $(TOOLS); do [ examples-c/$$t.c -nt $(BUILD)/bin/$$t ] && newer="$$newer examples-c/$$t.c"; done; \
+	if [ -n "$$newer" ]; then \
+	  echo "make install: changed since the last build:" $$newer "- run make first" >&2; exit 1; fi
 	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(PKGCONFIGDIR) \
 	    $(DESTDIR)$(cmakedir)
 	install -m 0644 $(REL)/libmulticast.so $(DESTDIR)$(libdir)/$(REALNAME)
@@ -156,22 +161,24 @@ install:
 	install -m 0644 $(REL)/libmulticast.a $(DESTDIR)$(libdir)/libmulticast.a
 	install -m 0644 include/multicast.h $(DESTDIR)$(includedir)/multicast.h
 	install -m 0644 bindings/cpp/multicast.hpp $(DESTDIR)$(includedir)/multicast.hpp
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(libdir))|' \
+	@echo "writing $(DESTDIR)$(PKGCONFIGDIR)/multicast.pc"
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(libdir))|' \
 	    -e 's|@INCLUDEDIR@|$(call pc_dir,$(includedir))|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e "s|@LIBS_PRIVATE@|$$(cat $(BUILD)/native-static-libs)|" multicast.pc.in \
 	    > $(DESTDIR)$(PKGCONFIGDIR)/multicast.pc
-	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/multicast.pc
-	libs=; for l in $$(cat $(BUILD)/native-static-libs); do \
+	@chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/multicast.pc
+	@echo "writing $(DESTDIR)$(cmakedir)/multicastConfig.cmake, multicastConfigVersion.cmake"
+	@libs=; for l in $$(cat $(BUILD)/native-static-libs); do \
 	  case $$l in -l*) l=$${l#-l};; esac; libs="$${libs:+$$libs;}$$l"; done; \
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@COMPUTE_PREFIX@|$(cmake_prefix)|' \
 	    -e 's|@CMAKEDIR@|$(cmakedir)|g' -e 's|@LIBDIR@|$(call cmake_dir,$(libdir))|g' \
 	    -e 's|@INCLUDEDIR@|$(call cmake_dir,$(includedir))|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    -e 's|@MAJOR@|$(MAJOR)|g' -e "s|@STATIC_LIBS@|$$libs|g" cmake/multicastConfig.cmake.in \
 	    > $(DESTDIR)$(cmakedir)/multicastConfig.cmake
-	ptr=$$(echo __SIZEOF_POINTER__ | $(CC) -E -P - | tr -d ' '); \
+	@ptr=$$(echo __SIZEOF_POINTER__ | $(CC) -E -P - | tr -d ' '); \
 	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' -e "s|@SIZEOF_VOID_P@|$$ptr|g" \
 	    cmake/multicastConfigVersion.cmake.in > $(DESTDIR)$(cmakedir)/multicastConfigVersion.cmake
-	chmod 0644 $(DESTDIR)$(cmakedir)/multicastConfig.cmake \
+	@chmod 0644 $(DESTDIR)$(cmakedir)/multicastConfig.cmake \
 	    $(DESTDIR)$(cmakedir)/multicastConfigVersion.cmake
 ifneq ($(TOOLS),)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1
