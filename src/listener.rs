@@ -195,9 +195,12 @@ impl Listener {
                 gro: opts.gro,
             },
         };
-        // The first socket is bound to the group (0.1's promise); a scoped
-        // IPv6 group on several interfaces can only be bound to the wildcard.
-        let (bind, bound) = if crate::addr::needs_scope(g) && ifaces.len() > 1 {
+        // The first socket is bound to the group (0.1's promise). A scoped
+        // IPv6 group is bound to the wildcard: bound with a scope, the socket
+        // would be tied to that device (sk_bound_dev_if) and stay deaf once
+        // the interface is re-created; IPV6_MULTICAST_ALL off and pktinfo
+        // keep other groups and unicast out.
+        let (bind, bound) = if crate::addr::needs_scope(g) {
             (membership::wildcard(v6, opts.port), None)
         } else {
             (crate::addr::group_addr(g, opts.port, ifaces[0]), Some(g))

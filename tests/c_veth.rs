@@ -50,13 +50,22 @@ fn netns_veth(two: bool, cmd: &[&std::ffi::OsStr]) -> Command {
 }
 
 fn veth_case(case: &str, two: bool) {
+    veth_program_case(test_veth(), "test_veth", case, two);
+}
+
+/// tests/c/test_follow.c compiled once.
+fn test_follow() -> &'static PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| compile("test_follow", &["tests/c/test_follow.c"]))
+}
+
+fn veth_program_case(bin: &PathBuf, name: &str, case: &str, two: bool) {
     require_netns();
     need_tools();
-    let bin = test_veth();
     let o = run_ok(&mut netns_veth(two, &[bin.as_os_str(), case.as_ref()]));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.contains(&format!("test_veth {case}: all checks passed")),
+        out.contains(&format!("{name} {case}: all checks passed")),
         "no pass line in:\n{out}"
     );
 }
@@ -177,4 +186,55 @@ fn veth_script_refuses_outside_runner() {
     assert_eq!(o.status.code(), Some(90), "{o:?}");
     assert!(!String::from_utf8_lossy(&o.stdout).contains("ran"));
     assert!(String::from_utf8_lossy(&o.stderr).contains("refusing"));
+}
+
+/// Interface following (API.md 0.2): a listener on "mc0" is told when mc0 is
+/// deleted (its index, joined 0; leaves counted) and re-created (the new
+/// index, "mc0", joined 1), and packets from the peer arrive again with the
+/// new index; 25 more churns (past the kernel's 20 memberships per socket:
+/// the stale entries of deleted devices are dropped); a down/up changes
+/// nothing.
+#[test]
+fn follow_named_interface() {
+    veth_program_case(test_follow(), "test_follow", "named", false);
+}
+
+/// As follow_named_interface for a listener given mc0's index.
+#[test]
+fn follow_interface_given_by_index() {
+    veth_program_case(test_follow(), "test_follow", "index", false);
+}
+
+/// As follow_named_interface for IPv6 (ff05::4242 and link-local ff02::4242).
+#[test]
+fn follow_named_interface_ipv6() {
+    veth_program_case(test_follow(), "test_follow", "v6", false);
+}
+
+/// "*": an interface that comes up with MULTICAST is joined (not before it
+/// has the flag), a deleted one forgotten, a re-created one joined again.
+#[test]
+fn follow_star() {
+    veth_program_case(test_follow(), "test_follow", "star", false);
+}
+
+/// The system's choice: after mc0 and its route are gone, the listener
+/// joins again when the route to the group is back.
+#[test]
+fn follow_default_route() {
+    veth_program_case(test_follow(), "test_follow", "default", false);
+}
+
+/// Senders given "mc0" by name (a multicaster, mc_sendto_opts) reach the peer
+/// after mc0 was re-created with another index.
+#[test]
+fn follow_senders_by_name() {
+    veth_program_case(test_follow(), "test_follow", "sender", false);
+}
+
+/// 100 delete/re-create cycles of mc0 while the peer sends: after each, a
+/// packet arrives again; joins 101, leaves 100, one socket.
+#[test]
+fn follow_interface_churn() {
+    veth_program_case(test_follow(), "test_follow", "churn", false);
 }
