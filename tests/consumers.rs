@@ -125,7 +125,7 @@ fn zig_example() {
     let Some(mut version) = zig_command() else {
         skip(
             "zig",
-            &format!("ziglang (pip install {ZIG_PIN})"),
+            &format!("pip {ZIG_PIN}"),
             "no zig compiler ($ZIG, zig on PATH, or python3 -m ziglang)",
         );
         return;
