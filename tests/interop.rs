@@ -355,3 +355,73 @@ fn ipv6_link_local_with_socat_and_python() {
     let want: Vec<_> = (0..2).map(|i| (6, format!("py6 #{i}"))).collect();
     check_lines(&d, "[fe80::1%mc1]", "[ff02::4245%mc1]:6203", "mc1", &want);
 }
+
+// ---------------------------------------------------------------------------
+// GSO bursts from the library reach plain receivers as ordinary datagrams
+
+/// tests/c/test_gso.c, whose `burst` case sends with one mc_sendto_many.
+fn gso_burst(group: &str, port: u16, count: usize) {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let bin = BIN.get_or_init(|| compile("test_gso_interop", &["tests/c/test_gso.c"]));
+    let o = run_ok(Command::new(bin).args(["burst", group, &port.to_string(), &count.to_string()]));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("sent {count}")));
+}
+
+fn gso_line(i: usize) -> String {
+    format!("gso {i:05} abcdefghijklmnopqrstu")
+}
+
+/// 200 equal-size packets from mc_sendto_many (GSO runs of 64) arrive at
+/// socat as 200 datagrams, byte for byte and in order.
+#[test]
+fn gso_burst_reaches_socat_datagram_by_datagram() {
+    if !require_peers(true) {
+        return;
+    }
+    let mut c = Command::new("socat");
+    c.args([
+        "-u",
+        "UDP4-RECV:6111,ip-add-membership=239.2.1.11:lo,reuseaddr",
+        "STDOUT",
+    ]);
+    let mut r = Proc::start(c, b"");
+    wait_until("joined 239.2.1.11 and bound :6111", &mut r, || {
+        joined_and_bound_v4("239.2.1.11", 6111)
+    });
+    gso_burst("239.2.1.11", 6111, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut got = Vec::new();
+    while got.len() < 200 {
+        match r.out.next_until(deadline) {
+            Some(l) => got.push(l),
+            None => break,
+        }
+    }
+    let want: Vec<String> = (0..200).map(gso_line).collect();
+    assert_eq!(got, want, "socat stderr:\n{}", r.err.text());
+    assert_eq!(r.out.next_within(Duration::from_millis(200)), None);
+}
+
+/// The same burst reaches Python's socket module as 200 datagrams of 32
+/// bytes each, in order.
+#[test]
+fn gso_burst_reaches_python_datagram_by_datagram() {
+    if !require_peers(false) {
+        return;
+    }
+    let mut r = python_recv("239.2.1.12", 6112, &["--count", "200"], "gso");
+    gso_burst("239.2.1.12", 6112, 200);
+    let done = r.finish(Duration::from_secs(15));
+    let lines: Vec<&str> = done
+        .out_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("RECV"))
+        .collect();
+    assert_eq!(lines.len(), 200, "{}", done.context());
+    for (i, l) in lines.iter().enumerate() {
+        assert!(
+            l.contains(" len=32 ") && l.contains(&format!("data={}", gso_line(i))),
+            "datagram {i}: {l}"
+        );
+    }
+}

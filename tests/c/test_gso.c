@@ -397,9 +397,30 @@ static void case_v6(void) {
     mc_poller_free(p);
 }
 
+/* burst GROUP PORT COUNT: COUNT text lines "gso NNNNN ...\n" of 32 bytes each
+   (equal sizes: GSO runs) with one mc_sendto_many, for the interop tests. */
+static int burst(const char *group, int port, int count) {
+    static char lines[4096][33];
+    static mc_buf b[4096];
+    if (count < 1 || count > 4096) return 2;
+    for (int i = 0; i < count; i++) {
+        snprintf(lines[i], sizeof lines[i], "gso %05d abcdefghijklmnopqrstu\n", i);
+        b[i].data = lines[i];
+        b[i].len = 32;
+    }
+    int rc = mc_sendto_many(b, (size_t)count, group, (uint16_t)port, 1);
+    if (rc != count) {
+        fprintf(stderr, "mc_sendto_many: %d (%s)\n", rc, mc_last_error());
+        return 1;
+    }
+    printf("sent %d\n", rc);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     require_private_netns();
     make_packets();
+    if (argc == 5 && !strcmp(argv[1], "burst")) return burst(argv[2], atoi(argv[3]), atoi(argv[4]));
     const char *c = argc > 1 ? argv[1] : "lo";
     if (!strcmp(c, "lo")) { case_lo(); case_multicaster(); }
     else if (!strcmp(c, "fallback")) case_fallback();
