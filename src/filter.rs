@@ -1,7 +1,7 @@
 //! Packet filters: a callback, or the seed's regular expression with
 //! `${ip}`, `${port}` and `${mtu}` substituted, matched at the packet's start.
 
-use regex::bytes::Regex;
+use regex::bytes::{Regex, RegexBuilder};
 
 use crate::error::{Error, Kind, Result};
 use crate::packet::Packet;
@@ -34,12 +34,23 @@ pub fn compile(pattern: &str, ip: &str, port: u16, mtu: usize) -> Result<Regex> 
         .replace("${ip}", &regex::escape(ip))
         .replace("${port}", &port.to_string())
         .replace("${mtu}", &mtu.to_string());
-    Regex::new(&format!("^(?:{expanded})")).map_err(|e| {
+    let fail = |e: regex::Error| {
         Error::new(
             Kind::Regex,
             format!("filter pattern \"{pattern}\": {}", one_line(&e.to_string())),
         )
-    })
+    };
+    // It must be a pattern on its own: "a)|(b" would otherwise close the
+    // anchoring group and match "b" anywhere. (Size limit 0: only parsed.)
+    if let Err(e @ regex::Error::Syntax(_)) = RegexBuilder::new(&expanded).size_limit(0).build() {
+        return Err(fail(e));
+    }
+    match Regex::new(&format!("^(?:{expanded})")) {
+        // Only a trailing (?x) comment eats the ")": a newline ends it.
+        Err(regex::Error::Syntax(_)) => Regex::new(&format!("^(?:{expanded}\n)")),
+        r => r,
+    }
+    .map_err(fail)
 }
 
 fn one_line(s: &str) -> String {
@@ -75,6 +86,8 @@ mod tests {
     fn bad_pattern() {
         let e = compile("(unclosed", "224.0.0.1", 1, 1).unwrap_err();
         assert_eq!(e.kind(), Kind::Regex);
-        assert!(e.message().contains("(unclosed"), "{}", e.message());
+        assert!(e.message().contains("\"(unclosed\""), "{}", e.message());
+        assert!(e.message().contains("unclosed group"), "{}", e.message());
+        assert!(!e.message().contains("^(?:"), "{}", e.message());
     }
 }

@@ -118,7 +118,10 @@ impl Multicaster {
         opts: &Options,
         source: Box<dyn PacketSource>,
     ) -> Result<Multicaster> {
-        let what = format!("multicaster to {}:{}", opts.group, opts.port);
+        let what = format!(
+            "multicaster to {}",
+            crate::addr::display(std::net::SocketAddr::new(opts.group, opts.port))
+        );
         let key = send_key(opts, &what)?;
         let s = socket::sender(key, true)?;
         let dest = crate::addr::group_addr(opts.group, opts.port, key.ifindex);
