@@ -605,3 +605,35 @@ fn the_minimum_rust_version_is_said_the_same_everywhere() {
         }
     }
 }
+
+#[test]
+fn license_file_matches_cargo_toml_and_debian_copyright() {
+    // LICENSE is the MIT license Cargo.toml names, word for word the text of
+    // debian/copyright's "License: MIT" paragraph, with the same copyright holder.
+    assert_eq!(env!("CARGO_PKG_LICENSE"), "MIT");
+    let license = std::fs::read_to_string(root().join("LICENSE")).unwrap();
+    let copyright = std::fs::read_to_string(root().join("debian/copyright")).unwrap();
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let paragraph = copyright
+        .split("\nLicense: MIT\n")
+        .nth(1)
+        .expect("debian/copyright has no License: MIT paragraph");
+    let text: String = paragraph
+        .lines()
+        .take_while(|l| l.starts_with(' '))
+        .map(|l| if l.trim() == "." { "" } else { l.trim() })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        words(&license).contains(&words(&text)),
+        "LICENSE does not hold debian/copyright's MIT text"
+    );
+    let holder = copyright
+        .lines()
+        .find_map(|l| l.strip_prefix("Copyright: "))
+        .expect("debian/copyright has no Copyright:");
+    assert!(
+        license.contains(&format!("Copyright (c) {holder}")),
+        "LICENSE's copyright line is not debian/copyright's ({holder})"
+    );
+}
