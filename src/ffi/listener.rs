@@ -38,9 +38,19 @@ fn c_callback(
     f: unsafe extern "C" fn(*mut c_void, *const mc_packet) -> c_int,
     ud: UserData,
 ) -> impl FnMut(&Packet<'_>) -> bool {
+    // Consecutive packets mostly share their group: its C form is kept.
+    let mut group: Option<(std::net::SocketAddr, mc_addr)> = None;
     move |p: &Packet<'_>| {
         let ud = ud;
-        let cp = mc_packet::from(p);
+        let g = match group {
+            Some((sa, ca)) if sa == p.group => ca,
+            _ => {
+                let ca = mc_addr::from(Some(p.group));
+                group = Some((p.group, ca));
+                ca
+            }
+        };
+        let cp = mc_packet::with_group(p, g);
         // SAFETY: the program gave f with this user_data; cp lives for the call.
         unsafe { f(ud.0, &cp) != 0 }
     }

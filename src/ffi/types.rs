@@ -184,6 +184,23 @@ impl From<Option<SocketAddr>> for mc_addr {
     }
 }
 
+impl mc_packet {
+    /// The C view of `p` whose group's C form is `group` already.
+    #[inline]
+    pub fn with_group(p: &Packet<'_>, group: mc_addr) -> mc_packet {
+        mc_packet {
+            data: p.data.as_ptr(),
+            len: p.data.len(),
+            size: p.size,
+            from: p.from.into(),
+            group,
+            ifindex: p.ifindex,
+            timestamp_ns: p.timestamp_ns,
+            ttl: p.ttl,
+        }
+    }
+}
+
 impl From<&Packet<'_>> for mc_packet {
     fn from(p: &Packet<'_>) -> mc_packet {
         mc_packet {

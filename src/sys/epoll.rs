@@ -15,7 +15,14 @@ pub struct EventBuf([std::mem::MaybeUninit<libc::epoll_event>; 128], usize);
 
 impl Default for EventBuf {
     fn default() -> EventBuf {
-        EventBuf([std::mem::MaybeUninit::uninit(); 128], 0)
+        // An array literal of uninit() is written out (a 1.5 KiB memset per
+        // poll, measured); an uninit array of MaybeUninit is not.
+        // SAFETY: an array of MaybeUninit needs no initialization.
+        let events = unsafe {
+            std::mem::MaybeUninit::<[std::mem::MaybeUninit<libc::epoll_event>; 128]>::uninit()
+                .assume_init()
+        };
+        EventBuf(events, 0)
     }
 }
 

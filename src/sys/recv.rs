@@ -130,6 +130,7 @@ impl RecvBatch {
     }
 
     /// Datagram `i` of the last `recv` (i < its result).
+    #[inline]
     pub fn get(&self, i: usize) -> Received<'_> {
         debug_assert!(i < self.count);
         let h = &self.hdrs[i];
