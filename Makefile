@@ -60,11 +60,11 @@ REALNAME := libmulticast.so.$(MAJOR).$(MINOR).$(PATCH)
 REL     := target/release
 BUILD   := build
 
-# The command-line tools (examples-c/mcsend.c, examples-c/mclisten.c) and their man pages;
+# The command-line tools (examples-c/mcsend.c, mclisten.c, mcping.c) and their man pages;
 # a tool whose source is missing is skipped.
-TOOLS      := $(patsubst examples-c/%.c,%,$(wildcard examples-c/mcsend.c examples-c/mclisten.c))
+TOOLS      := $(patsubst examples-c/%.c,%,$(wildcard examples-c/mcsend.c examples-c/mclisten.c examples-c/mcping.c))
 TOOL_BINS  := $(addprefix $(BUILD)/bin/,$(TOOLS))
-ALL_TOOLS  := mcsend mclisten
+ALL_TOOLS  := mcsend mclisten mcping
 
 .PHONY: all release test demo bench install install-strip uninstall clean examples tools deb FORCE
 

@@ -28,6 +28,7 @@ const EXAMPLES: &[&str] = &[
     "pull",
     "mcsend",
     "mclisten",
+    "mcping",
 ];
 
 /// Serializes the examples that use the seed's default groups.
@@ -244,8 +245,8 @@ fn tools_bad_usage_exits_2() {
         ("mclisten", &[], "GROUP and PORT are required"),
         (
             "mclisten",
-            &["-q", "239.1.0.1", "5000"],
-            "unknown option -q",
+            &["-z", "239.1.0.1", "5000"],
+            "unknown option -z",
         ),
         (
             "mclisten",
@@ -376,7 +377,7 @@ fn tools_numbered_packets_on_a_named_interface_arrive_in_order() {
     let l = listen(&["-i", "lo", "-n", "5", "-w", "10000", "239.1.1.2", "5102"]);
     let s = run(
         "mcsend",
-        &["-i", "lo", "-p", "-c", "5", "239.1.1.2", "5102", "numbered"],
+        &["-i", "lo", "-N", "-c", "5", "239.1.1.2", "5102", "numbered"],
     )
     .expect(0);
     assert!(

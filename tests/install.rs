@@ -30,7 +30,7 @@ const SUDO_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin
 
 /// The tools `make` builds from examples-c/ (each only if its source exists).
 fn tools() -> Vec<&'static str> {
-    ["mcsend", "mclisten"]
+    ["mcsend", "mclisten", "mcping"]
         .into_iter()
         .filter(|t| root().join(format!("examples-c/{t}.c")).exists())
         .collect()

@@ -183,7 +183,7 @@ fn mcsend_reaches_a_socat_receiver() {
     });
     run(
         "mcsend",
-        &["-p", "-c", "3", "239.2.1.3", "6103", "to socat \x01\n"],
+        &["-N", "-c", "3", "239.2.1.3", "6103", "to socat \x01\n"],
     )
     .expect(0);
     // socat writes each datagram's bytes to stdout: three lines
@@ -247,7 +247,7 @@ fn mcsend_reaches_a_python_receiver_with_its_ttl() {
     let r = python_recv("239.2.1.4", 6114, &["--count", "3"], "count");
     run(
         "mcsend",
-        &["-t", "4", "-c", "3", "-p", "239.2.1.4", "6114", "n"],
+        &["-t", "4", "-c", "3", "-N", "239.2.1.4", "6114", "n"],
     )
     .expect(0);
     let d = r.finish(LIMIT).expect(0);
