@@ -263,19 +263,21 @@ fn sysctl(name: &str) -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-/// ENOBUFS from a fresh socket: a kernel limit, named with its value.
+/// ENOBUFS from a fresh socket: a kernel limit, named with its value. A
+/// fresh socket holds no source list, and the kernel takes any first source
+/// (igmp_max_msf / mld_max_msf only bound a list that exists): a
+/// source-specific join it refuses hit the membership limit too.
 fn limit_error(m: &Member, e: std::io::Error) -> Error {
-    let (name, what) = match (m.pair.group.is_ipv4(), m.pair.source.is_some()) {
-        (true, false) => (
+    let (name, what) = if m.pair.group.is_ipv4() {
+        (
             "net.ipv4.igmp_max_memberships",
             "group memberships per socket",
-        ),
-        (true, true) => ("net.ipv4.igmp_max_msf", "sources per group and socket"),
-        (false, false) => (
+        )
+    } else {
+        (
             "net.core.optmem_max",
             "socket option memory (IPv6 memberships)",
-        ),
-        (false, true) => ("net.ipv6.mld_max_msf", "sources per group and socket"),
+        )
     };
     let err = Error::os(describe(m), e);
     Error::new(
