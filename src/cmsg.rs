@@ -105,7 +105,11 @@ fn parse_one(level: i32, kind: i32, d: &[u8], info: &mut Info) {
             info.dst = Some(IpAddr::V6(Ipv6Addr::from(a)));
             info.ifindex = u32_at(d, 16).unwrap_or(0);
         }
-        (SOL_SOCKET, SO_RXQ_OVFL) => info.drops = u32_at(d, 0),
+        (SOL_SOCKET, SO_RXQ_OVFL) => {
+            if let Some(n) = u32_at(d, 0) {
+                info.drops = Some(n);
+            }
+        }
         (SOL_SOCKET, SCM_TIMESTAMPNS) if d.len() >= 16 => {
             // struct timespec { time_t tv_sec; long tv_nsec; }
             let sec = u64_at(d, 0).unwrap_or(0);

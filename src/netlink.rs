@@ -186,7 +186,8 @@ pub fn parse_route_reply(buf: &[u8], seq: u32) -> Result<Option<u32>, i32> {
             NLMSG_ERROR => {
                 let code = u32_at(p, 0).map(|c| c as i32).unwrap_or(-libc::EIO);
                 if code != 0 {
-                    return Err(-code);
+                    // -errno; a positive code or i32::MIN is malformed.
+                    return Err(code.checked_neg().filter(|e| *e > 0).unwrap_or(libc::EIO));
                 }
             }
             RTM_NEWROUTE if p.len() >= RTMSG => {
