@@ -69,28 +69,6 @@
 #define MC_DEFAULT_GROUP "224.0.42.42"
 
 /**
- * Most segments one UDP_SEGMENT send may carry (UDP_MAX_SEGMENTS: 64; newer
- * kernels allow 128, 64 works everywhere).
- */
-#define MAX_SEGMENTS 64
-
-/**
- * The multicast groups of rtnetlink the watcher joins: links, IPv4 and
- * IPv6 addresses and routes.
- */
-#define WATCH_GROUPS ((((1 | 16) | 64) | 256) | 1024)
-
-/**
- * UDP_GRO (Linux 5.0): coalesced receive.
- */
-#define UDP_GRO 104
-
-/**
- * UDP_SEGMENT (Linux 4.18): segmentation offload on send.
- */
-#define UDP_SEGMENT 103
-
-/**
  * The seed's port.
  */
 #define MC_DEFAULT_PORT 4242

@@ -12,7 +12,7 @@
 mod support;
 use support::*;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -59,7 +59,7 @@ fn test_follow() -> &'static PathBuf {
     BIN.get_or_init(|| compile("test_follow", &["tests/c/test_follow.c"]))
 }
 
-fn veth_program_case(bin: &PathBuf, name: &str, case: &str, two: bool) {
+fn veth_program_case(bin: &Path, name: &str, case: &str, two: bool) {
     require_netns();
     need_tools();
     let o = run_ok(&mut netns_veth(two, &[bin.as_os_str(), case.as_ref()]));
@@ -255,7 +255,7 @@ fn test_gso() -> &'static PathBuf {
 fn gso_gro_on_lo() {
     require_netns();
     let bin = test_gso();
-    let o = run_ok(&mut Command::new(bin).arg("lo"));
+    let o = run_ok(Command::new(bin).arg("lo"));
     assert!(String::from_utf8_lossy(&o.stdout).contains("test_gso lo: all checks passed"));
     run_c_test_args(bin, &["lo"]);
 }
@@ -277,7 +277,7 @@ fn gso_gro_ipv6_veth() {
 }
 
 /// Runs a C test with arguments under valgrind.
-fn run_c_test_args(bin: &PathBuf, args: &[&str]) {
+fn run_c_test_args(bin: &Path, args: &[&str]) {
     assert!(have("valgrind"), "valgrind is required by make test");
     run_ok(
         Command::new("valgrind")

@@ -409,7 +409,7 @@ fn gso_burst_reaches_python_datagram_by_datagram() {
     if !require_peers(false) {
         return;
     }
-    let mut r = python_recv("239.2.1.12", 6112, &["--count", "200"], "gso");
+    let r = python_recv("239.2.1.12", 6112, &["--count", "200"], "gso");
     gso_burst("239.2.1.12", 6112, 200);
     let done = r.finish(Duration::from_secs(15));
     let lines: Vec<&str> = done
