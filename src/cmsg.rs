@@ -71,8 +71,12 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
 /// Parses the control bytes `control` (msg_control, msg_controllen long).
 /// Unknown or malformed messages are skipped; a truncated last one ends the
 /// walk.
+#[inline]
 pub fn parse(control: &[u8]) -> Info {
     let mut info = Info::default();
+    if control.is_empty() {
+        return info; // the common case: the kernel had nothing to tell
+    }
     let mut at = 0;
     while control.len().saturating_sub(at) >= HDR {
         let Some(len) = u64_at(control, at) else {

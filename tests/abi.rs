@@ -202,3 +202,28 @@ fn every_export_is_documented_in_api_md_or_extensions_md() {
         "not in docs/API.md and without a ### entry in docs/EXTENSIONS.md: {beyond:?}"
     );
 }
+
+/// Every name the header defines is the library's: macros MC_*, types and
+/// functions mc_* (the include guard aside). An internal constant that
+/// cbindgen picked up would pollute every program's namespace.
+#[test]
+fn header_defines_only_prefixed_names() {
+    let h = header();
+    let mut bad = Vec::new();
+    for line in h.lines() {
+        let l = line.trim_start();
+        let name = if let Some(rest) = l.strip_prefix("#define ") {
+            rest.split_whitespace().next()
+        } else if let Some(rest) = l.strip_prefix("typedef struct ") {
+            rest.split_whitespace().next()
+        } else {
+            None
+        };
+        if let Some(n) = name {
+            if n != "MULTICAST_H" && !n.starts_with("MC_") && !n.starts_with("mc_") {
+                bad.push(n.to_string());
+            }
+        }
+    }
+    assert!(bad.is_empty(), "header names without the prefix: {bad:?}");
+}
