@@ -193,7 +193,7 @@ struct pair {
    goes to *iface (all must agree). Returns the number of pairs. */
 static int parse_groups(char *spec, struct pair *pairs, const char **iface,
                         const char *default_source) {
-    int n = 0;
+    int n = 0, iface_option = *iface != NULL;
     char *el, *save = NULL;
     if (!*spec) usage_error("empty GROUP", "", "");
     for (el = strtok_r(spec, ",", &save); el; el = strtok_r(NULL, ",", &save)) {
@@ -219,8 +219,9 @@ static int parse_groups(char *spec, struct pair *pairs, const char **iface,
         }
         if (scope) {
             if (*iface && strcmp(*iface, scope) != 0) {
-                fprintf(stderr, "%s: interface given twice: -i %s and %%%s\n", prog, *iface,
-                        scope);
+                fprintf(stderr, "%s: interface given twice: %s%s and %%%s (one listener joins "
+                                "on one interface)\n",
+                        prog, iface_option ? "-i " : "%", *iface, scope);
                 exit(2);
             }
             *iface = scope;

@@ -9,8 +9,8 @@
 
    The payload is TEXT; with -f FILE the bytes of FILE (binary-safe; "-" is all
    of standard input); with "-" or no TEXT each line of standard input (without
-   its newline) is one datagram -- unless -s, -r, -b or -d is given without a
-   payload, which sends an empty payload (a traffic generator: the test header
+   its newline) is one datagram -- unless -p, -s, -r, -b or -d is given without
+   a payload, which sends an empty payload (a traffic generator: the test header
    of -p and zero padding up to SIZE).
 
      mcsend 239.1.2.3 5000 hello                      # once, TTL 1
@@ -72,7 +72,7 @@ static const char usage_text[] =
     "               Every datagram goes to every group, in turn.\n"
     "  PORT         1..65535\n"
     "  TEXT         the payload; \"-\" or none: each line of standard input (but with\n"
-    "               -s, -r, -b or -d and no TEXT or -f, the payload is empty)\n"
+    "               -p, -s, -r, -b or -d and no TEXT or -f, the payload is empty)\n"
     "  -i IFACE     send on this interface: a name (eth0), an index, or one of its\n"
     "               addresses (default: the system's choice, by the routing table)\n"
     "  -t TTL       time to live / IPv6 hop limit, 0..255 (default 1: this subnet;\n"
@@ -479,9 +479,6 @@ static int next_fn(void *user_data, const uint8_t **data, size_t *len) {
             g->failed_msg[0] = '\0';
             goto finish;
         }
-        if (!g->quiet) print_sent(gr, (size_t)size, text_at, text_len);
-        if (g->packets == 0) g->first_ns = now;
-        g->last_ns = now;
         if (gr->n == 0) {
             /* The first datagram of a group goes at once, so that a failure
                comes back with the library's message. */
@@ -491,6 +488,11 @@ static int next_fn(void *user_data, const uint8_t **data, size_t *len) {
                 g->failed_status = rc == MC_EINVAL || rc == MC_EADDRESS ? 2 : 1;
                 goto finish;
             }
+        }
+        if (!g->quiet) print_sent(gr, (size_t)size, text_at, text_len);
+        if (g->packets == 0) g->first_ns = now;
+        g->last_ns = now;
+        if (gr->n == 0) {
             gr->n++, gr->bytes += (size_t)size, gr->bits_due += (uint64_t)size * 8;
             g->packets++, g->bytes += (size_t)size;
             continue;
@@ -592,7 +594,7 @@ int main(int argc, char **argv) {
             g.count = (unsigned long long)parse_number(optarg, 1, LONG_MAX, "COUNT");
             count_given = 1;
             break;
-        case 'p': g.header = 1; break;
+        case 'p': g.header = 1, generator = 1; break;
         case 'N': g.number = 1; break;
         case 'L': loopback = 0; break;
         case 'q': g.quiet = 1; break;
