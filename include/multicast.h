@@ -648,7 +648,9 @@ int mc_opts_set_gro(struct mc_opts *opts, int enabled);
  * Listeners: fill mc_packet.timestamp_ns with the kernel's receive time (SO_TIMESTAMPNS,
  * CLOCK_REALTIME, ns since the Unix epoch; with GRO every datagram of a run carries the run's
  * time). Default 0 (timestamp_ns 0): turning it on makes the kernel read the clock for every
- * packet the host receives. enabled: 0 or 1, else MC_EINVAL.
+ * packet the host receives. The kernel turns receive stamping on lazily when the first socket
+ * of the host asks for it: the first packets after that may be stamped when read rather than
+ * on arrival. enabled: 0 or 1, else MC_EINVAL.
  */
 int mc_opts_set_timestamps(struct mc_opts *opts, int enabled);
 

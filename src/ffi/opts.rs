@@ -181,7 +181,9 @@ pub unsafe extern "C" fn mc_opts_set_gro(opts: *mut mc_opts, enabled: c_int) -> 
 /// Listeners: fill mc_packet.timestamp_ns with the kernel's receive time (SO_TIMESTAMPNS,
 /// CLOCK_REALTIME, ns since the Unix epoch; with GRO every datagram of a run carries the run's
 /// time). Default 0 (timestamp_ns 0): turning it on makes the kernel read the clock for every
-/// packet the host receives. enabled: 0 or 1, else MC_EINVAL.
+/// packet the host receives. The kernel turns receive stamping on lazily when the first socket
+/// of the host asks for it: the first packets after that may be stamped when read rather than
+/// on arrival. enabled: 0 or 1, else MC_EINVAL.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_timestamps(opts: *mut mc_opts, enabled: c_int) -> c_int {
     guard(|| {
