@@ -467,7 +467,15 @@ static int run_client(int family, const char *host, const char *iface, long coun
     addr_text((struct sockaddr *)&local, local_text, sizeof local_text);
     addr_text((struct sockaddr *)&c.server, server_text, sizeof server_text);
 
-    /* the multicast replies: a listener on (HOST, G) at our port */
+    /* the multicast replies: a listener on (HOST, G) at our port; a link-local
+       HOST's scope is the interface to join on */
+    {
+        char *pct = strchr(server_text, '%');
+        if (pct) {
+            *pct = '\0';
+            if (!iface) iface = pct + 1;
+        }
+    }
     if ((rc = mc_poller_new(&poller)) < 0) goto lib_failed;
     o = mc_opts_new();
     if (!o) goto lib_failed;
