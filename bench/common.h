@@ -97,6 +97,35 @@ struct seqstat {
     uint64_t bytes;
 };
 
+/* the gap accounting of one sequence number against *next */
+static inline void seq_gap(struct seqstat *s, uint64_t *next, uint64_t seq)
+{
+    if (seq >= *next) {
+        s->lost_gaps += seq - *next;
+        *next = seq + 1;
+    } else {
+        s->late++;
+    }
+}
+
+/* -N groups: datagram seq went to group seq % n; its gaps are counted per group
+ * (next[g] = the next local sequence seq / n). Returns the group index, or -1 (runt). */
+static inline int seq_account_groups(struct seqstat *s, uint64_t *next, unsigned n,
+                                     const void *buf, size_t len)
+{
+    uint64_t seq;
+    if (len < 8) {
+        s->runt++;
+        return -1;
+    }
+    memcpy(&seq, buf, 8);
+    seq = be64toh(seq);
+    s->received++;
+    s->bytes += len;
+    seq_gap(s, &next[seq % n], seq / n);
+    return (int)(seq % n);
+}
+
 static inline void seq_account(struct seqstat *s, const void *buf, size_t len)
 {
     uint64_t seq;
@@ -134,7 +163,24 @@ struct ropts {
     int rcvbuf_given;   /* -b was on the command line (lib_*: else the library's default) */
     int bufsz_given;    /* -s was on the command line (lib_*: mtu; else the library's default) */
     int idle_listeners; /* lib_scale: idle listeners on other groups (-L) */
+    int gro;            /* -G 0|1: recv_mmsg: UDP_GRO (default 0); lib_*: mc_opts_set_gro
+                           (-1: not given, the library's default, on) */
+    int timestamps;     /* -t: lib_*: mc_opts_set_timestamps(1) */
+    int recv_ttl;       /* -y: lib_*: mc_opts_set_recv_ttl(1) */
+    int ngroups;        /* -N: groups (group_name(0..N-1)); lib_recv: N listeners of one
+                           group each, or with -J one listener joined to all N */
+    int join_all;       /* -J: lib_recv -N: one listener, mc_listener_add_group for the rest */
+    int batch_given;    /* -B was on the command line */
 };
+
+/* ---- many groups (-N): group i of N is 239.42.x.y; sender.c -N sends packet seq to
+ * group seq % N, so a receiver can check the group of every datagram and keep exact
+ * per-group gaps (local sequence seq / N) ---- */
+#define MAX_GROUPS 4096
+static inline void group_name(int i, char *buf, size_t len)
+{
+    snprintf(buf, len, "239.42.%d.%d", (i + 1) / 256, (i + 1) % 256);
+}
 
 static inline void ropts_usage(const char *prog)
 {
@@ -142,7 +188,8 @@ static inline void ropts_usage(const char *prog)
             "usage: %s [-g group] [-p port] [-i ifaddr] [-n count] [-I idle_ms]\n"
             "          [-W first_packet_wait_ms] [-T max_seconds] [-b rcvbuf_bytes|0]\n"
             "          [-F] [-B batch] [-s bufsize] [-M] [-d delay_us] [-D start_delay_ms]\n"
-            "          [-R readyfile] [-l label] [-L idle_listeners]\n"
+            "          [-R readyfile] [-l label] [-L idle_listeners] [-G 0|1] [-t] [-y]\n"
+            "          [-N groups] [-J]\n"
             "  defaults: -g " DEF_GROUP " -p 4242 -i " DEF_IFADDR
             " -n 0 -I 1000 -W 5000 -T 60 -b 4194304 -B 64 -s 2048\n"
             "  -F: if SO_RCVBUF is capped by rmem_max, retry with SO_RCVBUFFORCE\n"
@@ -152,7 +199,13 @@ static inline void ropts_usage(const char *prog)
             "  -D: sleep start_delay_ms after joining, before reading,\n"
             "      to measure how many packets the socket queue holds\n"
             "  -L: (lib_scale) idle listeners on other groups on the same poller (1000)\n"
-            "  lib_recv/lib_scale: -b and -s (mtu) default to the library's defaults\n",
+            "  lib_recv/lib_scale: -b and -s (mtu) default to the library's defaults\n"
+            "  -G 0|1: recv_mmsg: UDP_GRO (default 0; with 1, -s 65536 -B 8 unless given;\n"
+            "          a coalesced buffer is split at the UDP_GRO segment size and every\n"
+            "          datagram counted); lib_*: mc_opts_set_gro (default: the library's, on)\n"
+            "  -t, -y: lib_*: mc_opts_set_timestamps(1), mc_opts_set_recv_ttl(1)\n"
+            "  -N n: lib_recv: n groups (239.42.x.y, from sender -N n): n listeners of one\n"
+            "        group each, or with -J one listener joined to all (mc_listener_add_group)\n",
             prog);
     exit(2);
 }
@@ -179,7 +232,13 @@ static inline void ropts_parse(struct ropts *o, int argc, char **argv)
     o->rcvbuf_given = 0;
     o->bufsz_given = 0;
     o->idle_listeners = 1000;
-    while ((c = getopt(argc, argv, "g:p:i:n:I:W:T:b:FB:s:Md:D:R:l:L:h")) != -1) {
+    o->gro = -1;
+    o->timestamps = 0;
+    o->recv_ttl = 0;
+    o->ngroups = 0;
+    o->join_all = 0;
+    o->batch_given = 0;
+    while ((c = getopt(argc, argv, "g:p:i:n:I:W:T:b:FB:s:Md:D:R:l:L:G:tyN:Jh")) != -1) {
         switch (c) {
         case 'g': o->group = optarg; break;
         case 'p': o->port = atoi(optarg); break;
@@ -190,7 +249,7 @@ static inline void ropts_parse(struct ropts *o, int argc, char **argv)
         case 'T': o->max_s = atof(optarg); break;
         case 'b': o->rcvbuf = atoi(optarg); o->rcvbuf_given = 1; break;
         case 'F': o->force = 1; break;
-        case 'B': o->batch = atoi(optarg); break;
+        case 'B': o->batch = atoi(optarg); o->batch_given = 1; break;
         case 's': o->bufsz = atoi(optarg); o->bufsz_given = 1; break;
         case 'M': o->uv_mmsg = 1; break;
         case 'd': o->delay_us = atoi(optarg); break;
@@ -198,13 +257,19 @@ static inline void ropts_parse(struct ropts *o, int argc, char **argv)
         case 'R': o->ready_file = optarg; break;
         case 'l': o->label = optarg; break;
         case 'L': o->idle_listeners = atoi(optarg); break;
+        case 'G': o->gro = atoi(optarg); break;
+        case 't': o->timestamps = 1; break;
+        case 'y': o->recv_ttl = 1; break;
+        case 'N': o->ngroups = atoi(optarg); break;
+        case 'J': o->join_all = 1; break;
         default: ropts_usage(argv[0]);
         }
     }
     if (o->batch < 1 || o->batch > 1024 || o->bufsz < 8 || o->max_s <= 0 ||
         o->idle_ms < 1 || o->first_ms < 1 || o->delay_us < 0 ||
         o->delay_us > 1000000 || o->start_delay_ms < 0 || o->start_delay_ms > 10000 ||
-        o->idle_listeners < 0 || o->idle_listeners > 100000)
+        o->idle_listeners < 0 || o->idle_listeners > 100000 || o->gro < -1 || o->gro > 1 ||
+        o->ngroups < 0 || o->ngroups > MAX_GROUPS || (o->join_all && o->ngroups < 1))
         ropts_usage(argv[0]);
 }
 
@@ -297,6 +362,34 @@ static inline long proc_udp_drops(int fd)
         fclose(fp);
     }
     return -1;
+}
+
+/* the drops column of /proc/net/udp summed over every socket bound to local port
+ * `port` (inside the benchmark's namespace: only the receiver's sockets); -1 if none */
+static inline long proc_udp_drops_port(int port)
+{
+    char line[512];
+    long sum = -1;
+    FILE *fp = fopen("/proc/net/udp", "r");
+    if (!fp)
+        return -1;
+    while (fgets(line, sizeof(line), fp)) {
+        unsigned long drops = 0;
+        unsigned lport = 0;
+        char *tok, *save = NULL, *colon;
+        int col = 0, ok = 0;
+        for (tok = strtok_r(line, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+            col++;
+            if (col == 2 && (colon = strchr(tok, ':')) != NULL)
+                ok = sscanf(colon + 1, "%x", &lport) == 1;
+            else if (col == 13)
+                drops = strtoul(tok, NULL, 10);
+        }
+        if (ok && col >= 13 && (int)lport == port)
+            sum = (sum < 0 ? 0 : sum) + (long)drops;
+    }
+    fclose(fp);
+    return sum;
 }
 
 /* bind to group:port with SO_REUSEADDR, join the group on ifaddr */

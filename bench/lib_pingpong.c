@@ -13,6 +13,8 @@
  * opts: -n iterations (client, default 100000) -w warmup (1000) -s size (64)
  *       -T max_seconds (10) -b busy-poll (mc_poll(poller, 0) spin instead of blocking)
  *       -I idle_ms (server exit, 1000) -R readyfile (server) -t reply_timeout_ms (200)
+ *       -G 0|1 (bench/ 0.2 addition, a diagnostic) mc_opts_set_gro on both listeners
+ *          (default: the library's, on)
  * Both refuse to run outside a loopback-only network namespace.
  */
 #include "common.h"
@@ -85,6 +87,8 @@ static int client_on_packet(void *user_data, const mc_packet *p)
     return 0;
 }
 
+static int gro = -1; /* -G: mc_opts_set_gro (-1: the library's default) */
+
 static mc_listener *listener(mc_poller *poller, const char *group, int port, mc_packet_fn fn,
                              void *ud)
 {
@@ -94,7 +98,8 @@ static mc_listener *listener(mc_poller *poller, const char *group, int port, mc_
     if (!op)
         lib_die("mc_opts_new", MC_EINVAL);
     if ((rc = mc_opts_set_group(op, group)) < 0 || (rc = mc_opts_set_port(op, (uint16_t)port)) < 0 ||
-        (rc = mc_opts_set_interface(op, DEF_IFADDR)) < 0)
+        (rc = mc_opts_set_interface(op, DEF_IFADDR)) < 0 ||
+        (gro >= 0 && (rc = mc_opts_set_gro(op, gro)) < 0))
         lib_die("mc_opts_set_*", rc);
     if ((rc = mc_listener_new(poller, op, fn, ud, &l)) < 0)
         lib_die("mc_listener_new", rc);
@@ -113,13 +118,13 @@ int main(int argc, char **argv)
 
     if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client"))) {
         fprintf(stderr, "usage: %s server|client [-n iters] [-w warmup] [-s size] [-T max_s] "
-                        "[-b] [-S spin_us] [-I idle_ms] [-R readyfile] [-t reply_timeout_ms]\n",
+                        "[-b] [-S spin_us] [-I idle_ms] [-R readyfile] [-t reply_timeout_ms] [-G 0|1]\n",
                 argv[0]);
         return 2;
     }
     role = argv[1];
     optind = 2;
-    while ((c = getopt(argc, argv, "n:w:s:T:bS:I:R:t:")) != -1) {
+    while ((c = getopt(argc, argv, "n:w:s:T:bS:I:R:t:G:")) != -1) {
         switch (c) {
         case 'n': iters = strtoull(optarg, NULL, 0); break;
         case 'w': warm = strtoull(optarg, NULL, 0); break;
@@ -130,6 +135,7 @@ int main(int argc, char **argv)
         case 'I': idle_ms = atoi(optarg); break;
         case 'R': ready = optarg; break;
         case 't': reply_ms = atoi(optarg); break;
+        case 'G': gro = atoi(optarg); break;
         default: return 2;
         }
     }

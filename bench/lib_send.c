@@ -4,6 +4,8 @@
  *   -m many     mc_sendto_many() in batches of -B (64)    (baseline: sender -m mmsg)
  *   -m mcast    a Multicaster on a poller fed from an array of 64 prepared packets (cycled)
  *               by its next() callback                     (baseline: sender -m mmsg)
+ *               -G 0|1: mc_opts_set_gso (default: the library's, on)
+ * (mc_sendto_many always uses UDP GSO in 0.2; mc_sendto sends one datagram.)
  * Prints a RESULT line in sender.c's format (packets sent, elapsed, pkt/s, CPU ns/pkt).
  *
  * usage: lib_send [-n count] [-s size] [-m sendto|many|mcast] [-B batch] [-g group]
@@ -20,8 +22,9 @@ static void usage(const char *p)
 {
     fprintf(stderr,
             "usage: %s [-n count] [-s size] [-m sendto|many|mcast] [-B batch]\n"
-            "          [-g group] [-p port] [-t ttl] [-T max_s] [-l label]\n"
-            "  defaults: -n 1000000 -s 64 -m sendto -B 64 -g " DEF_GROUP " -p 4242 -t 1 -T 60\n",
+            "          [-g group] [-p port] [-t ttl] [-T max_s] [-l label] [-G 0|1]\n"
+            "  defaults: -n 1000000 -s 64 -m sendto -B 64 -g " DEF_GROUP " -p 4242 -t 1 -T 60\n"
+            "  -G: (mcast) mc_opts_set_gso; default: the library's (on)\n",
             p);
     exit(2);
 }
@@ -73,12 +76,12 @@ int main(int argc, char **argv)
 {
     const char *group = DEF_GROUP, *mode = "sendto", *label = "-", *why = "count";
     uint64_t count = 1000000, sent = 0, errs = 0, calls = 0, deadline, t0, t1;
-    int size = 64, port = DEF_PORT, batch = 64, ttl = 1, c, i;
+    int size = 64, port = DEF_PORT, batch = 64, ttl = 1, gso = -1, c, i;
     double max_s = 60, u0, s0, u1, s1, el, cpu;
     char *bufs;
     mc_buf *mb;
 
-    while ((c = getopt(argc, argv, "n:s:m:B:g:p:t:T:l:h")) != -1) {
+    while ((c = getopt(argc, argv, "n:s:m:B:g:p:t:T:l:G:h")) != -1) {
         switch (c) {
         case 'n': count = strtoull(optarg, NULL, 0); break;
         case 's': size = atoi(optarg); break;
@@ -89,13 +92,14 @@ int main(int argc, char **argv)
         case 't': ttl = atoi(optarg); break;
         case 'T': max_s = atof(optarg); break;
         case 'l': label = optarg; break;
+        case 'G': gso = atoi(optarg); break;
         default: usage(argv[0]);
         }
     }
     if (strcmp(mode, "sendto") && strcmp(mode, "many") && strcmp(mode, "mcast"))
         usage(argv[0]);
     if (size < 8 || size > 65507 || batch < 1 || batch > 1024 || ttl < 0 || ttl > 255 ||
-        max_s <= 0 || port < 1 || port > 65535)
+        max_s <= 0 || port < 1 || port > 65535 || gso < -1 || gso > 1)
         usage(argv[0]);
 
     require_private_netns(argv[0]);
@@ -135,7 +139,7 @@ int main(int argc, char **argv)
         if (!op)
             lib_die("mc_opts_new", MC_EINVAL);
         if ((rc = mc_opts_set_group(op, group)) < 0 || (rc = mc_opts_set_port(op, (uint16_t)port)) < 0 ||
-            (rc = mc_opts_set_ttl(op, ttl)) < 0)
+            (rc = mc_opts_set_ttl(op, ttl)) < 0 || (gso >= 0 && (rc = mc_opts_set_gso(op, gso)) < 0))
             lib_die("mc_opts_set_*", rc);
         if ((rc = mc_poller_new(&poller)) < 0)
             lib_die("mc_poller_new", rc);
@@ -223,11 +227,11 @@ int main(int argc, char **argv)
     cpu = (u1 - u0) + (s1 - s0);
     printf("RESULT prog=lib_send label=%s mode=%s connected=%d size=%d ttl=%d batch=%d "
            "rate_limit=0 sent=%llu calls=%llu errors=%llu elapsed_s=%.4f rate_pps=%.0f "
-           "user_s=%.3f sys_s=%.3f cpu_s=%.3f cpu_ns_per_pkt=%.1f exit=%s lib_version=%s\n",
+           "user_s=%.3f sys_s=%.3f cpu_s=%.3f cpu_ns_per_pkt=%.1f exit=%s lib_version=%s gso=%s\n",
            label, !strcmp(mode, "sendto") ? "mc_sendto" : !strcmp(mode, "many") ? "mc_sendto_many" : "multicaster",
            !strcmp(mode, "mcast"), size, ttl, !strcmp(mode, "many") ? batch : 1,
            (unsigned long long)sent, (unsigned long long)calls, (unsigned long long)errs, el,
            el > 0 ? sent / el : 0, u1 - u0, s1 - s0, cpu, sent ? cpu * 1e9 / sent : 0, why,
-           mc_version());
+           mc_version(), !strcmp(mode, "sendto") ? "n/a" : !strcmp(mode, "many") ? "always" : gso == 0 ? "off" : "on");
     return 0;
 }
