@@ -71,7 +71,9 @@ impl Sock {
             let m = self.members.first()?;
             return Some((m.pair.group, m.ifindex));
         }
-        let dst = info.dst?;
+        // A socket bound to its group knows the destination even for a
+        // datagram queued before pktinfo was turned on.
+        let dst = info.dst.or(self.bound)?;
         let src = from.map(|f| f.ip());
         let m = self.members.iter().find(|m| {
             m.pair.group == dst

@@ -30,6 +30,9 @@
 #ifndef SOL_UDP
 #define SOL_UDP 17
 #endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h */
+#endif
 
 /* "239.44.X.Y" in one of 16 rotating buffers (for arguments: do not keep it). */
 static const char *G(int x, int y) {
