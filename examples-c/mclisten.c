@@ -48,6 +48,18 @@
 
 #include <multicast.h>
 
+/* The library's last message, its hints in this tool's terms (an option,
+   not the C function that sets it). */
+static const char *lib_msg(void) {
+    static char buf[1024];
+    const char *m = mc_last_error(), *hit = strstr(m, "mc_opts_set_interface");
+    if (!hit) return m;
+    snprintf(buf, sizeof buf, "%.*s-i IFACE%s", (int)(hit - m), m,
+             hit + strlen("mc_opts_set_interface"));
+    return buf;
+}
+
+
 #define MAX_GROUPS 1024
 #define MAX_FLOWS 1024
 #define SLOTS 4096          /* hash slots for the flows (a power of two) */
@@ -132,7 +144,7 @@ static double parse_seconds(const char *s, const char *what) {
 /* A failed library call: the library's message, exit 2 for a bad argument
    (address, value, pattern, a pair given twice), 1 for anything else. */
 static void lib_error(int code) {
-    const char *msg = mc_last_error();
+    const char *msg = lib_msg();
     fprintf(stderr, "%s: %s\n", prog, msg[0] ? msg : mc_strerror(code));
     exit(code == MC_EADDRESS || code == MC_EINVAL || code == MC_EREGEX || code == MC_EEXIST
              ? 2
@@ -872,7 +884,7 @@ int main(int argc, char **argv) {
         }
         rc = mc_poll(st.poller, wait);
         if (rc < 0) {
-            fprintf(stderr, "%s: %s\n", prog, mc_last_error());
+            fprintf(stderr, "%s: %s\n", prog, lib_msg());
             mc_poller_free(st.poller);
             return 1;
         }

@@ -54,6 +54,18 @@
 
 #include <multicast.h>
 
+/* The library's last message, its hints in this tool's terms (an option,
+   not the C function that sets it). */
+static const char *lib_msg(void) {
+    static char buf[1024];
+    const char *m = mc_last_error(), *hit = strstr(m, "mc_opts_set_interface");
+    if (!hit) return m;
+    snprintf(buf, sizeof buf, "%.*s-I IFACE%s", (int)(hit - m), m,
+             hit + strlen("mc_opts_set_interface"));
+    return buf;
+}
+
+
 #define SSM_GROUP4 "232.43.211.234"
 #define SSM_GROUP6 "ff3e::4321:1234"
 #define SSMPING_PORT 4321
@@ -571,7 +583,7 @@ static int run_client(int family, const char *host, const char *iface, long coun
     return 0;
 
 lib_failed:
-    fprintf(stderr, "%s: %s\n", prog, mc_last_error());
+    fprintf(stderr, "%s: %s\n", prog, lib_msg());
     return rc == MC_EINVAL || rc == MC_EADDRESS ? 2 : 1;
 }
 
@@ -718,7 +730,7 @@ static int run_server(int family, long port, long count, long timeout, int quiet
     if (family != AF_INET) families[nf++] = AF_INET6;
     if (family != AF_INET6) families[nf++] = AF_INET;
     if ((rc = mc_poller_new(&poller)) < 0) {
-        fprintf(stderr, "%s: %s\n", prog, mc_last_error());
+        fprintf(stderr, "%s: %s\n", prog, lib_msg());
         return 1;
     }
     for (i = 0; i < nf; i++) {
@@ -759,7 +771,7 @@ static int run_server(int family, long port, long count, long timeout, int quiet
             return 1;
         }
         if ((rc = mc_register(poller, fd, MC_READ, on_request, NULL, &s)) < 0) {
-            fprintf(stderr, "%s: %s\n", prog, mc_last_error());
+            fprintf(stderr, "%s: %s\n", prog, lib_msg());
             return 1;
         }
         s.fd[s.nfd++] = fd;
@@ -778,7 +790,7 @@ static int run_server(int family, long port, long count, long timeout, int quiet
             wait = (int)((left + 999999) / 1000000);
         }
         if ((rc = mc_poll(poller, wait)) < 0) {
-            fprintf(stderr, "%s: %s\n", prog, mc_last_error());
+            fprintf(stderr, "%s: %s\n", prog, lib_msg());
             return 1;
         }
     }

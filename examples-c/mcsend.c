@@ -52,6 +52,18 @@
 
 #include <multicast.h>
 
+/* The library's last message, its hints in this tool's terms (an option,
+   not the C function that sets it). */
+static const char *lib_msg(void) {
+    static char buf[1024];
+    const char *m = mc_last_error(), *hit = strstr(m, "mc_opts_set_interface");
+    if (!hit) return m;
+    snprintf(buf, sizeof buf, "%.*s-i IFACE%s", (int)(hit - m), m,
+             hit + strlen("mc_opts_set_interface"));
+    return buf;
+}
+
+
 #define MAX_DATAGRAM 65507 /* the largest UDP payload over IPv4 */
 #define MAX_GROUPS 1024
 #define HDR_LEN 24
@@ -204,7 +216,7 @@ static void add_range(struct group *groups, int *n, const char *text, long count
     mc_opts *o = mc_opts_new();
     /* not a group: the library says why */
     if (!o || (rc = mc_opts_set_group(o, text)) < 0) {
-        fprintf(stderr, "%s: %s\n", prog, o ? mc_last_error() : "out of memory");
+        fprintf(stderr, "%s: %s\n", prog, o ? lib_msg() : "out of memory");
         exit(2);
     }
     mc_opts_free(o);
@@ -484,7 +496,7 @@ static int next_fn(void *user_data, const uint8_t **data, size_t *len) {
                comes back with the library's message. */
             int rc = mc_multicaster_send(gr->m, gr->buf, (size_t)size);
             if (rc < 0) {
-                snprintf(g->failed_msg, sizeof g->failed_msg, "%s", mc_last_error());
+                snprintf(g->failed_msg, sizeof g->failed_msg, "%s", lib_msg());
                 g->failed_status = rc == MC_EINVAL || rc == MC_EADDRESS ? 2 : 1;
                 goto finish;
             }
@@ -670,7 +682,7 @@ int main(int argc, char **argv) {
     }
     raise_fd_limit(g.ngroups + 64);
     if ((rc = mc_poller_new(&poller)) < 0) {
-        fprintf(stderr, "%s: %s\n", prog, mc_last_error());
+        fprintf(stderr, "%s: %s\n", prog, lib_msg());
         return 1;
     }
     for (i = 0; i < g.ngroups; i++) {
@@ -691,7 +703,7 @@ int main(int argc, char **argv) {
             (g.dscp >= 0 && (rc = mc_opts_set_tos(o, g.dscp << 2)) < 0) ||
             (gr->iface && (rc = mc_opts_set_interface(o, gr->iface)) < 0) ||
             (rc = mc_multicaster_new(poller, o, next_fn, gr, &gr->m)) < 0) {
-            fprintf(stderr, "%s: %s\n", prog, mc_last_error());
+            fprintf(stderr, "%s: %s\n", prog, lib_msg());
             return rc == MC_EINVAL || rc == MC_EADDRESS ? 2 : 1;
         }
     }
@@ -763,7 +775,7 @@ int main(int argc, char **argv) {
         if (wake == now) timeout = 1; /* flushing: the socket has no room yet */
         rc = mc_poll(poller, timeout);
         if (rc < 0) {
-            fprintf(stderr, "%s: %s\n", prog, mc_last_error());
+            fprintf(stderr, "%s: %s\n", prog, lib_msg());
             return 1;
         }
         if (g.deadline && now_ns(CLOCK_MONOTONIC) >= g.deadline) {
