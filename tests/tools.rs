@@ -1781,3 +1781,20 @@ fn ipv6_test_stream_with_traffic_class_over_veth() {
     }
     println!("tools: IPv6 ff02:: over veth: 40 datagrams, hop limit 5 and traffic class 136 (AF41) seen by Python, 0 lost");
 }
+
+/// The library's hints reach the user in the tool's own terms: a scoped
+/// IPv6 group without an interface names the option (-i / -I IFACE), not
+/// the C function behind it.
+#[test]
+fn hints_name_the_tools_options() {
+    require_netns();
+    for (tool, args, hint) in [
+        ("mcsend", &["ff02::1", "5000", "hi"][..], "-i IFACE"),
+        ("mclisten", &["ff02::1", "5000"][..], "-i IFACE"),
+    ] {
+        let d = run(tool, args);
+        assert_ne!(d.code(), Some(0), "{}", d.context());
+        assert!(d.err.contains(hint), "{tool}: {}", d.context());
+        assert!(!d.err.contains("mc_opts_set"), "{tool}: {}", d.context());
+    }
+}
