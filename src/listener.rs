@@ -52,6 +52,29 @@ pub struct Stats {
     pub sockets: u64,
 }
 
+/// The counters a listener keeps, each in its own cell: the receive loop
+/// bumps them in place (a callback may read them at any time), with no copy
+/// of the whole set around each callback.
+#[derive(Default)]
+struct Counters {
+    received: Cell<u64>,
+    delivered: Cell<u64>,
+    filtered: Cell<u64>,
+    truncated: Cell<u64>,
+    queue_drops: Cell<u64>,
+    coalesced: Cell<u64>,
+    joins: Cell<u64>,
+    leaves: Cell<u64>,
+}
+
+fn add(c: &Cell<u64>, n: u64) {
+    c.set(c.get() + n);
+}
+
+/// Datagrams (slots) one wakeup reads from a socket at most before other
+/// registrations get a turn: 16 batches of 64, or 64 batches of 16 with GRO.
+const READ_PER_WAKEUP: usize = 1024;
+
 /// Packets queued in pull mode before new ones are dropped (and counted).
 pub const QUEUE_LIMIT: usize = 4096;
 
@@ -131,7 +154,7 @@ pub struct ListenerInner {
     filter: Cell<Option<Filter>>,
     filter_gen: Cell<u64>,
     iface_fn: Cell<Option<IfaceFn>>,
-    stats: Cell<Stats>,
+    counts: Counters,
     queue: RefCell<VecDeque<Pulled>>,
     spare: RefCell<Vec<Pulled>>,
     current: RefCell<Option<Pulled>>,
@@ -240,7 +263,7 @@ impl Listener {
             filter: Cell::new(None),
             filter_gen: Cell::new(0),
             iface_fn: Cell::new(None),
-            stats: Cell::new(Stats::default()),
+            counts: Counters::default(),
             queue: RefCell::new(VecDeque::new()),
             spare: RefCell::new(Vec::new()),
             current: RefCell::new(None),
@@ -310,7 +333,19 @@ impl ListenerInner {
     /// The counters.
     pub fn stats(&self) -> Result<Stats> {
         self.check_open("mc_listener_get_stats")?;
-        let mut s = self.stats.get();
+        let c = &self.counts;
+        let mut s = Stats {
+            received: c.received.get(),
+            delivered: c.delivered.get(),
+            filtered: c.filtered.get(),
+            truncated: c.truncated.get(),
+            kernel_drops: 0,
+            queue_drops: c.queue_drops.get(),
+            coalesced: c.coalesced.get(),
+            joins: c.joins.get(),
+            leaves: c.leaves.get(),
+            sockets: 0,
+        };
         // SO_RXQ_OVFL tells the count as of the last packet read; SO_MEMINFO
         // tells it now (drops after the last packet included).
         let socks = self.socks.borrow();
@@ -366,11 +401,6 @@ impl ListenerInner {
         drop(old);
     }
 
-    fn bump(&self, f: impl FnOnce(&mut Stats)) {
-        let mut s = self.stats.get();
-        f(&mut s);
-        self.stats.set(s);
-    }
 
     /// A new wildcard socket for more memberships, registered on `poller`.
     fn open_extra(&self, poller: &Poller, what: &str) -> Result<Sock> {
@@ -419,7 +449,7 @@ impl ListenerInner {
                 }
             }
         }
-        self.bump(|s| s.joins += done.len() as u64);
+        add(&self.counts.joins, done.len() as u64);
         self.members_gen.set(self.members_gen.get() + 1);
         Ok(())
     }
@@ -571,7 +601,7 @@ impl ListenerInner {
         for m in &members {
             self.forget(&poller, m, true);
         }
-        self.bump(|s| s.leaves += members.len() as u64);
+        add(&self.counts.leaves, members.len() as u64);
         self.pairs.borrow_mut().retain(|p| *p != pair);
         Ok(())
     }
@@ -660,27 +690,49 @@ impl ListenerInner {
     fn whose(&self, fd: RawFd, r: &sys::Received<'_>) -> Option<(IpAddr, u32)> {
         let socks = self.socks.borrow();
         let s = socks.iter().find(|s| s.fd == fd)?;
-        if let Some(d) = r.info.drops {
+        s.whose(&r.info, r.from)
+    }
+
+    /// For a socket that needs no per-datagram check (bound to its group,
+    /// one membership, no pktinfo): its group address and interface, the
+    /// same for every datagram it reads.
+    fn same_for_all(&self, fd: RawFd) -> Option<(SocketAddr, u32)> {
+        let socks = self.socks.borrow();
+        let s = socks.iter().find(|s| s.fd == fd)?;
+        if s.pktinfo || s.members.len() != 1 {
+            return None;
+        }
+        let m = s.members[0];
+        Some((
+            crate::addr::group_addr(m.pair.group, self.port, m.ifindex),
+            m.ifindex,
+        ))
+    }
+
+    fn note_drops(&self, fd: RawFd, d: u32) {
+        if let Some(s) = self.socks.borrow().iter().find(|s| s.fd == fd) {
             s.ovfl.set(s.ovfl.get().max(d));
         }
-        s.whose(&r.info, r.from)
     }
 
     fn has_fd(&self, fd: RawFd) -> bool {
         self.socks.borrow().iter().any(|s| s.fd == fd)
     }
 
-    /// Reads everything socket `fd` holds (bounded for fairness), splits
+    /// Reads what socket `fd` holds (up to READ_PER_WAKEUP datagrams), splits
     /// GRO runs, filters and delivers each datagram.
     fn drain(&self, poller: &Poller, fd: RawFd) {
         let mut handler = self.handler.take();
         let mut filter = self.filter.take();
         let mut fgen = self.filter_gen.get();
-        let mut stats = self.stats.get();
         let slot = if self.gro { GRO_SLOT } else { self.mtu };
         let mtu = self.mtu;
+        let c = &self.counts;
         poller.with_batch(slot, |batch| {
-            for _round in 0..16 {
+            let rounds = (READ_PER_WAKEUP / batch.slots()).max(1);
+            let mut gen = self.members_gen.get();
+            let mut fast = self.same_for_all(fd);
+            for _round in 0..rounds {
                 if self.closed.get() || !self.has_fd(fd) {
                     return;
                 }
@@ -688,18 +740,29 @@ impl ListenerInner {
                     Ok(n) => n,
                     Err(_) => return,
                 };
+                let mut drops = None;
                 for i in 0..n {
                     let r = batch.get(i);
-                    let Some((group, ifindex)) = self.whose(fd, &r) else {
-                        continue;
+                    if r.info.drops.is_some() {
+                        drops = r.info.drops;
+                    }
+                    if self.members_gen.get() != gen {
+                        // A callback changed the memberships: look again.
+                        gen = self.members_gen.get();
+                        fast = self.same_for_all(fd);
+                    }
+                    let (group, ifindex) = match fast {
+                        Some(f) => f,
+                        None => match self.whose(fd, &r) {
+                            Some((g, ix)) => (crate::addr::group_addr(g, self.port, ix), ix),
+                            None => continue,
+                        },
                     };
-                    let gen = self.members_gen.get();
-                    let group = crate::addr::group_addr(group, self.port, ifindex);
                     // A GRO run is split at its segment size (the last segment may
                     // be shorter); anything else is one datagram.
                     let seg = match r.info.gro_segment {
                         Some(s) if (s as usize) < r.size => {
-                            stats.coalesced += 1;
+                            add(&c.coalesced, 1);
                             s as usize
                         }
                         _ => r.size.max(1),
@@ -710,9 +773,9 @@ impl ListenerInner {
                         let end = (off + size.min(mtu)).min(r.data.len());
                         let data = &r.data[off.min(end)..end];
                         off += size.max(1);
-                        stats.received += 1;
+                        add(&c.received, 1);
                         if size > data.len() {
-                            stats.truncated += 1;
+                            add(&c.truncated, 1);
                         }
                         let packet = Packet {
                             data,
@@ -727,48 +790,42 @@ impl ListenerInner {
                             filter = self.filter.take();
                             fgen = self.filter_gen.get();
                         }
-                        let mut called = false;
                         if let Some(f) = filter.as_mut() {
-                            self.stats.set(stats);
                             let ok = f.accepts(&packet);
-                            stats = self.stats.get();
-                            called = true;
                             if self.closed.get() {
                                 return;
                             }
                             if !ok {
-                                stats.filtered += 1;
+                                add(&c.filtered, 1);
                                 continue;
                             }
                         }
                         match handler.as_mut() {
                             Some(h) => {
-                                stats.delivered += 1;
-                                self.stats.set(stats);
-                                let stop = h(&packet);
-                                stats = self.stats.get();
-                                called = true;
-                                if stop {
+                                add(&c.delivered, 1);
+                                if h(&packet) {
                                     self.close();
                                 }
                                 if self.closed.get() {
                                     return;
                                 }
                             }
-                            None => self.enqueue(&packet, &mut stats),
+                            None => self.enqueue(&packet),
                         }
                         // A callback dropped a group: the rest of a run of it is not ours.
-                        if called && self.members_gen.get() != gen && self.whose(fd, &r).is_none() {
+                        if self.members_gen.get() != gen && self.whose(fd, &r).is_none() {
                             break;
                         }
                     }
+                }
+                if let Some(d) = drops {
+                    self.note_drops(fd, d);
                 }
                 if n < batch.slots() {
                     return;
                 }
             }
         });
-        self.stats.set(stats);
         if self.filter_gen.get() == fgen {
             self.filter.set(filter);
         }
@@ -777,13 +834,13 @@ impl ListenerInner {
         }
     }
 
-    fn enqueue(&self, p: &Packet<'_>, stats: &mut Stats) {
+    fn enqueue(&self, p: &Packet<'_>) {
         let mut q = self.queue.borrow_mut();
         if q.len() >= QUEUE_LIMIT {
-            stats.queue_drops += 1;
+            add(&self.counts.queue_drops, 1);
             return;
         }
-        stats.delivered += 1;
+        add(&self.counts.delivered, 1);
         let mut slot = self.spare.borrow_mut().pop().unwrap_or_default();
         slot.buf.clear();
         slot.buf.extend_from_slice(p.data);
@@ -854,7 +911,7 @@ impl ListenerInner {
                 lost_on.push(m.ifindex);
             }
         }
-        self.bump(|s| s.leaves += lost.len() as u64);
+        add(&self.counts.leaves, lost.len() as u64);
         for ix in lost_on {
             self.tell(ix, &name_of(ix), false);
             if self.closed.get() {
