@@ -205,6 +205,27 @@ pub fn sendto_opts(opts: &Options, data: &[u8]) -> Result<usize> {
     ))
 }
 
+/// Sends one packet to `group:port` with `ttl` on the system's choice of
+/// interface, loopback on: what `mc_sendto` does, without an `Options`.
+pub fn sendto_group(group: IpAddr, port: u16, ttl: u32, data: &[u8]) -> Result<usize> {
+    let key = SendKey {
+        v6: group.is_ipv6(),
+        ttl,
+        ifindex: 0,
+        loopback: true,
+        tos: 0,
+    };
+    if crate::addr::needs_scope(group) {
+        return Err(Error::address(format!(
+            "send: group {group} has link-local scope and needs an interface (mc_opts_set_interface)"
+        )));
+    }
+    check_size(data.len(), key.v6, || describe(group, port, &key))?;
+    let dest = socket::dest(group, port, 0);
+    with_socket(key, group, |fd, _| send_one(fd, &dest, data))?
+        .map_err(|e| Error::os(describe(group, port, &key), e))
+}
+
 fn send_one(fd: RawFd, dest: &SockAddr, data: &[u8]) -> std::io::Result<usize> {
     sys::send_batch(fd, Some(dest), &[data]).map(|_| data.len())
 }

@@ -68,8 +68,18 @@ pub unsafe extern "C" fn mc_sendto(
 ) -> c_int {
     guard(|| {
         let data = bytes(packet, len, "mc_sendto: packet")?;
-        let o = simple_opts(group, port, ttl)?;
-        send::sendto_opts(&o, data).map(to_int)
+        let g = group_of(group)?.unwrap_or(IpAddr::V4(crate::opts::DEFAULT_GROUP));
+        let port = if port == 0 {
+            crate::opts::DEFAULT_PORT
+        } else {
+            port
+        };
+        let ttl = match ttl {
+            t if t < 0 => crate::opts::DEFAULT_TTL,
+            t if t <= 255 => t as u32,
+            t => return Err(Error::invalid(format!("ttl {t}: must be 0..255"))),
+        };
+        send::sendto_group(g, port, ttl, data).map(to_int)
     })
 }
 

@@ -145,16 +145,29 @@ pub fn interface_mtu(fd: RawFd, name: &str) -> Option<usize> {
 /// `gso::MAX_SEGMENTS` packets: allocated once per sender, reused.
 pub struct GsoBuf {
     iovs: Vec<libc::iovec>,
+    /// Per run: its first iovec and how many.
+    spans: Vec<(usize, usize)>,
     hdrs: Vec<libc::mmsghdr>,
     cmsgs: Vec<[u64; 3]>,
+    /// Small packets of a run copied end to end (allocated on first use,
+    /// never grown): the kernel copies one iovec per run much faster than
+    /// one per packet.
+    flat: Vec<u8>,
 }
+
+/// Segments up to this size are gathered into `flat` when not contiguous.
+const FLAT_SEGMENT: usize = 512;
+/// Room of `flat`.
+const FLAT_BYTES: usize = 256 << 10;
 
 impl Default for GsoBuf {
     fn default() -> GsoBuf {
         GsoBuf {
             iovs: Vec::with_capacity(SEND_BATCH * crate::gso::MAX_SEGMENTS),
+            spans: Vec::with_capacity(SEND_BATCH),
             hdrs: Vec::with_capacity(SEND_BATCH),
             cmsgs: vec![[0; 3]; SEND_BATCH],
+            flat: Vec::new(),
         }
     }
 }
@@ -180,25 +193,59 @@ pub fn send_runs<'a>(
         return Ok(0);
     }
     buf.iovs.clear();
+    buf.spans.clear();
     buf.hdrs.clear();
+    buf.flat.clear();
     for r in &runs[..n] {
+        let first = buf.iovs.len();
         for p in (r.start..r.start + r.count).map(&packet) {
+            // Packets that follow each other in memory (a multicaster's batch,
+            // an array of records) share one iovec.
+            if buf.iovs.len() > first {
+                let last = buf.iovs.last_mut().expect("len > first");
+                if (last.iov_base as *const u8).wrapping_add(last.iov_len) == p.as_ptr() {
+                    last.iov_len += p.len();
+                    continue;
+                }
+            }
             buf.iovs.push(libc::iovec {
                 iov_base: p.as_ptr() as *mut libc::c_void,
                 iov_len: p.len(),
             });
         }
+        let mut count = buf.iovs.len() - first;
+        let bytes: usize = buf.iovs[first..].iter().map(|v| v.iov_len).sum();
+        if count > 1 && r.seg <= FLAT_SEGMENT {
+            if buf.flat.capacity() == 0 {
+                buf.flat.reserve_exact(FLAT_BYTES);
+            }
+            if buf.flat.len() + bytes <= buf.flat.capacity() {
+                // Within capacity: flat never reallocates, so the pointers of
+                // runs gathered before stay valid.
+                let at = buf.flat.len();
+                for p in (r.start..r.start + r.count).map(&packet) {
+                    buf.flat.extend_from_slice(p);
+                }
+                buf.iovs.truncate(first);
+                buf.iovs.push(libc::iovec {
+                    // SAFETY: at <= flat.len(): an offset into flat's buffer.
+                    iov_base: unsafe { buf.flat.as_mut_ptr().add(at) } as *mut libc::c_void,
+                    iov_len: bytes,
+                });
+                count = 1;
+            }
+        }
+        buf.spans.push((first, count));
     }
-    let mut first_iov = 0;
     for (i, r) in runs[..n].iter().enumerate() {
+        let (first_iov, iov_count) = buf.spans[i];
         // SAFETY: plain C struct for which all-zero is valid.
         let mut h: libc::mmsghdr = unsafe { zeroed() };
         h.msg_hdr.msg_name = dest.as_ptr() as *mut libc::c_void;
         h.msg_hdr.msg_namelen = dest.len();
-        // SAFETY: first_iov + count <= iovs.len(): pushed above, not moved since.
+        // SAFETY: first_iov + iov_count <= iovs.len(): pushed above, not moved since.
         h.msg_hdr.msg_iov = unsafe { buf.iovs.as_mut_ptr().add(first_iov) };
-        h.msg_hdr.msg_iovlen = r.count;
-        first_iov += r.count;
+        h.msg_hdr.msg_iovlen = iov_count;
         if r.count > 1 {
             let c = buf.cmsgs[i].as_mut_ptr() as *mut u8;
             // SAFETY: cmsgs[i] is 24 bytes (CMSG_SPACE of a u16), 8-aligned;
