@@ -38,8 +38,10 @@ fn c_callback(
     f: unsafe extern "C" fn(*mut c_void, *const mc_packet) -> c_int,
     ud: UserData,
 ) -> impl FnMut(&Packet<'_>) -> bool {
-    // Consecutive packets mostly share their group: its C form is kept.
+    // Consecutive packets mostly share their group and often their sender:
+    // the C forms of the last ones are kept.
     let mut group: Option<(std::net::SocketAddr, mc_addr)> = None;
+    let mut from: Option<(Option<std::net::SocketAddr>, mc_addr)> = None;
     move |p: &Packet<'_>| {
         let ud = ud;
         let g = match group {
@@ -50,7 +52,15 @@ fn c_callback(
                 ca
             }
         };
-        let cp = mc_packet::with_group(p, g);
+        let sender = match from {
+            Some((sa, ca)) if sa == p.from => ca,
+            _ => {
+                let ca = mc_addr::from(p.from);
+                from = Some((p.from, ca));
+                ca
+            }
+        };
+        let cp = mc_packet::with_addrs(p, sender, g);
         // SAFETY: the program gave f with this user_data; cp lives for the call.
         unsafe { f(ud.0, &cp) != 0 }
     }

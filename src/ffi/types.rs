@@ -185,14 +185,14 @@ impl From<Option<SocketAddr>> for mc_addr {
 }
 
 impl mc_packet {
-    /// The C view of `p` whose group's C form is `group` already.
+    /// The C view of `p` whose sender's and group's C forms are known already.
     #[inline]
-    pub fn with_group(p: &Packet<'_>, group: mc_addr) -> mc_packet {
+    pub fn with_addrs(p: &Packet<'_>, from: mc_addr, group: mc_addr) -> mc_packet {
         mc_packet {
             data: p.data.as_ptr(),
             len: p.data.len(),
             size: p.size,
-            from: p.from.into(),
+            from,
             group,
             ifindex: p.ifindex,
             timestamp_ns: p.timestamp_ns,
