@@ -646,3 +646,43 @@ fn routed_script_refuses_outside_runner() {
     assert!(!String::from_utf8_lossy(&o.stdout).contains("ran"));
     assert!(String::from_utf8_lossy(&o.stderr).contains("refusing"));
 }
+
+/// The received TTL / hop limit through the library (mc_opts_set_recv_ttl,
+/// shown by mclisten -t) after one router: sent with 5, received with 4.
+fn received_ttl_after_router(group: &str) {
+    let mut lib = Proc::start(
+        on(
+            "hb",
+            bin("mclisten"),
+            &["-t", "-i", "mc0", "-n", "1", "-w", "10000", group, PORT],
+        ),
+        b"",
+    );
+    lib.wait_stderr("mclisten: listening on", Duration::from_secs(10));
+    send_from_a(group, 5, "ttl5");
+    let d = lib.finish(LIMIT).expect(0);
+    let line = d
+        .out_lines()
+        .into_iter()
+        .find(|l| l.contains("ttl5"))
+        .unwrap_or_else(|| panic!("no datagram on hb: {}", d.context()))
+        .to_string();
+    assert!(line.contains(" ttl 4"), "sent with 5, after one router: {line}");
+    println!("routed: {group}: sent with TTL 5, the library on segment B read {line:?}");
+}
+
+#[test]
+fn routed_received_ttl_ipv4() {
+    if rerun_routed("routed_received_ttl_ipv4") {
+        return;
+    }
+    received_ttl_after_router("239.1.2.5");
+}
+
+#[test]
+fn routed_received_hop_limit_ipv6() {
+    if rerun_routed("routed_received_hop_limit_ipv6") {
+        return;
+    }
+    received_ttl_after_router("ff05::4245");
+}
