@@ -401,7 +401,6 @@ impl ListenerInner {
         drop(old);
     }
 
-
     /// A new wildcard socket for more memberships, registered on `poller`.
     fn open_extra(&self, poller: &Poller, what: &str) -> Result<Sock> {
         let bind = membership::wildcard(self.spec.v6, self.port);
