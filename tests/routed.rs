@@ -667,7 +667,10 @@ fn received_ttl_after_router(group: &str) {
         .find(|l| l.contains("ttl5"))
         .unwrap_or_else(|| panic!("no datagram on hb: {}", d.context()))
         .to_string();
-    assert!(line.contains(" ttl 4"), "sent with 5, after one router: {line}");
+    assert!(
+        line.contains(" ttl 4"),
+        "sent with 5, after one router: {line}"
+    );
     println!("routed: {group}: sent with TTL 5, the library on segment B read {line:?}");
 }
 
