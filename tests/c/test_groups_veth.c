@@ -43,110 +43,11 @@ static const char *onoff(int v) { return v ? "on" : "off"; }
 
 /* ------------------------------------------------------------ peers --- */
 
-/* A python3 process in the peer netns, its stdout+stderr captured. */
-typedef struct {
-    pid_t pid;
-    int fd, done, status;
-    char what[96];
-    char ready[128];
-    size_t n;
-    char out[16384];
-} peer_t;
+#include "peer.h"
 
-/* Starts `nsenter -t $MC_PEER_PID -n python3 (SCRIPT | -c CODE) ARGS...`. */
-static void peer_spawn(peer_t *p, const char *what, const char *code, const char **args) {
-    const char *argv[48];
-    int n = 0, fds[2];
-    memset(p, 0, sizeof *p);
-    snprintf(p->what, sizeof p->what, "%s", what);
-    argv[n++] = "nsenter";
-    argv[n++] = "-t";
-    argv[n++] = env("MC_PEER_PID");
-    argv[n++] = "-n";
-    argv[n++] = "python3";
-    if (code) {
-        argv[n++] = "-c";
-        argv[n++] = code;
-    } else {
-        argv[n++] = env("MC_MCAST_PY");
-    }
-    while (*args && n < 47) argv[n++] = *args++;
-    argv[n] = NULL;
-    if (pipe2(fds, O_CLOEXEC) != 0) { perror("pipe2"); exit(2); }
-    fflush(stdout);
-    fflush(stderr);
-    p->pid = fork();
-    if (p->pid < 0) { perror("fork"); exit(2); }
-    if (p->pid == 0) {
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
-        execvp(argv[0], (char *const *)argv);
-        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(fds[1]);
-    p->fd = fds[0];
-    fcntl(p->fd, F_SETFL, O_NONBLOCK);
-}
-
-static void peer_drain(peer_t *p) {
-    for (;;) {
-        ssize_t r;
-        if (p->fd < 0) return;
-        if (p->n + 1 >= sizeof p->out) {
-            char junk[512];
-            r = read(p->fd, junk, sizeof junk);
-        } else {
-            r = read(p->fd, p->out + p->n, sizeof p->out - 1 - p->n);
-            if (r > 0) p->n += (size_t)r;
-        }
-        if (r == 0) { close(p->fd); p->fd = -1; return; }
-        if (r < 0) return;
-    }
-}
-
-static void peer_reap(peer_t *p, int options) {
-    int st;
-    if (p->done) return;
-    if (waitpid(p->pid, &st, options) == p->pid) {
-        p->done = 1;
-        p->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    }
-}
-
-/* Waits (at most timeout_ms) for the peer to exit, else kills it; prints its
-   output; returns its exit code (-1: killed). */
-static int peer_finish(peer_t *p, int timeout_ms) {
-    long end = now_ms() + timeout_ms;
-    while (p->fd >= 0) {
-        struct pollfd pf = { p->fd, POLLIN, 0 };
-        long left = end - now_ms();
-        if (left <= 0) break;
-        poll(&pf, 1, (int)left);
-        peer_drain(p);
-    }
-    for (;;) {
-        peer_reap(p, WNOHANG);
-        if (p->done || now_ms() >= end) break;
-        poll(NULL, 0, 1);
-    }
-    if (!p->done) {
-        fprintf(stderr, "%s: still running after %d ms: killed\n", p->what, timeout_ms);
-        kill(p->pid, SIGKILL);
-        peer_reap(p, 0);
-        p->status = -1;
-    }
-    peer_drain(p);
-    if (p->fd >= 0) { close(p->fd); p->fd = -1; }
-    p->out[p->n] = 0;
-    printf("  [%s] exit %d\n", p->what, p->status);
-    for (char *line = p->out, *nl; *line; line = nl + 1) {
-        nl = strchr(line, '\n');
-        printf("  [%s] %.*s\n", p->what, nl ? (int)(nl - line) : (int)strlen(line), line);
-        if (!nl) break;
-    }
-    if (p->ready[0]) unlink(p->ready);
-    return p->status;
+/* Starts `nsenter -t $MC_PEER_PID -n python3 (MC_MCAST_PY | -c CODE) ARGS...`. */
+static void peer_start(peer_t *p, const char *what, const char *code, const char **args) {
+    peer_spawn_py(p, "MC_PEER_PID", what, code, args);
 }
 
 /* `mcast.py send GROUP PORT --iface mc1 --ttl TTL --payload PAYLOAD` in the
@@ -164,7 +65,7 @@ static void peer_send(const char *group, int port, int ttl, const char *payload)
     args[n++] = "--ttl"; args[n++] = sttl;
     args[n++] = "--payload"; args[n++] = payload;
     args[n] = NULL;
-    peer_spawn(&p, what, NULL, args);
+    peer_start(&p, what, NULL, args);
     if (peer_finish(&p, WAIT_MS) != 0 || !strstr(p.out, "SENT 1")) {
         fprintf(stderr, "%s: failed\n", what);
         check_failures++;
@@ -224,7 +125,7 @@ static int peer_tos_start(peer_t *p, const char *group, int port, int count) {
     snprintf(ready, sizeof ready, "%s/ready.%d", tmpdir, ++ready_seq);
     args[0] = group; args[1] = sport; args[2] = "mc1"; args[3] = scount;
     args[4] = ready; args[5] = NULL;
-    peer_spawn(p, what, tos_py, args);   /* clears *p */
+    peer_start(p, what, tos_py, args);   /* clears *p */
     snprintf(p->ready, sizeof p->ready, "%s", ready);
     end = now_ms() + WAIT_MS;
     while (now_ms() < end) {
