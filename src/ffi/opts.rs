@@ -135,15 +135,27 @@ pub unsafe extern "C" fn mc_opts_set_recv_buffer(opts: *mut mc_opts, bytes: usiz
     })
 }
 
-/// Checks a 0/1 flag argument of `what`.
-fn flag(enabled: c_int, what: &str) -> Result<bool> {
-    match enabled {
-        0 => Ok(false),
-        1 => Ok(true),
-        n => Err(Error::invalid(format!(
-            "{what}: enabled {n}: must be 0 or 1"
-        ))),
-    }
+/// Sets the 0/1 flag `enabled` of `what` with `set` (else MC_EINVAL, nothing set).
+fn set_flag(
+    opts: *mut mc_opts,
+    enabled: c_int,
+    what: &str,
+    set: impl FnOnce(&mut Options, bool),
+) -> c_int {
+    guard(|| {
+        let o = opts_mut(opts, what)?;
+        let v = match enabled {
+            0 => false,
+            1 => true,
+            n => {
+                return Err(Error::invalid(format!(
+                    "{what}: enabled {n}: must be 0 or 1"
+                )))
+            }
+        };
+        set(o, v);
+        Ok(0)
+    })
 }
 
 /// Senders given these opts (multicasters; mc_sendto_opts sends one packet, so GSO does not
@@ -156,11 +168,7 @@ fn flag(enabled: c_int, what: &str) -> Result<bool> {
 /// MC_EINVAL.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_gso(opts: *mut mc_opts, enabled: c_int) -> c_int {
-    guard(|| {
-        let o = opts_mut(opts, "mc_opts_set_gso")?;
-        o.gso = flag(enabled, "mc_opts_set_gso")?;
-        Ok(0)
-    })
+    set_flag(opts, enabled, "mc_opts_set_gso", |o, v| o.gso = v)
 }
 
 /// Listeners: let the kernel hand over coalesced runs of datagrams (UDP_GRO), which the
@@ -171,11 +179,7 @@ pub unsafe extern "C" fn mc_opts_set_gso(opts: *mut mc_opts, enabled: c_int) -> 
 /// enabled: 0 or 1, else MC_EINVAL.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_gro(opts: *mut mc_opts, enabled: c_int) -> c_int {
-    guard(|| {
-        let o = opts_mut(opts, "mc_opts_set_gro")?;
-        o.gro = flag(enabled, "mc_opts_set_gro")?;
-        Ok(0)
-    })
+    set_flag(opts, enabled, "mc_opts_set_gro", |o, v| o.gro = v)
 }
 
 /// Listeners: fill mc_packet.timestamp_ns with the kernel's receive time (SO_TIMESTAMPNS,
@@ -186,10 +190,8 @@ pub unsafe extern "C" fn mc_opts_set_gro(opts: *mut mc_opts, enabled: c_int) -> 
 /// on arrival. enabled: 0 or 1, else MC_EINVAL.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_timestamps(opts: *mut mc_opts, enabled: c_int) -> c_int {
-    guard(|| {
-        let o = opts_mut(opts, "mc_opts_set_timestamps")?;
-        o.timestamps = flag(enabled, "mc_opts_set_timestamps")?;
-        Ok(0)
+    set_flag(opts, enabled, "mc_opts_set_timestamps", |o, v| {
+        o.timestamps = v
     })
 }
 
@@ -197,11 +199,7 @@ pub unsafe extern "C" fn mc_opts_set_timestamps(opts: *mut mc_opts, enabled: c_i
 /// IPV6_RECVHOPLIMIT). Default 0 (ttl -1). enabled: 0 or 1, else MC_EINVAL.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_recv_ttl(opts: *mut mc_opts, enabled: c_int) -> c_int {
-    guard(|| {
-        let o = opts_mut(opts, "mc_opts_set_recv_ttl")?;
-        o.recv_ttl = flag(enabled, "mc_opts_set_recv_ttl")?;
-        Ok(0)
-    })
+    set_flag(opts, enabled, "mc_opts_set_recv_ttl", |o, v| o.recv_ttl = v)
 }
 
 /// Senders (multicasters, mc_sendto_opts): the IPv4 TOS / IPv6 traffic-class byte of every

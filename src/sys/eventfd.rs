@@ -39,15 +39,21 @@ pub fn eventfd_signal(fd: RawFd) {
     unsafe { libc::write(fd, &v as *const u64 as *const libc::c_void, 8) };
 }
 
-/// Waits up to `timeout_ms` for `fd` to become readable; true if it did.
-pub fn wait_readable(fd: RawFd, timeout_ms: i32) -> bool {
+/// Waits up to `timeout_ms` for `fd` to have one of poll(2)'s `events`;
+/// true if it did.
+pub fn wait_for(fd: RawFd, events: libc::c_short, timeout_ms: i32) -> bool {
     let mut p = libc::pollfd {
         fd,
-        events: libc::POLLIN,
+        events,
         revents: 0,
     };
     // SAFETY: one valid pollfd.
     unsafe { libc::poll(&mut p, 1, timeout_ms) > 0 }
+}
+
+/// Waits up to `timeout_ms` for `fd` to become readable; true if it did.
+pub fn wait_readable(fd: RawFd, timeout_ms: i32) -> bool {
+    wait_for(fd, libc::POLLIN, timeout_ms)
 }
 
 /// Waits up to `d` (µs precision) for `fd` to become readable.

@@ -74,13 +74,7 @@ pub fn send_batch(
 
 /// Waits up to `timeout_ms` for `fd` to become writable; true if it did.
 pub fn wait_writable(fd: RawFd, timeout_ms: i32) -> bool {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLOUT,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd.
-    unsafe { libc::poll(&mut p, 1, timeout_ms) > 0 }
+    super::wait_for(fd, libc::POLLOUT, timeout_ms)
 }
 
 /// The socket's kernel drop counter (SO_MEMINFO's SK_MEMINFO_DROPS): exact
