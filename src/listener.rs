@@ -729,10 +729,12 @@ impl ListenerInner {
         let c = &self.counts;
         poller.with_batch(slot, |batch| {
             let rounds = (READ_PER_WAKEUP / batch.slots()).max(1);
-            let mut gen = self.members_gen.get();
+            let gen0 = self.members_gen.get();
+            let mut gen = gen0;
             let mut fast = self.same_for_all(fd);
             for _round in 0..rounds {
-                if self.closed.get() || !self.has_fd(fd) {
+                // A socket goes only with a membership change (or the close).
+                if self.closed.get() || (self.members_gen.get() != gen0 && !self.has_fd(fd)) {
                     return;
                 }
                 let n = match batch.recv(fd, slot, batch.slots()) {
