@@ -288,3 +288,15 @@ fn asan_opts() {
 fn asan_counts() {
     clean("tests/c/test_counts.c", &[], &[]);
 }
+
+#[test]
+fn asan_gso_gro() {
+    clean("tests/c/test_gso.c", &["lo"], &[]);
+}
+
+#[test]
+fn asan_groups() {
+    for case in ["three", "many", "callbacks", "errors", "split"] {
+        clean("tests/c/test_groups.c", &[case], &[]);
+    }
+}

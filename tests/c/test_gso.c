@@ -400,11 +400,11 @@ static void case_v6(void) {
 /* burst GROUP PORT COUNT: COUNT text lines "gso NNNNN ...\n" of 32 bytes each
    (equal sizes: GSO runs) with one mc_sendto_many, for the interop tests. */
 static int burst(const char *group, int port, int count) {
-    static char lines[4096][33];
+    static char lines[4096][40];
     static mc_buf b[4096];
     if (count < 1 || count > 4096) return 2;
     for (int i = 0; i < count; i++) {
-        snprintf(lines[i], sizeof lines[i], "gso %05d abcdefghijklmnopqrstu\n", i);
+        snprintf(lines[i], sizeof lines[i], "gso %05d abcdefghijklmnopqrstu\n", i % 100000);
         b[i].data = lines[i];
         b[i].len = 32;
     }
