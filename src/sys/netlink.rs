@@ -49,7 +49,7 @@ pub fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Sends `msg` to the kernel on `fd`, then reads answers until `done`
-/// says it has one (or 1 s passed).
+/// says it has one (or 1 s passed in all).
 pub fn request<T>(
     fd: RawFd,
     msg: &[u8],
@@ -73,8 +73,10 @@ pub fn request<T>(
         return Err(io::Error::last_os_error());
     }
     let mut buf = vec![0u8; 8192];
-    for _ in 0..8 {
-        if !super::wait_readable(fd, 1000) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() || !super::wait_readable(fd, left.as_millis().max(1) as i32) {
             return Ok(None);
         }
         let n = recv(fd, &mut buf)?;
@@ -82,5 +84,4 @@ pub fn request<T>(
             return Ok(Some(t));
         }
     }
-    Ok(None)
 }
