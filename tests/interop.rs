@@ -119,15 +119,7 @@ fn socat_datagrams_reach_mclisten_byte_for_byte() {
             v
         })
         .collect();
-    for p in &payloads {
-        let mut c = Command::new("socat");
-        c.args([
-            "-u",
-            "STDIN",
-            "UDP4-DATAGRAM:239.2.1.1:6101,ip-multicast-ttl=1",
-        ]);
-        Proc::start(c, p).finish(LIMIT).expect(0);
-    }
+    socat_send("239.2.1.1", 6101, &payloads);
     let d = l.finish(LIMIT).expect(0);
     let want: Vec<_> = payloads.iter().map(|p| (p.len(), hex(p))).collect();
     check_lines(&d, "127.0.0.1", "239.2.1.1:6101", "lo", &want);

@@ -1064,15 +1064,7 @@ fn socat_datagrams_are_counted_by_mclisten() {
             v
         })
         .collect();
-    for p in &payloads {
-        let mut c = Command::new("socat");
-        c.args([
-            "-u",
-            "STDIN",
-            "UDP4-DATAGRAM:239.3.9.1:7109,ip-multicast-ttl=1",
-        ]);
-        Proc::start(c, p).finish(LIMIT).expect(0);
-    }
+    socat_send("239.3.9.1", 7109, &payloads);
     let d = l.finish(LIMIT).expect(0);
     let v = json_lines(&d);
     let got: Vec<String> = of_type(&v, "packet")

@@ -365,3 +365,17 @@ pub fn veth_pair() {
               ip addr add fe80::$((i+1))/64 dev mc$i nodad || exit 1; done";
     run_ok(Command::new("sh").args(["-c", sh]));
 }
+
+/// Sends each of `payloads` as one datagram to `group:port` (TTL 1) with
+/// socat, an independent sender, one socat process per datagram.
+pub fn socat_send(group: &str, port: u16, payloads: &[Vec<u8>]) {
+    for p in payloads {
+        let mut c = Command::new("socat");
+        c.args([
+            "-u".to_string(),
+            "STDIN".to_string(),
+            format!("UDP4-DATAGRAM:{group}:{port},ip-multicast-ttl=1"),
+        ]);
+        Proc::start(c, p).finish(LIMIT).expect(0);
+    }
+}
