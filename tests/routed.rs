@@ -46,36 +46,11 @@ const INNER: &str = "MC_ROUTED_TEST";
 // ---------------------------------------------------------------------------
 // Outer run: tools, then the test again inside tests/netns-routed
 
-/// True if smcrouted and tshark are here; otherwise prints the SKIPPED line
-/// and records the skip for make test's summary (support::skip_file), or,
+/// True if smcrouted and tshark are here; otherwise the test is skipped
+/// visibly and recorded for make test's summary (support::require_tool), or,
 /// with MC_REQUIRE_ALL=1, fails.
-fn routed_tools(test: &str) -> bool {
-    let missing = [("smcrouted", "smcroute"), ("tshark", "tshark")]
-        .into_iter()
-        .find(|(tool, _)| !have(tool));
-    let Some((tool, package)) = missing else {
-        return true;
-    };
-    let need = "routed tests need smcroute and tshark (apt-get install smcroute tshark)";
-    assert!(
-        std::env::var("MC_REQUIRE_ALL").as_deref() != Ok("1"),
-        "{need}; MC_REQUIRE_ALL=1 makes a missing tool a failure"
-    );
-    // Straight to fd 2: the harness captures eprintln! of a passing test,
-    // and a skip must be seen.
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {need}");
-    let file = skip_file();
-    if let Some(dir) = file.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&file)
-    {
-        let _ = f.write_all(format!("{tool}\t{package}\trouted::{test}\n").as_bytes());
-    }
-    false
+fn routed_tools() -> bool {
+    require_tool("smcrouted", "smcroute") && require_tool("tshark", "tshark")
 }
 
 /// test_routed (tests/c/test_routed.c), compiled once per process.
@@ -97,7 +72,7 @@ fn rerun_routed(test: &str) -> bool {
         assert_eq!(std::env::var("MC_ROUTED").as_deref(), Ok("1"));
         return false;
     }
-    if !routed_tools(test) {
+    if !routed_tools() {
         return true;
     }
     for t in ["python3", "unshare", "setpriv", "ip", "bridge"] {
