@@ -87,19 +87,13 @@ demo: $(BUILD)/demo
 bench: release
 	$(if $(QUICK),QUICK="$(QUICK)" )bench/run.sh
 
-# Prerequisites first (a missing required tool fails before the build; a missing optional
-# one is named, and its tests are skipped), then one line of what was skipped at the end.
+# tests/suite: prerequisites first (a missing required tool fails before the build; a
+# missing optional one is named, and its tests are skipped), then fmt, clippy, every test
+# binary (cargo test --no-fail-fast: one failure never hides the rest) and the header
+# check, and at the end one summary: what failed, what was skipped and why.
 SKIP_FILE := target/mc-skips.txt
 test:
-	@tests/prereqs check $(SKIP_FILE)
-	cargo fmt --check
-	cargo clippy --locked --all-targets -- -D warnings
-	cargo test --locked
-	@tests/prereqs summary $(SKIP_FILE)
-	@if [ -d .git ]; then \
-	  git diff --exit-code -- include/multicast.h || \
-	  { echo "include/multicast.h changed when regenerated: commit the new header"; exit 1; }; \
-	fi
+	@tests/suite $(SKIP_FILE)
 
 # mcsend and mclisten, linked to the freshly built library (no rpath: installed, they
 # find libmulticast.so.$(MAJOR) in LIBDIR; in the tree, run them with LD_LIBRARY_PATH).

@@ -760,6 +760,14 @@ int mc_poller_set_coalesce_us(struct mc_poller *poller, uint32_t us);
 int mc_poller_set_spin_us(struct mc_poller *poller, uint32_t us);
 
 /**
+ * Stores in `*out` how many rtnetlink messages the poller's interface watcher dropped
+ * because the kernel did not send them: any process may write to the watcher's socket,
+ * and only the kernel's word on interfaces is taken. Returns 0; MC_EINVAL for a NULL out.
+ * NULL poller: the default poller.
+ */
+int mc_poller_refused_netlink(struct mc_poller *poller, uint64_t *out);
+
+/**
  * Sends one packet now to group:port with ttl: group NULL = MC_DEFAULT_GROUP, port 0 =
  * MC_DEFAULT_PORT, ttl < 0 = MC_DEFAULT_TTL (> 255: MC_EINVAL). Returns the bytes sent.
  * Thread-safe; fast when called repeatedly (configured sockets are cached per ttl).

@@ -83,9 +83,14 @@ pub fn parse_interface(s: &str) -> Result<Interface> {
                 Error::address(format!("interface \"{s}\": no interface has this address"))
             });
     }
-    sys::name_to_index(s)
-        .map(Interface::Index)
-        .ok_or_else(|| Error::address(format!("interface \"{s}\": no such interface")))
+    sys::name_to_index(s).map(Interface::Index).ok_or_else(|| {
+        let why = if s.contains(':') {
+            " (\"name:label\" is an address label, not an interface name)"
+        } else {
+            ""
+        };
+        Error::address(format!("interface \"{s}\": no such interface{why}"))
+    })
 }
 
 /// The indices a listener joins on: `[0]` for the default, every up

@@ -97,6 +97,9 @@ pub(crate) struct Inner {
     /// tells of changes (open only while there is a follower).
     followers: RefCell<Vec<Weak<dyn Follower>>>,
     watcher: RefCell<Option<(OwnedFd, u64)>>,
+    /// rtnetlink messages the watcher dropped because the kernel did not
+    /// send them.
+    refused_netlink: Cell<u64>,
     /// Registrations removed so far (to tell a just-removed registration's
     /// fetched events from events nobody here can dispatch).
     removed: Cell<u64>,
@@ -203,6 +206,7 @@ impl Poller {
                 followers: RefCell::new(Vec::new()),
                 watcher: RefCell::new(None),
                 removed: Cell::new(0),
+                refused_netlink: Cell::new(0),
             }),
         })
     }
@@ -645,6 +649,12 @@ impl Poller {
         Ok(())
     }
 
+    /// rtnetlink messages the interface watcher dropped because they did
+    /// not come from the kernel (another process wrote to its socket).
+    pub fn refused_netlink_messages(&self) -> u64 {
+        self.inner.refused_netlink.get()
+    }
+
     fn current(&self, tok: u64) -> Option<(RawFd, Handler)> {
         let slots = self.inner.slots.borrow();
         let slot = slots.get((tok >> 32) as usize)?;
@@ -770,8 +780,14 @@ impl Poller {
         let mut buf = vec![0u8; 16 << 10];
         for _ in 0..64 {
             match sys::netlink::recv(fd, &mut buf) {
-                Ok(0) => break,
-                Ok(n) => events.extend(netlink::parse_events(&buf[..n])),
+                Ok((0, _)) => break,
+                Ok((_, sender)) if sender != 0 => {
+                    // Another process wrote to our socket: only the kernel
+                    // tells the truth about interfaces.
+                    let n = self.inner.refused_netlink.get();
+                    self.inner.refused_netlink.set(n + 1);
+                }
+                Ok((n, _)) => events.extend(netlink::parse_events(&buf[..n])),
                 Err(_) => {
                     // ENOBUFS: messages were lost; everything is looked at anew.
                     events.push(Event::Lost);

@@ -291,12 +291,20 @@ fn asan_counts() {
 
 #[test]
 fn asan_gso_gro() {
+    if !kernel::gso_and_gro() {
+        return;
+    }
     clean("tests/c/test_gso.c", &["lo"], &[]);
 }
 
 #[test]
 fn asan_groups() {
-    for case in ["three", "many", "callbacks", "errors", "split"] {
+    let cases: &[&str] = if kernel::gso_and_gro() {
+        &["three", "many", "callbacks", "errors", "split"]
+    } else {
+        &["callbacks", "errors"] // the others send GSO runs and count coalesced ones
+    };
+    for case in cases {
         clean("tests/c/test_groups.c", &[case], &[]);
     }
 }

@@ -14,10 +14,15 @@
 //!   within a second of mc_listener_close, while the process still runs.
 //!
 //! Each test re-runs itself (alone) inside `tests/netns-routed`, which makes
-//! the hosts ha, a2 (segment A), hb (segment B) and the router r. Needs
-//! smcroute and tshark (apt-get install smcroute tshark); without them the
-//! tests print "SKIPPED: ..." and pass, unless MC_REQUIRE_ALL=1 (CI), where
-//! they fail. Run: `cargo test --test routed -- --nocapture` for the figures.
+//! the hosts ha, a2 (segment A), hb (segment B) and the router r (the leave
+//! test needs no router and runs with `--no-router`). Needs smcroute and
+//! tshark (apt-get install smcroute tshark); without them the tests print
+//! "SKIPPED: ..." and pass, unless MC_REQUIRE_ALL=1 (CI), where they fail.
+//! The router needs multicast routing in the kernel (CONFIG_IP_MROUTE,
+//! CONFIG_IPV6_MROUTE), probed with MRT_INIT / MRT6_INIT first: a kernel
+//! without it skips the tests that need the router, also under
+//! MC_REQUIRE_ALL=1. Run: `cargo test --test routed -- --nocapture` for the
+//! figures.
 
 mod support;
 
@@ -46,11 +51,29 @@ const INNER: &str = "MC_ROUTED_TEST";
 // ---------------------------------------------------------------------------
 // Outer run: tools, then the test again inside tests/netns-routed
 
-/// True if smcrouted and tshark are here; otherwise the test is skipped
-/// visibly and recorded for make test's summary (support::require_tool), or,
-/// with MC_REQUIRE_ALL=1, fails.
-fn routed_tools() -> bool {
-    require_tool("smcrouted", "smcroute") && require_tool("tshark", "tshark")
+/// The network of the test: with the router (smcrouted, which needs
+/// multicast routing in the kernel for both families: its setup routes
+/// 224.0.0.0/4 and ff00::/8), or the two segments without it.
+#[derive(Clone, Copy, PartialEq)]
+enum Router {
+    Yes,
+    No,
+}
+
+/// True if the tools and the kernel features of the network are here;
+/// otherwise the test is skipped visibly and recorded for make test's
+/// summary (support::require_tool, require_kernel). A missing tool fails
+/// under MC_REQUIRE_ALL=1 (CI); a kernel without multicast routing never
+/// does: nothing can be installed to get it.
+fn routed_prerequisites(router: Router) -> bool {
+    if router == Router::Yes
+        && !(require_kernel(Feature::MulticastRouting)
+            && require_kernel(Feature::MulticastRouting6))
+    {
+        return false;
+    }
+    (router == Router::No || require_tool("smcrouted", "smcroute"))
+        && require_tool("tshark", "tshark")
 }
 
 /// test_routed (tests/c/test_routed.c), compiled once per process.
@@ -66,13 +89,13 @@ fn test_routed() -> PathBuf {
 /// Outside: runs the test `test` alone inside tests/netns-routed and
 /// returns true once it passed (or was skipped). Inside: returns false, and
 /// the test goes on.
-fn rerun_routed(test: &str) -> bool {
+fn rerun_routed(test: &str, router: Router) -> bool {
     require_netns();
     if std::env::var(INNER).as_deref() == Ok(test) {
         assert_eq!(std::env::var("MC_ROUTED").as_deref(), Ok("1"));
         return false;
     }
-    if !routed_tools() {
+    if !routed_prerequisites(router) {
         return true;
     }
     for t in ["python3", "unshare", "setpriv", "ip", "bridge"] {
@@ -82,6 +105,9 @@ fn rerun_routed(test: &str) -> bool {
         );
     }
     let mut c = Command::new(root().join("tests/netns-routed"));
+    if router == Router::No {
+        c.arg("--no-router");
+    }
     c.arg(std::env::current_exe().unwrap())
         .args(["--exact", test, "--nocapture", "--test-threads", "1"])
         .env(INNER, test)
@@ -318,7 +344,7 @@ fn ttl_scope(group: &str, sender: &str, mclisten_from: &str, mclisten_group: &st
 
 #[test]
 fn routed_ipv4_ttl_scope() {
-    if rerun_routed("routed_ipv4_ttl_scope") {
+    if rerun_routed("routed_ipv4_ttl_scope", Router::Yes) {
         return;
     }
     let g = "239.1.2.3";
@@ -327,7 +353,7 @@ fn routed_ipv4_ttl_scope() {
 
 #[test]
 fn routed_ipv6_hop_limit_scope() {
-    if rerun_routed("routed_ipv6_hop_limit_scope") {
+    if rerun_routed("routed_ipv6_hop_limit_scope", Router::Yes) {
         return;
     }
     let g = "ff05::4242";
@@ -599,7 +625,7 @@ fn leave_on_close(cap: &mut Capture, group: &str, src: &str, what: &str) -> i128
 
 #[test]
 fn routed_igmp_and_mld_leave_on_close() {
-    if rerun_routed("routed_igmp_and_mld_leave_on_close") {
+    if rerun_routed("routed_igmp_and_mld_leave_on_close", Router::No) {
         return;
     }
     let mut cap = Capture::start();
@@ -651,7 +677,7 @@ fn received_ttl_after_router(group: &str) {
 
 #[test]
 fn routed_received_ttl_ipv4() {
-    if rerun_routed("routed_received_ttl_ipv4") {
+    if rerun_routed("routed_received_ttl_ipv4", Router::Yes) {
         return;
     }
     received_ttl_after_router("239.1.2.5");
@@ -659,7 +685,7 @@ fn routed_received_ttl_ipv4() {
 
 #[test]
 fn routed_received_hop_limit_ipv6() {
-    if rerun_routed("routed_received_hop_limit_ipv6") {
+    if rerun_routed("routed_received_hop_limit_ipv6", Router::Yes) {
         return;
     }
     received_ttl_after_router("ff05::4245");

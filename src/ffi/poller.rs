@@ -266,3 +266,18 @@ pub unsafe extern "C" fn mc_poller_set_coalesce_us(poller: *mut mc_poller, us: u
 pub unsafe extern "C" fn mc_poller_set_spin_us(poller: *mut mc_poller, us: u32) -> c_int {
     guard(|| poller_of(poller)?.set_spin_us(us).map(|_| 0))
 }
+
+/// Stores in `*out` how many rtnetlink messages the poller's interface watcher dropped
+/// because the kernel did not send them: any process may write to the watcher's socket,
+/// and only the kernel's word on interfaces is taken. Returns 0; MC_EINVAL for a NULL out.
+/// NULL poller: the default poller.
+#[no_mangle]
+pub unsafe extern "C" fn mc_poller_refused_netlink(poller: *mut mc_poller, out: *mut u64) -> c_int {
+    guard(|| {
+        let p = poller_of(poller)?;
+        let out = non_null(out, "mc_poller_refused_netlink: out")? as *mut u64;
+        // SAFETY: out is the caller's to fill.
+        unsafe { *out = p.refused_netlink_messages() };
+        Ok(0)
+    })
+}

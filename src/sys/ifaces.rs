@@ -85,12 +85,16 @@ unsafe fn sockaddr_to_ip(sa: *const libc::sockaddr) -> Option<IpAddr> {
     }
 }
 
-/// if_nametoindex(3).
+/// The index of the interface called exactly `name`, if there is one.
+///
+/// if_nametoindex(3) alone is not enough: the kernel cuts an alias label
+/// off (SIOCGIFINDEX of "lo:x" answers lo's index), so the index found must
+/// carry `name` back.
 pub fn name_to_index(name: &str) -> Option<u32> {
     let c = CString::new(name).ok()?;
     // SAFETY: c is NUL-terminated.
     let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
-    (i != 0).then_some(i)
+    (i != 0 && index_to_name(i).as_deref() == Some(name)).then_some(i)
 }
 
 /// if_indextoname(3).

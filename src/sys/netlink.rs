@@ -33,19 +33,35 @@ pub fn route_socket(groups: u32, nonblocking: bool) -> io::Result<OwnedFd> {
 }
 
 /// One read of a netlink socket into `buf` (without waiting on a
-/// non-blocking socket); Ok(0) when nothing is there. ENOBUFS (the kernel
-/// dropped messages) is returned as an error for the caller to resync.
-pub fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: buf is writable for its length.
-    let r = unsafe { libc::recv(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) };
+/// non-blocking socket): the bytes read (0 when nothing is there) and the
+/// port id of the sender, 0 for the kernel. Any process may send to a
+/// netlink socket, and only the kernel's messages are true, so callers drop
+/// the others. ENOBUFS (the kernel dropped messages) is returned as an
+/// error for the caller to resync.
+pub fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, u32)> {
+    // SAFETY: all-zero is a valid sockaddr_nl.
+    let mut from: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    let mut from_len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+    // SAFETY: buf is writable for its length; from and from_len are valid
+    // for a sockaddr_nl.
+    let r = unsafe {
+        libc::recvfrom(
+            fd,
+            buf.as_mut_ptr() as *mut libc::c_void,
+            buf.len(),
+            0,
+            &mut from as *mut libc::sockaddr_nl as *mut libc::sockaddr,
+            &mut from_len,
+        )
+    };
     if r < 0 {
         let e = io::Error::last_os_error();
         if e.raw_os_error() == Some(libc::EAGAIN) {
-            return Ok(0);
+            return Ok((0, 0));
         }
         return Err(e);
     }
-    Ok(r as usize)
+    Ok((r as usize, from.nl_pid))
 }
 
 /// Sends `msg` to the kernel on `fd`, then reads answers until `done`
@@ -79,7 +95,10 @@ pub fn request<T>(
         if left.is_zero() || !super::wait_readable(fd, left.as_millis().max(1) as i32) {
             return Ok(None);
         }
-        let n = recv(fd, &mut buf)?;
+        let (n, sender) = recv(fd, &mut buf)?;
+        if sender != 0 {
+            continue; // not the kernel's answer
+        }
         if let Some(t) = done(&buf[..n]) {
             return Ok(Some(t));
         }

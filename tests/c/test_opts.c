@@ -72,6 +72,17 @@ int main(void) {
     }
     CHECK_RC(mc_opts_set_interface(o, "nosuch0"), MC_EADDRESS);
     CHECK_MSG("nosuch0");
+    /* a name names an interface exactly: no alias label (the kernel would cut ":x"
+       off), no blanks, no other case */
+    const char *inexact[] = {"lo:x", "lo:0", "lo:", "lo ", " lo", "LO", "Lo"};
+    for (size_t i = 0; i < sizeof inexact / sizeof *inexact; i++) {
+        char quoted[16];
+        CHECK_RC(mc_opts_set_interface(o, inexact[i]), MC_EADDRESS);
+        snprintf(quoted, sizeof quoted, "\"%s\"", inexact[i]);
+        CHECK_MSG(quoted);
+    }
+    CHECK_RC(mc_opts_set_interface(o, "lo:x"), MC_EADDRESS);
+    CHECK_MSG("address label");
 
     /* loopback: any int */
     CHECK_RC(mc_opts_set_loopback(o, 0), 0);

@@ -3,7 +3,11 @@
 //! private network namespace.
 #![allow(dead_code)]
 
+pub mod kernel;
 pub mod process;
+
+#[allow(unused_imports)]
+pub use kernel::{require_kernel, Feature};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -197,7 +201,18 @@ pub fn skip_file() -> PathBuf {
 /// summary at the end of `make test`, and returns false. Under
 /// MC_REQUIRE_ALL=1 (CI) a missing tool is a failure: it panics instead.
 pub fn skip(tool: &str, package: &str, why: &str) -> bool {
-    use std::io::Write;
+    let msg = format!("{why} (install {package}, or run `sudo .ci/run`)");
+    assert!(
+        std::env::var("MC_REQUIRE_ALL").as_deref() != Ok("1"),
+        "SKIPPED: {}: {msg}; MC_REQUIRE_ALL=1 makes a missing tool a failure",
+        current_test()
+    );
+    record_skip(&msg, &format!("tool\t{tool}\t{package}"));
+    false
+}
+
+/// "binary::test" of the calling test (its thread's name, the test binary's stem).
+pub fn current_test() -> String {
     let test = std::thread::current()
         .name()
         .unwrap_or("?")
@@ -214,13 +229,16 @@ pub fn skip(tool: &str, package: &str, why: &str) -> bool {
         .next()
         .unwrap_or("")
         .to_string();
-    let msg =
-        format!("SKIPPED: {binary}::{test}: {why} (install {package}, or run `sudo .ci/run`)");
-    assert!(
-        std::env::var("MC_REQUIRE_ALL").as_deref() != Ok("1"),
-        "{msg}; MC_REQUIRE_ALL=1 makes a missing tool a failure"
-    );
-    let _ = writeln!(std::io::stderr(), "{msg}");
+    format!("{binary}::{test}")
+}
+
+/// Prints "SKIPPED: binary::test: `why`" to stderr and appends the line
+/// "`fields`<TAB>binary::test" to skip_file() (tests/prereqs summary reads it:
+/// "tool<TAB>TOOL<TAB>PACKAGE" or "kernel<TAB>FEATURE<TAB>HOW").
+pub fn record_skip(why: &str, fields: &str) {
+    use std::io::Write;
+    let test = current_test();
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {why}");
     let file = skip_file();
     if let Some(dir) = file.parent() {
         let _ = std::fs::create_dir_all(dir);
@@ -231,9 +249,8 @@ pub fn skip(tool: &str, package: &str, why: &str) -> bool {
         .open(&file)
     {
         // One write per line: concurrent tests append whole lines.
-        let _ = f.write_all(format!("{tool}\t{package}\t{binary}::{test}\n").as_bytes());
+        let _ = f.write_all(format!("{fields}\t{test}\n").as_bytes());
     }
-    false
 }
 
 /// True if `tool` is on PATH; otherwise skips the calling test (see skip):
