@@ -79,9 +79,18 @@ static void create_mc0(int route) {
              "addr add fe80::2/64 dev mc1 nodad\n"
              "link set mc1 up\n"
              "route replace 224.0.0.0/4 dev mc1\n"
-             "EOB\n",
+             "EOB\n"
+             /* Until both ends have carrier and an active qdisc (set by the kernel's
+                link-watch work, later), a device drops what it is given ("qdisc noop")
+                while sendto() reports success. */
+             "for i in $(seq 1000); do\n"
+             "  a=$(ip -o link show dev mc0); b=$(nsenter -t %s -n ip -o link show dev mc1)\n"
+             "  case \"$a $b\" in *'qdisc noop'*) ;; *'state UP'*'state UP'*) exit 0;; esac\n"
+             "  sleep 0.005\n"
+             "done\n"
+             "echo \"mc0/mc1 not up with a qdisc after 5 s: $a / $b\" >&2; exit 1\n",
              env("MC_PEER_PID"), route ? "ip route add 224.0.0.0/4 dev mc0\n" : "",
-             env("MC_PEER_PID"));
+             env("MC_PEER_PID"), env("MC_PEER_PID"));
     sh(s);
 }
 

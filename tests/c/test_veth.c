@@ -218,7 +218,10 @@ static void expect_peer_got(const peer_t *p, const char *payload, const char *sr
     }
     if (strcmp(field(line, "ifindex", v, sizeof v), env("MC_PEER_IFINDEX")) != 0 &&
         strcmp(v, getenv("MC_PEER2_IFINDEX") ? getenv("MC_PEER2_IFINDEX") : "") != 0) {
-        fprintf(stderr, "%s: \"%s\" arrived on ifindex %s\n", p->what, payload, v);
+        fprintf(stderr, "%s: \"%s\" arrived on ifindex %s, want MC_PEER_IFINDEX %s%s%s\n",
+                p->what, payload, v, env("MC_PEER_IFINDEX"),
+                getenv("MC_PEER2_IFINDEX") ? " or MC_PEER2_IFINDEX " : "",
+                getenv("MC_PEER2_IFINDEX") ? getenv("MC_PEER2_IFINDEX") : "");
         check_failures++;
     }
 }
