@@ -28,7 +28,7 @@
 
 #include "check.h"
 
-#define WAIT_MS 2000    /* a packet that should come */
+#define WAIT_MS 10000   /* a packet that should come (generous: only a failure waits it out) */
 #define NONE_MS 300     /* a packet that should not */
 
 static char tmpdir[64];
@@ -78,7 +78,7 @@ static int peer_recv_start(peer_t *p, const char *peer_env, const char *iface,
     args[n++] = "recv"; args[n++] = group; args[n++] = sport;
     args[n++] = "--iface"; args[n++] = iface;
     args[n++] = "--count"; args[n++] = scount;
-    args[n++] = "--timeout"; args[n++] = "2";
+    args[n++] = "--timeout"; args[n++] = "10";
     args[n++] = "--ready"; args[n++] = ready;
     args[n] = NULL;
     peer_spawn(p, peer_env, what, args);
