@@ -150,3 +150,59 @@ fn failures_of_a_run_are_all_named() {
     let (out, _) = prereqs(&["failures".as_ref(), log.as_path()]);
     assert_eq!(out.trim(), "stress (the whole binary)");
 }
+
+/// tests/netns-run without user namespaces works as root alone (a private
+/// network namespace all the same); without network namespaces it skips the
+/// whole binary under make test (MC_SKIP_FILE set) and fails anywhere else.
+#[test]
+fn netns_run_without_user_or_network_namespaces() {
+    require_netns();
+    let run = root().join("tests/netns-run");
+    let o = Command::new(&run)
+        .args(["sh", "-c", "echo $MC_NETNS; readlink /proc/self/ns/net"])
+        .env("MC_PRETEND_KERNEL_LACKS", "userns")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{o:?}");
+    let mine = std::fs::read_link("/proc/self/ns/net").unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "1", "{out}");
+    assert_ne!(
+        lines[1],
+        mine.to_string_lossy(),
+        "not a new namespace: {out}"
+    );
+
+    let skips = scratch().join("skips-netns.txt");
+    let _ = std::fs::remove_file(&skips);
+    let o = Command::new(&run)
+        .arg("/nowhere/abi-0123")
+        .env("MC_PRETEND_KERNEL_LACKS", "userns,netns")
+        .env("MC_SKIP_FILE", &skips)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        err.contains("SKIPPED: abi (the whole binary): kernel lacks a private network namespace"),
+        "{err}"
+    );
+    let (_, summary) = prereqs(&["summary".as_ref(), skips.as_path()]);
+    assert!(
+        summary.contains("the kernel lacks private network namespaces")
+            && summary.contains("abi (the whole binary)"),
+        "{summary}"
+    );
+
+    let o = Command::new(&run)
+        .arg("true")
+        .env("MC_PRETEND_KERNEL_LACKS", "userns,netns")
+        .env_remove("MC_SKIP_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(90), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("cannot create a private network namespace")
+    );
+}
