@@ -5,6 +5,7 @@
 #                   a missing optional tool skips its tests, with a summary line at the end
 #   make demo       a listener and a sender inside a private network namespace
 #   make bench      benchmarks (bench/run.sh; QUICK=1 for a short run)
+#   make fuzz       coverage-guided fuzzing, every target SECONDS=60 s (fuzz/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= LIBDIR=$(PREFIX)/lib INCLUDEDIR=$(PREFIX)/include
 #                   BINDIR=$(PREFIX)/bin MANDIR=$(PREFIX)/share/man CMAKEDIR=$(LIBDIR)/cmake/multicast
 #                   (relative directories are taken under PREFIX: LIBDIR=lib/x86_64-linux-gnu);
@@ -66,7 +67,7 @@ TOOLS      := $(patsubst examples-c/%.c,%,$(wildcard examples-c/mcsend.c example
 TOOL_BINS  := $(addprefix $(BUILD)/bin/,$(TOOLS))
 ALL_TOOLS  := mcsend mclisten mcping
 
-.PHONY: all release test demo bench install install-strip uninstall clean examples tools deb FORCE
+.PHONY: all release test demo bench fuzz install install-strip uninstall clean examples tools deb FORCE
 
 all: release tools $(BUILD)/native-static-libs
 
@@ -86,6 +87,11 @@ demo: $(BUILD)/demo
 
 bench: release
 	$(if $(QUICK),QUICK="$(QUICK)" )bench/run.sh
+
+# libFuzzer targets of the parsers of outside input (fuzz/run.sh): each SECONDS seconds
+# in a private network namespace, the corpus minimized after; fails if one crashes.
+fuzz:
+	fuzz/run.sh $(or $(SECONDS),60)
 
 # tests/suite: prerequisites first (a missing required tool fails before the build; a
 # missing optional one is named, and its tests are skipped), then fmt, clippy, every test

@@ -42,16 +42,26 @@ pub fn compile(pattern: &str, ip: &str, port: u16, mtu: usize) -> Result<Regex> 
     };
     // It must be a pattern on its own: "a)|(b" would otherwise close the
     // anchoring group and match "b" anywhere. (Size limit 0: only parsed.)
-    if let Err(e @ regex::Error::Syntax(_)) = RegexBuilder::new(&expanded).size_limit(0).build() {
+    let own = RegexBuilder::new(&expanded)
+        .nest_limit(NEST_LIMIT)
+        .size_limit(0)
+        .build();
+    if let Err(e @ regex::Error::Syntax(_)) = own {
         return Err(fail(e));
     }
-    match Regex::new(&format!("^(?:{expanded})")) {
+    // The anchoring group nests it deeper: that is not the user's nesting.
+    let anchored = |p: String| RegexBuilder::new(&p).nest_limit(NEST_LIMIT + 2).build();
+    match anchored(format!("^(?:{expanded})")) {
         // Only a trailing (?x) comment eats the ")": a newline ends it.
-        Err(regex::Error::Syntax(_)) => Regex::new(&format!("^(?:{expanded}\n)")),
+        Err(regex::Error::Syntax(_)) => anchored(format!("^(?:{expanded}\n)")),
         r => r,
     }
     .map_err(fail)
 }
+
+/// How deeply a pattern may nest groups, classes and repetitions: the
+/// regex crate's default.
+const NEST_LIMIT: u32 = 250;
 
 fn one_line(s: &str) -> String {
     s.lines()

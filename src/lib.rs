@@ -24,6 +24,8 @@ pub mod sys;
 
 #[doc(hidden)]
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use error::{Error, Kind, Result};
 pub use listener::{Listener, Stats};

@@ -1,14 +1,17 @@
-//! Fuzz / property tests of every parser of outside input: control
-//! messages (cmsg::parse), rtnetlink events and route replies
-//! (netlink::parse_events, parse_route_reply), groups, sources and
-//! interfaces (addr::parse_*, and the C setters that take their strings as
-//! raw bytes), and filter patterns (filter::compile).
+//! Property tests of the parsers of outside input with generated *valid*
+//! inputs, whose decoded values are known: control messages
+//! (cmsg::parse), rtnetlink events and route replies
+//! (netlink::parse_events, parse_route_reply), and the filter's template
+//! values; plus the regressions and huge inputs past the fuzzer's sizes.
+//!
+//! The rest (no panic on any bytes, round trips, the C string setters, the
+//! filter against the regex crate) is coverage-guided fuzzing: fuzz/
+//! (`make fuzz`), whose corpus and crashes tests/fuzz_corpus.rs replays.
 //!
 //! Inputs come from a small deterministic generator (xorshift64*): valid
 //! inputs built field by field (then the decoded values must equal what was
-//! put in), the same inputs mutated (truncated, lengths flipped, bytes
-//! replaced), and random ones. Properties: never a panic; an Ok result
-//! round-trips; an error has the right kind and a message naming the input.
+//! put in), then truncated or with a length flipped, where the answer is
+//! still known.
 //!
 //! `make test` runs MC_FUZZ_CASES (default 20,000) cases per parser; a long
 //! run:
@@ -17,18 +20,16 @@
 //!
 //! A failure names its case and seed; MC_FUZZ_SEED=N runs another sequence.
 
-mod support;
-
-use std::ffi::{c_char, CStr, CString};
 use std::fmt::Debug;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use multicast::addr::{parse_group, parse_interface, parse_source, Interface};
+use multicast::addr::{parse_group, parse_interface, parse_source};
 use multicast::cmsg::{self, Info};
 use multicast::filter;
+use multicast::fuzzing::{check_filter, nl_attr, nl_message};
 use multicast::netlink::{self, Event};
 use multicast::Kind;
 
@@ -324,7 +325,7 @@ fn fuzz_cmsg() {
             return;
         }
         // A length flipped: below a header or past the end ends the walk
-        // there; anything else must merely not panic.
+        // there; the same length changes nothing.
         let j = r.below(msgs.len());
         let (start, len) = spans[j];
         let mut bad = buf.clone();
@@ -342,18 +343,6 @@ fn fuzz_cmsg() {
             assert_eq!(got, expect(&msgs[..j]), "len {v} at {start}: {bad:?}");
         } else if v as usize == len {
             assert_eq!(got, expect(&msgs), "same len: {bad:?}");
-        }
-        // Bytes replaced anywhere, and plain random bytes: no panic, and
-        // what comes out is a possible value.
-        for _ in 0..1 + r.below(4) {
-            let at = r.below(bad.len());
-            bad[at] = r.u8();
-        }
-        let n = r.below(200);
-        for b in [bad, r.bytes(n)] {
-            let i = parse_cmsg(&b);
-            assert!(i.gro_segment != Some(0), "{b:?}");
-            assert!(i.dst.is_some() || i.ifindex == 0, "{b:?}");
         }
     });
 }
@@ -392,30 +381,6 @@ const IFF_MULTICAST: u32 = 0x1000;
 
 fn align4(n: usize) -> usize {
     n.div_ceil(4) * 4
-}
-
-/// A netlink message (struct nlmsghdr + body, padded to 4).
-fn nl_message(kind: u16, seq: u32, body: &[u8]) -> Vec<u8> {
-    let len = NLMSG_HDR + body.len();
-    let mut m = Vec::new();
-    m.extend_from_slice(&(len as u32).to_ne_bytes());
-    m.extend_from_slice(&kind.to_ne_bytes());
-    m.extend_from_slice(&0u16.to_ne_bytes());
-    m.extend_from_slice(&seq.to_ne_bytes());
-    m.extend_from_slice(&0u32.to_ne_bytes());
-    m.extend_from_slice(body);
-    m.resize(align4(len), 0);
-    m
-}
-
-/// A route attribute (struct rtattr + data, padded to 4).
-fn nl_attr(kind: u16, data: &[u8]) -> Vec<u8> {
-    let mut a = Vec::new();
-    a.extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
-    a.extend_from_slice(&kind.to_ne_bytes());
-    a.extend_from_slice(data);
-    a.resize(align4(a.len()), 0);
-    a
 }
 
 /// A name as the kernel might send it, or not: ASCII, bytes that are not
@@ -610,16 +575,6 @@ fn fuzz_netlink_events() {
                 );
             }
         }
-        // Bytes replaced, and random bytes: no panic, at most one event
-        // per header's worth of bytes.
-        for _ in 0..1 + r.below(4) {
-            let at = r.below(bad.len());
-            bad[at] = r.u8();
-        }
-        let n = r.below(200);
-        for b in [bad, r.bytes(n)] {
-            assert!(events(&b).len() <= b.len() / NLMSG_HDR, "{b:?}");
-        }
     });
 }
 
@@ -725,33 +680,23 @@ fn fuzz_netlink_route_reply() {
             .collect();
         let got = route_reply(&buf, seq);
         assert_eq!(got, route_answer(&msgs, seq), "built {buf:?}");
-        // The request the library sends is well formed and for `seq`.
-        let dst: IpAddr = if r.one_in(2) {
-            Ipv4Addr::from(r.next() as u32).into()
-        } else {
-            Ipv6Addr::from(r.next() as u128 | ((r.next() as u128) << 64)).into()
-        };
-        let req = netlink::route_request(seq, dst);
+        // Truncated: the messages that fit whole (padding aside) decide.
+        let cut = r.below(buf.len() + 1);
+        let mut at = 0;
+        let whole: Vec<_> = msgs
+            .iter()
+            .take_while(|(k, s, b)| {
+                let fits = at + 16 + b.len() <= cut;
+                at += nl_message(*k, *s, b).len();
+                fits
+            })
+            .cloned()
+            .collect();
         assert_eq!(
-            u32::from_ne_bytes(req[..4].try_into().unwrap()) as usize,
-            req.len()
+            route_reply(&buf[..cut], seq),
+            route_answer(&whole, seq),
+            "cut at {cut}: {buf:?}"
         );
-        assert_eq!(u32::from_ne_bytes(req[8..12].try_into().unwrap()), seq);
-        // Mutated and random: no panic, an error is a positive errno.
-        let mut bad = buf.clone();
-        if !bad.is_empty() {
-            for _ in 0..1 + r.below(4) {
-                let at = r.below(bad.len());
-                bad[at] = r.u8();
-            }
-            bad.truncate(r.below(bad.len() + 1));
-        }
-        let n = r.below(100);
-        for b in [bad, r.bytes(n)] {
-            if let Err(e) = route_reply(&b, seq) {
-                assert!(e > 0, "errno {e} from {b:?}");
-            }
-        }
     });
 }
 
@@ -768,148 +713,8 @@ fn netlink_regressions() {
 }
 
 // ---------------------------------------------------------------------------
-// addr::parse_group, parse_source, parse_interface
-
-/// A random address of either family, multicast or not.
-fn random_ip(r: &mut Rng) -> IpAddr {
-    if r.one_in(2) {
-        let first = match r.below(4) {
-            0 => 224 + r.below(16) as u8,
-            1 => *r.pick(&[0u8, 127, 223, 240, 255, 10, 192]),
-            _ => r.u8(),
-        };
-        let mut o = [first, r.u8(), r.u8(), r.u8()];
-        if r.one_in(8) {
-            o = *r.pick(&[
-                [0, 0, 0, 0],
-                [255, 255, 255, 255],
-                [224, 0, 0, 0],
-                [127, 0, 0, 1],
-            ]);
-        }
-        IpAddr::V4(Ipv4Addr::from(o))
-    } else {
-        let mut o = [0u8; 16];
-        for b in o.iter_mut() {
-            // Zero runs, so that "::" forms come up.
-            *b = if r.one_in(2) { 0 } else { r.u8() };
-        }
-        o[0] = match r.below(3) {
-            0 => 0xff,
-            1 => *r.pick(&[0u8, 0xfe, 0xfd, 0x20]),
-            _ => r.u8(),
-        };
-        if r.one_in(10) {
-            o = *r.pick(&[[0; 16], Ipv6Addr::LOCALHOST.octets()]);
-        }
-        IpAddr::V6(Ipv6Addr::from(o))
-    }
-}
-
-/// Other spellings of the same address that Rust's parser accepts.
-fn spell(r: &mut Rng, ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(a) => a.to_string(),
-        IpAddr::V6(a) => {
-            let s = a.segments();
-            match r.below(4) {
-                0 => s
-                    .iter()
-                    .map(|g| format!("{g:x}"))
-                    .collect::<Vec<_>>()
-                    .join(":"),
-                1 => s
-                    .iter()
-                    .map(|g| format!("{g:04X}"))
-                    .collect::<Vec<_>>()
-                    .join(":"),
-                2 => {
-                    let v4 = Ipv4Addr::from(((s[6] as u32) << 16) | s[7] as u32);
-                    let head = s[..6]
-                        .iter()
-                        .map(|g| format!("{g:x}"))
-                        .collect::<Vec<_>>()
-                        .join(":");
-                    format!("{head}:{v4}")
-                }
-                _ => a.to_string(),
-            }
-        }
-    }
-}
-
-/// Characters addresses and names are made of, and some they never are.
-const CHARS: &[char] = &[
-    '0', '1', '2', '4', '5', '9', '.', '.', ':', ':', 'a', 'f', 'F', 'x', 'g', '%', '[', ']', ' ',
-    '\t', '\n', '-', '/', '*', '\0', 'é', '€', '\u{fffd}', '😀', '\u{200b}', 'l', 'o',
-];
-
-/// A string meant to hit every branch: near-addresses with scopes,
-/// brackets, ports, spaces and stray bytes; digit runs; random characters;
-/// lossily decoded random bytes; sometimes very long.
-fn random_string(r: &mut Rng) -> String {
-    match r.below(8) {
-        0..=2 => {
-            let ip = random_ip(r);
-            let mut s = spell(r, ip);
-            match r.below(8) {
-                0 => s = format!("{s}%{}", r.pick(&["lo", "1", "0", "eth0", ""])),
-                1 => s = format!("[{s}]"),
-                2 => s = format!("{s}:{}", r.below(70000)),
-                3 => {
-                    s = format!(
-                        "{}{s}{}",
-                        r.pick(&[" ", "\t", "", "\n"]),
-                        r.pick(&[" ", ""])
-                    )
-                }
-                4 => {
-                    // A character replaced, inserted or removed.
-                    let mut c: Vec<char> = s.chars().collect();
-                    let at = r.below(c.len());
-                    match r.below(3) {
-                        0 => c[at] = *r.pick(CHARS),
-                        1 => c.insert(at, *r.pick(CHARS)),
-                        _ => {
-                            c.remove(at);
-                        }
-                    }
-                    s = c.into_iter().collect();
-                }
-                _ => {}
-            }
-            s
-        }
-        3 => {
-            let n = if r.one_in(20) {
-                1000 + r.below(100_000)
-            } else {
-                r.below(25)
-            };
-            (0..n)
-                .map(|_| char::from(b'0' + r.below(10) as u8))
-                .collect()
-        }
-        4 => {
-            let n = r.below(30);
-            String::from_utf8_lossy(&r.bytes(n)).into_owned()
-        }
-        5 if r.one_in(10) => {
-            // Huge: a valid address padded, or many fields.
-            let ip = random_ip(r);
-            let pad = " ".repeat(r.below(100_000));
-            match r.below(3) {
-                0 => format!("{pad}{ip}{pad}"),
-                1 => "1.".repeat(r.below(50_000)),
-                _ => format!("ff02{}", ":0".repeat(r.below(50_000))),
-            }
-        }
-        _ => {
-            let n = r.below(40);
-            (0..n).map(|_| *r.pick(CHARS)).collect()
-        }
-    }
-}
+// addr::parse_group, parse_source, parse_interface: the strings of any
+// size the fuzzer does not make (it stops at 4 KiB)
 
 /// Err of the Address kind whose message quotes the input.
 fn check_addr_err(what: &str, s: &str, e: &multicast::Error) {
@@ -919,141 +724,6 @@ fn check_addr_err(what: &str, s: &str, e: &multicast::Error) {
         "{what}({s:?}): the message does not name the input: {}",
         e.message()
     );
-}
-
-#[test]
-fn fuzz_addr_group_source() {
-    run("addr::parse_group/parse_source", cases(), |r| {
-        let s = random_string(r);
-        // What the string is, by Rust's own literal parser (surrounding
-        // white space is forgiven).
-        let lit = s.trim().parse::<IpAddr>().ok();
-        match no_panic("parse_group", &s, || parse_group(&s)) {
-            Ok(ip) => {
-                assert!(ip.is_multicast(), "{s:?} -> {ip}");
-                assert_eq!(Some(ip), lit, "{s:?}");
-                assert_eq!(parse_group(&ip.to_string()).ok(), Some(ip), "{ip} again");
-            }
-            Err(e) => {
-                check_addr_err("parse_group", &s, &e);
-                assert!(!lit.is_some_and(|ip| ip.is_multicast()), "{s:?} refused");
-            }
-        }
-        match no_panic("parse_source", &s, || parse_source(&s)) {
-            Ok(ip) => {
-                assert!(!ip.is_multicast() && !ip.is_unspecified(), "{s:?} -> {ip}");
-                assert_ne!(ip, IpAddr::V4(Ipv4Addr::BROADCAST), "{s:?}");
-                assert_eq!(Some(ip), lit, "{s:?}");
-                assert_eq!(parse_source(&ip.to_string()).ok(), Some(ip), "{ip} again");
-            }
-            Err(e) => {
-                check_addr_err("parse_source", &s, &e);
-                let unicast = lit.is_some_and(|ip| {
-                    !ip.is_multicast()
-                        && !ip.is_unspecified()
-                        && ip != IpAddr::V4(Ipv4Addr::BROADCAST)
-                });
-                assert!(!unicast, "{s:?} refused");
-            }
-        }
-    });
-}
-
-/// The namespace of the test runner holds lo only (index 1, 127.0.0.1).
-/// Linux takes "NAME:LABEL" (an IPv4 alias label; shorter than IFNAMSIZ)
-/// as NAME.
-fn interface_answer(s: &str) -> Option<Interface> {
-    if s == "*" {
-        return Some(Interface::All);
-    }
-    let one = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && s.parse() == Ok(1u64);
-    let lo = s.parse::<Ipv4Addr>() == Ok(Ipv4Addr::LOCALHOST)
-        || (s.parse::<IpAddr>().is_err()
-            && s.len() < 16
-            && !s.contains('\0')
-            && s.split(':').next() == Some("lo"));
-    (one || lo).then_some(Interface::Index(1))
-}
-
-#[test]
-fn fuzz_addr_interface() {
-    support::require_netns();
-    run("addr::parse_interface", cases(), |r| {
-        let s = match r.below(6) {
-            0 => r
-                .pick(&["lo", "*", "1", "01", "0001", "0", "2", "127.0.0.1", "LO"])
-                .to_string(),
-            1 => format!(
-                "{}{}",
-                r.pick(&["lo", "1", "*", "127.0.0.1"]),
-                r.pick(CHARS)
-            ),
-            _ => random_string(r),
-        };
-        // ::1 (lo's, if IPv6 is on here) is left out of the oracle.
-        if s.parse::<Ipv6Addr>() == Ok(Ipv6Addr::LOCALHOST) {
-            return;
-        }
-        match no_panic("parse_interface", &s, || parse_interface(&s)) {
-            Ok(i) => assert_eq!(Some(i), interface_answer(&s), "{s:?}"),
-            Err(e) => {
-                check_addr_err("parse_interface", &s, &e);
-                assert_eq!(interface_answer(&s), None, "{s:?} refused");
-            }
-        }
-    });
-}
-
-/// The C setters take the same strings as raw bytes (not UTF-8, no NUL
-/// until the end): 0 or MC_EADDRESS, with mc_last_error naming the input;
-/// never a crash, never another code.
-#[test]
-fn fuzz_c_string_setters() {
-    use multicast::ffi::error::mc_last_error;
-    use multicast::ffi::opts::*;
-    use multicast::ffi::types::MC_EADDRESS;
-    support::require_netns();
-    let o = mc_opts_new();
-    assert!(!o.is_null());
-    run("mc_opts_set_group/source/interface", cases() / 4, |r| {
-        let mut b = match r.below(3) {
-            0 => random_string(r).into_bytes(),
-            1 => {
-                let n = r.below(30);
-                r.bytes(n)
-            }
-            _ => {
-                let mut v = random_string(r).into_bytes();
-                let at = r.below(v.len() + 1);
-                v.insert(at, 0x80 + r.below(0x80) as u8);
-                v
-            }
-        };
-        b.retain(|&c| c != 0);
-        let c = CString::new(b.clone()).unwrap();
-        let lossy = String::from_utf8_lossy(&b).into_owned();
-        type Setter = unsafe extern "C" fn(*mut mc_opts, *const c_char) -> i32;
-        let setters: [(&str, Setter); 3] = [
-            ("group", mc_opts_set_group),
-            ("source", mc_opts_set_source),
-            ("interface", mc_opts_set_interface),
-        ];
-        for (what, f) in setters {
-            // SAFETY: o is live options, c a NUL-terminated string.
-            let rc = no_panic(what, &lossy, || unsafe { f(o, c.as_ptr()) });
-            assert!(rc == 0 || rc == MC_EADDRESS, "{what} {lossy:?}: {rc}");
-            if rc != 0 {
-                // SAFETY: mc_last_error returns this thread's NUL-terminated message.
-                let msg = unsafe { CStr::from_ptr(mc_last_error()) }.to_string_lossy();
-                assert!(
-                    msg.contains(&lossy.replace('\0', "\\0")),
-                    "{what} {lossy:?}: mc_last_error {msg:?} does not name the input"
-                );
-            }
-        }
-    });
-    // SAFETY: o came from mc_opts_new.
-    unsafe { mc_opts_free(o) };
 }
 
 #[test]
@@ -1078,87 +748,17 @@ fn addr_regressions() {
         &long,
         &parse_interface(&long).unwrap_err(),
     );
+    let pad = " ".repeat(100_000);
+    let padded = format!("{pad}ff02::1{pad}");
+    assert_eq!(parse_group(&padded).unwrap().to_string(), "ff02::1");
+    let fields = "1.".repeat(50_000);
+    check_addr_err("parse_source", &fields, &parse_source(&fields).unwrap_err());
+    let zeros = format!("ff02{}", ":0".repeat(50_000));
+    check_addr_err("parse_group", &zeros, &parse_group(&zeros).unwrap_err());
 }
 
 // ---------------------------------------------------------------------------
 // filter::compile
-
-/// A random pattern from the pieces of Rust regex syntax, the template
-/// variables, and stray metacharacters (so that many do not compile).
-fn random_pattern(r: &mut Rng, depth: usize) -> String {
-    const ATOMS: &[&str] = &[
-        "a",
-        "b",
-        "xyz",
-        ".",
-        "\\d",
-        "\\w",
-        "\\s",
-        "[a-f]",
-        "[^0-9]",
-        "\\x00",
-        "\\xff",
-        "\\.",
-        "${ip}",
-        "${port}",
-        "${mtu}",
-        "${ip",
-        "$",
-        "^",
-        "\\b",
-        "\\A",
-        "\\z",
-        "é",
-        "[[:alpha:]]",
-        "\\p{L}",
-        "\\pN",
-        "(",
-        ")",
-        "[",
-        "]",
-        "{",
-        "}",
-        "|",
-        "*",
-        "+",
-        "?",
-        "\\",
-        "#",
-        " ",
-        "\n",
-        "(?x)",
-        "(?i)",
-        "(?-u)",
-        "(?s)",
-        "(?m)",
-        "(?",
-        "\\Q",
-        "\\1",
-        "[z-a]",
-    ];
-    const REPS: &[&str] = &[
-        "", "", "", "*", "+", "?", "*?", "{2}", "{0,3}", "{3,}", "{9}", "{5,1}", "{",
-    ];
-    let mut s = String::new();
-    for _ in 0..1 + r.below(5) {
-        let atom = if depth < 3 && r.one_in(4) {
-            let inner = random_pattern(r, depth + 1);
-            match r.below(5) {
-                0 => format!("({inner})"),
-                1 => format!("(?:{inner})"),
-                2 => format!("(?P<n{}>{inner})", r.below(3)),
-                3 => format!("{inner}|{}", random_pattern(r, depth + 1)),
-                _ => format!("(?x){inner} # c"),
-            }
-        } else {
-            r.pick(ATOMS).to_string()
-        };
-        s.push_str(&atom);
-        let rep: &&str = r.pick(REPS);
-        s.push_str(rep);
-    }
-    s
-}
 
 /// The listener values a pattern is expanded with: IPv4 and IPv6 groups
 /// (dots and colons to escape).
@@ -1171,86 +771,12 @@ fn random_values(r: &mut Rng) -> (String, u16, usize) {
     (ip, 1 + r.below(65535) as u16, 1 + r.below(65535))
 }
 
-fn expand(pattern: &str, ip: &str, port: u16, mtu: usize) -> String {
-    pattern
-        .replace("${ip}", &regex::escape(ip))
-        .replace("${port}", &port.to_string())
-        .replace("${mtu}", &mtu.to_string())
-}
-
-/// Bytes that may or may not match: the pattern's own characters and the
-/// values, in pieces.
-fn random_data(r: &mut Rng, pattern: &str, ip: &str) -> Vec<u8> {
-    let mut d = Vec::new();
-    for _ in 0..r.below(6) {
-        match r.below(4) {
-            0 => d.extend_from_slice(ip.as_bytes()),
-            1 => {
-                let p = pattern.as_bytes();
-                if !p.is_empty() {
-                    let a = r.below(p.len());
-                    let b = a + r.below(p.len() - a + 1);
-                    d.extend_from_slice(&p[a..b]);
-                }
-            }
-            2 => d.push(*r.pick(b"abxyz019 .\n\xff\x00")),
-            _ => {
-                let n = r.below(4);
-                d.extend(r.bytes(n))
-            }
-        }
-    }
-    d
-}
-
-fn check_filter(pattern: &str, ip: &str, port: u16, mtu: usize, data: &[&[u8]]) {
-    let got = no_panic("filter::compile", &pattern, || {
-        filter::compile(pattern, ip, port, mtu)
-    });
-    // The pattern as the user wrote it (values substituted) is the oracle:
-    // it compiles exactly when the filter does, and the filter accepts
-    // exactly what it matches at the packet's start.
-    let plain = regex::bytes::Regex::new(&expand(pattern, ip, port, mtu));
-    match (got, plain) {
-        (Ok(re), Ok(plain)) => {
-            for d in data {
-                let at_start = plain.find(d).is_some_and(|m| m.start() == 0);
-                assert_eq!(
-                    re.is_match(d),
-                    at_start,
-                    "pattern {pattern:?} ({ip}, {port}, {mtu}) on {:?}",
-                    String::from_utf8_lossy(d)
-                );
-            }
-        }
-        (Err(e), Err(_)) => {
-            assert_eq!(e.kind(), Kind::Regex, "{pattern:?}: {e}");
-            assert!(
-                e.message().contains(&format!("\"{pattern}\"")),
-                "{pattern:?}: the message does not name the pattern: {}",
-                e.message()
-            );
-        }
-        (Ok(_), Err(e)) => panic!("{pattern:?} compiled as a filter, but is not a pattern: {e}"),
-        (Err(e), Ok(_)) => panic!("{pattern:?} is a pattern, but the filter refused it: {e}"),
-    }
-}
-
 #[test]
-fn fuzz_filter() {
-    // Compiling is the slow part (three regexes per case, unoptimized in
-    // `cargo test`): a quarter of the cases.
-    run("filter::compile", cases() / 4, |r| {
-        let pattern = random_pattern(r, 0);
+fn filter_values_are_literals() {
+    // The values are literals: the ip matches itself, a dot or colon
+    // changed does not, nor anything before it.
+    run("filter::compile values", cases() / 20, |r| {
         let (ip, port, mtu) = random_values(r);
-        let data: Vec<Vec<u8>> = (0..4).map(|_| random_data(r, &pattern, &ip)).collect();
-        let refs: Vec<&[u8]> = data.iter().map(|d| &d[..]).collect();
-        check_filter(&pattern, &ip, port, mtu, &refs);
-        if !r.one_in(4) {
-            return;
-        }
-        // The values are literals: the ip matches itself, a dot or colon
-        // changed does not.
         let re = filter::compile("${ip}:${port}/${mtu}", &ip, port, mtu).unwrap();
         let text = format!("{ip}:{port}/{mtu} rest");
         assert!(re.is_match(text.as_bytes()), "{text}");
@@ -1274,6 +800,10 @@ fn filter_regressions() {
     check_filter("(?x) abc # the tag", "224.0.0.1", 1, 1, &[b"abc", b"xabc"]);
     let re = filter::compile("(?x) a b c # tag", "224.0.0.1", 1, 1).unwrap();
     assert!(re.is_match(b"abcd") && !re.is_match(b" abc"));
+    // A pattern nested as deep as the regex crate allows is a pattern (the
+    // anchoring group used to push it past the limit; found by fuzz/).
+    let deep = format!("{}a{}", "(?:".repeat(250), ")".repeat(250));
+    check_filter(&deep, "224.0.0.1", 1, 1, &[b"a", b"b"]);
 }
 
 /// Huge patterns end in a size or nesting limit of the regex crate (an
