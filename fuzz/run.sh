@@ -78,15 +78,15 @@ for t in "${targets[@]}"; do
         rm -rf "$merged"
         echo "fuzz $t: the merge failed (see $logs/$t.merge.log); corpus left as it was" >&2
     fi
-    cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1 | sed 's/cov: \([0-9]*\) ft: \([0-9]*\)/cov \1, ft \2/')
+    cov=$(sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\).*/cov \1, ft \2/p' "$log" | tail -n 1)
     printf 'fuzz %-8s %s runs in %s s, %s exec/s, %s, corpus %s files (%s before merge)\n' \
         "$t:" "$(stat number_of_executed_units "$log")" "$secs" \
         "$(stat average_exec_per_sec "$log")" "${cov:-cov ?}" "$(ls "$corpus" | wc -l)" "$before"
     if [ "$status" != 0 ]; then
         failed+=("$t")
-        echo "fuzz $t: FAILED (exit $status); the end of $log:" >&2
-        grep -v '^#[0-9]' "$log" | tail -n 40 >&2
-        grep -o "Test unit written to .*" "$log" >&2 || true
+        echo "fuzz $t: FAILED (exit $status); from $log:" >&2
+        grep -E -A2 'panicked at|^==[0-9]+==ERROR|^SUMMARY|ALARM|out-of-memory|Test unit written' \
+            "$log" | grep -v -E '^ *#[0-9]+ 0x' | head -n 40 >&2 || true
     fi
 done
 
