@@ -5,6 +5,7 @@
 #                   a missing optional tool skips its tests, with a summary line at the end
 #   make demo       a listener and a sender inside a private network namespace
 #   make bench      benchmarks (bench/run.sh; QUICK=1 for a short run)
+#   make soak       MINUTES=N (default 1): traffic through faults in a private namespace (tests/soak/)
 #   make fuzz       coverage-guided fuzzing, every target SECONDS=60 s (fuzz/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= LIBDIR=$(PREFIX)/lib INCLUDEDIR=$(PREFIX)/include
 #                   BINDIR=$(PREFIX)/bin MANDIR=$(PREFIX)/share/man CMAKEDIR=$(LIBDIR)/cmake/multicast
@@ -67,7 +68,7 @@ TOOLS      := $(patsubst examples-c/%.c,%,$(wildcard examples-c/mcsend.c example
 TOOL_BINS  := $(addprefix $(BUILD)/bin/,$(TOOLS))
 ALL_TOOLS  := mcsend mclisten mcping
 
-.PHONY: all release test demo bench fuzz install install-strip uninstall clean examples tools deb FORCE
+.PHONY: all release test demo bench soak fuzz install install-strip uninstall clean examples tools deb FORCE
 
 all: release tools $(BUILD)/native-static-libs
 
@@ -87,6 +88,16 @@ demo: $(BUILD)/demo
 
 bench: release
 	$(if $(QUICK),QUICK="$(QUICK)" )bench/run.sh
+
+# The soak (tests/soak/soak.c): GSO and plain senders, IPv4 and IPv6, several groups, through
+# interface, MTU, group, listener/multicaster/poller and signal faults, inside a private
+# namespace with a veth pair, for MINUTES minutes; checked all the time, one summary line.
+MINUTES ?= 1
+$(BUILD)/soak: tests/soak/soak.c include/multicast.h $(BUILD)/lib/$(SONAME)
+	$(CC) $(WARN) $(CFLAGS) -Iinclude $< -o $@ -L$(BUILD)/lib -lmulticast -Wl,-rpath,'$$ORIGIN/lib'
+
+soak: $(BUILD)/soak
+	tests/netns-run tests/netns-veth $(BUILD)/soak --minutes $(MINUTES)
 
 # libFuzzer targets of the parsers of outside input (fuzz/run.sh): each SECONDS seconds
 # in a private network namespace, the corpus minimized after; fails if one crashes.

@@ -1,0 +1,41 @@
+//! The soak (tests/soak/soak.c, `make soak MINUTES=N`) for a few seconds, so that `cargo test`
+//! covers the soak itself: it compiles warning-free against the library built with this test,
+//! runs its faults inside tests/netns-veth's namespaces (nested in the runner's), and every
+//! one of its checks passes. The real soak is `make soak` (minutes; CI runs one).
+//!
+//! It runs a fixed number of epochs, not a time: 24 epochs (each one fault, then a clean,
+//! accounted window) are every fault at least twice, and the fd/RSS checks cover the 15
+//! after the warm-up (9), the same ones on a fast or a loaded machine; 120 s only bounds it.
+
+mod support;
+use support::*;
+
+use std::process::Command;
+
+#[test]
+fn soak_24_epochs() {
+    require_netns();
+    for t in ["ip", "nsenter", "unshare", "setpriv"] {
+        assert!(
+            have(t),
+            "{t} is required by the soak (apt-get install -y util-linux iproute2)"
+        );
+    }
+    let bin = compile("soak", &["tests/soak/soak.c"]);
+    let script = root().join("tests/netns-veth");
+    let mut c = if have("timeout") {
+        let mut c = Command::new("timeout");
+        c.args(["-k", "5", "180"]).arg(&script);
+        c
+    } else {
+        Command::new(&script)
+    };
+    c.arg(&bin).args(["--epochs", "24", "--seconds", "120"]);
+    let o = run_ok(&mut c);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let last = out.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("soak: ") && last.ends_with(": PASS"),
+        "no PASS summary line in:\n{out}"
+    );
+}
