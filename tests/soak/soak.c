@@ -1839,11 +1839,14 @@ static void probe(void) {
             if (!fgets(feat, sizeof feat, f)) feat[0] = 0;
             pclose(f);
         }
+        for (size_t n = strlen(feat); n && (feat[n - 1] == ' ' || feat[n - 1] == '\n'); n--)
+            feat[n - 1] = 0;
     }
     int v6 = access("/proc/net/if_inet6", F_OK) == 0;
-    printf("soak: kernel %s; library %s; ethtool %s; mc0 threaded NAPI %s; %s%s; IPv6 %s\n",
-           u.release, mc_version(), have_ethtool ? "yes" : "no (GRO listeners kept, no "
-           "coalescing expected)", threaded, have_ethtool ? "mc0 " : "", feat, v6 ? "yes" : "no");
+    printf("soak: kernel %s; library %s; ethtool %s; mc0 threaded NAPI %s%s%s; IPv6 %s\n",
+           u.release, mc_version(), have_ethtool ? "yes" : "no (GRO not set up on mc0: GRO "
+           "listeners kept, only GSO runs can arrive coalesced)", threaded,
+           have_ethtool ? "; mc0 " : "", feat, v6 ? "yes" : "no");
     if (!v6) {
         fprintf(stderr, "soak: IPv6 is not available in this kernel\n");
         exit(2);
