@@ -34,7 +34,8 @@
  *   C (clean) window: paced bursts of numbered datagrams from every sender: each burst
  *     puts at most ~210 skbs on the link (counted for the worst case: fragments, GSO runs
  *     that fall back to plain sends), and the next one starts only once its last
- *     datagram reached the pacing listener, so the veth's 256-slot ring cannot overflow;
+ *     datagram reached the pacing listener (or 3 s passed: lost, or the receiving side
+ *     starved), so the veth's 256-slot ring does not overflow;
  *     the slow poller is read only every few bursts, so its listeners overflow and the
  *     kernel drops.
  *   Each window ends at a quiet point: "barrier" datagrams to every group, repeated until
