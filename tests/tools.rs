@@ -1667,7 +1667,12 @@ fn mcping_against_ssmpingd_and_ssmping_against_mcping_on_one_segment() {
 #[test]
 fn mcping_and_ssmping_across_the_routed_network_count_one_hop() {
     require_netns();
-    if !need_ssmping() || !require_tool("smcrouted", "smcroute") {
+    // The router (smcrouted) needs multicast routing in the kernel, both families.
+    if !require_kernel(Feature::MulticastRouting)
+        || !require_kernel(Feature::MulticastRouting6)
+        || !need_ssmping()
+        || !require_tool("smcrouted", "smcroute")
+    {
         return;
     }
     if rerun(
