@@ -85,6 +85,17 @@ pub fn sender(key: SendKey, nonblocking: bool) -> Result<Socket> {
     Ok(s)
 }
 
+/// Points a send socket at interface `ifindex`, as [`sender`] does
+/// (IP_MULTICAST_IF with the interface's first IPv4 address, or
+/// IPV6_MULTICAST_IF).
+pub fn point_at(fd: std::os::fd::RawFd, v6: bool, ifindex: u32) -> std::io::Result<()> {
+    if v6 {
+        sys::set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_IF, ifindex as i32)
+    } else {
+        sys::set_multicast_if_v4_index(fd, ifindex, first_v4(ifindex))
+    }
+}
+
 /// The first IPv4 address of interface `ifindex`, if it has one.
 fn first_v4(ifindex: u32) -> Option<Ipv4Addr> {
     let list = sys::interfaces().ok()?;
