@@ -90,7 +90,12 @@ pub fn sender(key: SendKey, nonblocking: bool) -> Result<Socket> {
 /// IPV6_MULTICAST_IF).
 pub fn point_at(fd: std::os::fd::RawFd, v6: bool, ifindex: u32) -> std::io::Result<()> {
     if v6 {
-        sys::set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_IF, ifindex as i32)
+        sys::set_int(
+            fd,
+            libc::IPPROTO_IPV6,
+            libc::IPV6_MULTICAST_IF,
+            ifindex as i32,
+        )
     } else {
         sys::set_multicast_if_v4_index(fd, ifindex, first_v4(ifindex))
     }
