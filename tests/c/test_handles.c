@@ -22,16 +22,6 @@
 
 #define GROUP "239.9.9.1"
 
-static int count_fds(void) {
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    if (!d) return -1;
-    while ((e = readdir(d))) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
 static long rss_kb(void) {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];

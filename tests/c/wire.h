@@ -9,6 +9,7 @@
 #define MC_WIRE_H
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -26,6 +27,18 @@ static inline long now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* The fds this process has open now (the count of /proc/self/fd, which
+   includes the directory's own fd while it is read). */
+static inline int count_fds(void) {
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    if (!d) return -1;
+    while ((e = readdir(d))) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
 }
 
 /* Polls p (up to 20 ms at a time) until *counter >= want; 1 if reached

@@ -879,6 +879,17 @@ static mc_listener_stats stats_of(const struct lst *x) {
     return s;
 }
 
+/* The listener's counters now: what a window counts starts from here. */
+static void mark_counters(struct lst *x) {
+    mc_listener_stats s = stats_of(x);
+    x->d0 = s.delivered;
+    x->k0 = s.kernel_drops;
+    x->f0 = s.filtered;
+    mc_listener_counts c = counts_of(x);
+    x->q0 = c.queue_drops;
+    x->c0 = c.coalesced;
+}
+
 static int group_of(const mc_addr *a) {
     for (int g = 0; g < NGROUPS; g++) {
         if (grp[g].v6 != (a->family == AF_INET6)) continue;
@@ -1074,13 +1085,7 @@ static void open_listener(struct lst *x) {
     if ((rc = mc_listener_set_iface_fn(x->l, on_iface, x)) < 0)
         fail("mc_listener_set_iface_fn(%s): %d", x->name, rc);
     x->told_joined = x->told_left = 0;
-    mc_listener_stats s = stats_of(x);
-    x->d0 = s.delivered;
-    x->k0 = s.kernel_drops;
-    x->f0 = s.filtered;
-    mc_listener_counts c = counts_of(x);
-    x->q0 = c.queue_drops;
-    x->c0 = c.coalesced;
+    mark_counters(x);
 }
 
 /* Before a listener is closed (by the program or by mc_poller_free): what it counted in
@@ -1286,13 +1291,7 @@ static void window_begin(int kind) {
     mtu_lo = mtu_hi = cur_mtu;
     for (int i = 0; i < NLIST; i++) {
         struct lst *x = &L[i];
-        mc_listener_stats s = stats_of(x);
-        x->d0 = s.delivered;
-        x->k0 = s.kernel_drops;
-        x->f0 = s.filtered;
-        mc_listener_counts c = counts_of(x);
-        x->q0 = c.queue_drops;
-        x->c0 = c.coalesced;
+        mark_counters(x);
         x->ad = x->ak = x->af = x->aq = x->ac = 0;
         x->seen = x->dup = x->reorder = x->wrong = x->corrupt = x->stale = x->badlen = x->trunc = 0;
         x->unchecked = 0;
