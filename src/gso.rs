@@ -12,7 +12,17 @@ use crate::sys;
 
 /// Most segments one UDP_SEGMENT send may carry (UDP_MAX_SEGMENTS: 64; newer
 /// kernels allow 128, 64 works everywhere).
-pub const MAX_SEGMENTS: usize = 64;
+pub const MAX_SEGMENTS: usize = sys::MAX_SEGMENTS;
+
+/// The largest UDP payload one datagram carries: 65,535 bytes less the
+/// IPv4 (20) and UDP (8) headers, or less the UDP header alone for IPv6.
+pub fn max_payload(v6: bool) -> usize {
+    if v6 {
+        65_527
+    } else {
+        65_507
+    }
+}
 
 /// A run of consecutive packets: `count` of them from `start`, each of
 /// `seg` bytes except perhaps the last. `count` 1 is an ordinary datagram.
@@ -125,7 +135,7 @@ impl State {
     pub fn limits(&self) -> Limits {
         Limits {
             max_segments: if self.enabled() { MAX_SEGMENTS } else { 1 },
-            max_payload: crate::send::max_payload(self.v6),
+            max_payload: max_payload(self.v6),
             max_segment: self.max_segment.load(Ordering::Relaxed),
         }
     }

@@ -11,6 +11,7 @@ use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::addr::Interface;
+use crate::cmsg;
 use crate::error::{Error, Kind, Result};
 use crate::filter::{self, Filter, FilterFn};
 use crate::membership::{self, Member, Pair, Sock, SockSpec};
@@ -684,12 +685,18 @@ impl ListenerInner {
         })))
     }
 
-    /// Whose datagram `r` (read from `fd`) is: its group and interface.
-    /// None for one not asked for, or if `fd` is no longer ours.
-    fn whose(&self, fd: RawFd, r: &sys::Received<'_>) -> Option<(IpAddr, u32)> {
+    /// Whose datagram (read from `fd`, from `from`, with control messages
+    /// `info`) is: its group and interface. None for one not asked for, or
+    /// if `fd` is no longer ours.
+    fn whose(
+        &self,
+        fd: RawFd,
+        info: &cmsg::Info,
+        from: Option<SocketAddr>,
+    ) -> Option<(IpAddr, u32)> {
         let socks = self.socks.borrow();
         let s = socks.iter().find(|s| s.fd == fd)?;
-        s.whose(&r.info, r.from)
+        s.whose(info, from)
     }
 
     /// For a socket that needs no per-datagram check (bound to its group,
@@ -744,8 +751,9 @@ impl ListenerInner {
                 let mut drops = None;
                 for i in 0..n {
                     let r = batch.get(i);
-                    if r.info.drops.is_some() {
-                        drops = r.info.drops;
+                    let info = cmsg::parse(r.control);
+                    if info.drops.is_some() {
+                        drops = info.drops;
                     }
                     if self.members_gen.get() != gen {
                         // A callback changed the memberships: look again.
@@ -754,14 +762,14 @@ impl ListenerInner {
                     }
                     let (group, ifindex) = match fast {
                         Some(f) => f,
-                        None => match self.whose(fd, &r) {
+                        None => match self.whose(fd, &info, r.from) {
                             Some((g, ix)) => (crate::addr::group_addr(g, self.port, ix), ix),
                             None => continue,
                         },
                     };
                     // A GRO run is split at its segment size (the last segment may
                     // be shorter); anything else is one datagram.
-                    let seg = match r.info.gro_segment {
+                    let seg = match info.gro_segment {
                         Some(s) if (s as usize) < r.size => {
                             add(&c.coalesced, 1);
                             s as usize
@@ -784,8 +792,8 @@ impl ListenerInner {
                             from: r.from,
                             group,
                             ifindex,
-                            timestamp_ns: r.info.timestamp_ns,
-                            ttl: r.info.ttl,
+                            timestamp_ns: info.timestamp_ns,
+                            ttl: info.ttl,
                         };
                         if self.filter_gen.get() != fgen {
                             filter = self.filter.take();
@@ -814,7 +822,8 @@ impl ListenerInner {
                             None => self.enqueue(&packet),
                         }
                         // A callback dropped a group: the rest of a run of it is not ours.
-                        if self.members_gen.get() != gen && self.whose(fd, &r).is_none() {
+                        if self.members_gen.get() != gen && self.whose(fd, &info, r.from).is_none()
+                        {
                             break;
                         }
                     }

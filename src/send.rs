@@ -183,15 +183,9 @@ fn describe(group: IpAddr, port: u16, key: &SendKey) -> String {
     )
 }
 
-/// The largest UDP payload one datagram carries: 65,535 bytes less the
-/// IPv4 (20) and UDP (8) headers, or less the UDP header alone for IPv6.
-pub fn max_payload(v6: bool) -> usize {
-    if v6 {
-        65_527
-    } else {
-        65_507
-    }
-}
+// The payload limit lives with the run planning that bounds runs by it;
+// re-exported here, where the size checks use it.
+pub use crate::gso::max_payload;
 
 /// `EMSGSIZE`, naming the size and the limit, for a packet no datagram
 /// can carry.
@@ -299,7 +293,10 @@ pub fn send_all<'a>(
             runs[n] = r;
             n += 1;
         }
-        match sys::send_runs(fd, dest, packet, &runs[..n], buf) {
+        let planned = runs[..n]
+            .iter()
+            .map(|r| (r.start..r.start + r.count, r.seg));
+        match sys::send_runs(fd, dest, packet, planned, buf) {
             Ok(k) => sent += runs[..k].iter().map(|r| r.count).sum::<usize>(),
             Err(e) if runs[0].count > 1 && gso::is_refusal(&e) => {
                 // The first run (a GSO one) was refused: nothing of it went.

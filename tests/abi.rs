@@ -1,6 +1,7 @@
 //! ABI hygiene: the shared library exports exactly the functions the header
 //! declares (all mc_*), carries the soname libmulticast.so.0, and the header
 //! has every constant, type and function of the contract (docs/API.md).
+//! Also the crate's layering: scripts/modgraph finds no cycle and no upward import.
 
 mod support;
 use std::collections::BTreeSet;
@@ -226,4 +227,23 @@ fn header_defines_only_prefixed_names() {
         }
     }
     assert!(bad.is_empty(), "header names without the prefix: {bad:?}");
+}
+
+/// The layers point down, ffi/ → core → sys/, and no modules form a cycle:
+/// scripts/modgraph prints the `use crate::...`/`super::` graph of src/ and
+/// fails on a cycle outside ffi/, on sys/ importing the core, on the core
+/// importing ffi/, and on a glob re-export in sys/.
+#[test]
+fn module_layers_point_down_without_cycles() {
+    let out = Command::new("python3")
+        .arg(root().join("scripts/modgraph"))
+        .arg(root().join("src"))
+        .output()
+        .expect("run python3 scripts/modgraph");
+    assert!(
+        out.status.success(),
+        "scripts/modgraph failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -2,6 +2,9 @@
 //! epoll, eventfd, fork detection, interface enumeration, rtnetlink, socket options (joins, pktinfo),
 //! batched receive and send. Every `unsafe` block of the core lives here,
 //! each with its SAFETY line.
+//!
+//! A leaf: nothing here imports from the rest of the crate; calls take and
+//! return plain values (fds, sizes, raw control-message bytes).
 
 use std::io;
 
@@ -14,13 +17,19 @@ mod recv;
 mod send;
 mod sockopt;
 
-pub use epoll::*;
-pub use eventfd::*;
-pub use fork::*;
-pub use ifaces::*;
-pub use recv::*;
-pub use send::*;
-pub use sockopt::*;
+pub use epoll::{Epoll, EventBuf};
+pub use eventfd::{eventfd_signal, wait_for, wait_readable, wait_readable_for, EventFd};
+pub use fork::{fork_generation, watch_forks};
+pub use ifaces::{index_to_name, interfaces, name_to_index, Interface};
+pub use recv::{Received, RecvBatch};
+pub use send::{
+    gso_supported, interface_mtu, send_batch, send_runs, socket_drops, wait_writable, GsoBuf,
+    MAX_SEGMENTS, SEND_BATCH,
+};
+pub use sockopt::{
+    enable_recv, join_group, join_source_group, leave_group, leave_source_group, set_int,
+    set_multicast_if_v4_index, set_tos, RecvInfo, UDP_GRO, UDP_SEGMENT,
+};
 
 fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret < 0 {

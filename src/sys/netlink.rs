@@ -92,7 +92,7 @@ pub fn request<T>(
     let end = std::time::Instant::now() + std::time::Duration::from_secs(1);
     loop {
         let left = end.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() || !super::wait_readable(fd, left.as_millis().max(1) as i32) {
+        if left.is_zero() || !super::eventfd::wait_readable(fd, left.as_millis().max(1) as i32) {
             return Ok(None);
         }
         let (n, sender) = recv(fd, &mut buf)?;

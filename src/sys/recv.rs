@@ -1,6 +1,6 @@
-//! recvmmsg into buffers allocated once, with control-message parsing.
+//! recvmmsg into buffers allocated once; each datagram's control messages
+//! are handed back as raw bytes (the core parses them: `cmsg::parse`).
 
-use crate::cmsg::Info;
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
@@ -19,8 +19,8 @@ pub struct Received<'a> {
     pub size: usize,
     /// The sender.
     pub from: Option<SocketAddr>,
-    /// What its control messages said.
-    pub info: Info,
+    /// Its control messages, as the kernel wrote them.
+    pub control: &'a [u8],
 }
 
 /// Buffers for one `recvmmsg` call, allocated once and reused. The headers
@@ -148,7 +148,7 @@ impl RecvBatch {
             data,
             size,
             from,
-            info: crate::cmsg::parse(control),
+            control,
         }
     }
 }

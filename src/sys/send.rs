@@ -2,12 +2,19 @@
 
 use std::io;
 use std::mem::{size_of, zeroed};
+use std::ops::Range;
 use std::os::fd::RawFd;
 
 use super::cvt;
+use super::eventfd::wait_for;
+use super::sockopt::UDP_SEGMENT;
 
 /// Most datagrams handed to one sendmmsg call.
 pub const SEND_BATCH: usize = 64;
+
+/// Most segments one UDP_SEGMENT send may carry (the kernel's
+/// UDP_MAX_SEGMENTS: 64; newer kernels allow 128, 64 works everywhere).
+pub const MAX_SEGMENTS: usize = 64;
 
 /// sendmmsg of `packets` (at most [`SEND_BATCH`]) to `dest` (None: the
 /// socket is connected). Returns how many the kernel took. One packet goes
@@ -74,7 +81,7 @@ pub fn send_batch(
 
 /// Waits up to `timeout_ms` for `fd` to become writable; true if it did.
 pub fn wait_writable(fd: RawFd, timeout_ms: i32) -> bool {
-    super::wait_for(fd, libc::POLLOUT, timeout_ms)
+    wait_for(fd, libc::POLLOUT, timeout_ms)
 }
 
 /// The socket's kernel drop counter (SO_MEMINFO's SK_MEMINFO_DROPS): exact
@@ -107,7 +114,7 @@ pub fn gso_supported(fd: RawFd) -> bool {
         libc::getsockopt(
             fd,
             libc::SOL_UDP,
-            super::UDP_SEGMENT,
+            UDP_SEGMENT,
             &mut v as *mut libc::c_int as *mut libc::c_void,
             &mut len,
         )
@@ -136,11 +143,12 @@ pub fn interface_mtu(fd: RawFd, name: &str) -> Option<usize> {
 }
 
 /// Room for one sendmmsg of up to [`SEND_BATCH`] runs of up to
-/// `gso::MAX_SEGMENTS` packets: allocated once per sender, reused.
+/// [`MAX_SEGMENTS`] packets: allocated once per sender, reused.
 pub struct GsoBuf {
     iovs: Vec<libc::iovec>,
-    /// Per run: its first iovec and how many.
-    spans: Vec<(usize, usize)>,
+    /// Per run: its first iovec, how many, and its segment size if it is
+    /// sent segmented (two packets or more).
+    spans: Vec<(usize, usize, Option<usize>)>,
     hdrs: Vec<libc::mmsghdr>,
     cmsgs: Vec<[u64; 3]>,
     /// Small packets of a run copied end to end (allocated on first use,
@@ -157,7 +165,7 @@ const FLAT_BYTES: usize = 256 << 10;
 impl Default for GsoBuf {
     fn default() -> GsoBuf {
         GsoBuf {
-            iovs: Vec::with_capacity(SEND_BATCH * crate::gso::MAX_SEGMENTS),
+            iovs: Vec::with_capacity(SEND_BATCH * MAX_SEGMENTS),
             spans: Vec::with_capacity(SEND_BATCH),
             hdrs: Vec::with_capacity(SEND_BATCH),
             cmsgs: vec![[0; 3]; SEND_BATCH],
@@ -171,28 +179,26 @@ impl Default for GsoBuf {
 // never read.
 unsafe impl Send for GsoBuf {}
 
-/// One sendmmsg of `runs` (at most [`SEND_BATCH`]) over `packets`: a run
-/// of one packet is an ordinary datagram, a longer one a single send with
-/// a UDP_SEGMENT control message (its segment size) that the kernel splits.
+/// One sendmmsg of `runs` (the first [`SEND_BATCH`] of them), each the
+/// packets `start..end` (`packet(i)`) and their segment size: a run of one
+/// packet is an ordinary datagram, a longer one a single send with a
+/// UDP_SEGMENT control message (the segment size) that the kernel splits.
 /// Returns how many runs the kernel took.
 pub fn send_runs<'a>(
     fd: RawFd,
     dest: &socket2::SockAddr,
     packet: impl Fn(usize) -> &'a [u8],
-    runs: &[crate::gso::Run],
+    runs: impl IntoIterator<Item = (Range<usize>, usize)>,
     buf: &mut GsoBuf,
 ) -> io::Result<usize> {
-    let n = runs.len().min(SEND_BATCH);
-    if n == 0 {
-        return Ok(0);
-    }
     buf.iovs.clear();
     buf.spans.clear();
     buf.hdrs.clear();
     buf.flat.clear();
-    for r in &runs[..n] {
+    for (packets, seg) in runs.into_iter().take(SEND_BATCH) {
+        let segmented = (packets.len() > 1).then_some(seg);
         let first = buf.iovs.len();
-        for p in (r.start..r.start + r.count).map(&packet) {
+        for p in packets.clone().map(&packet) {
             // Packets that follow each other in memory (a multicaster's batch,
             // an array of records) share one iovec.
             if buf.iovs.len() > first {
@@ -209,7 +215,7 @@ pub fn send_runs<'a>(
         }
         let mut count = buf.iovs.len() - first;
         let bytes: usize = buf.iovs[first..].iter().map(|v| v.iov_len).sum();
-        if count > 1 && r.seg <= FLAT_SEGMENT {
+        if count > 1 && seg <= FLAT_SEGMENT {
             if buf.flat.capacity() == 0 {
                 buf.flat.reserve_exact(FLAT_BYTES);
             }
@@ -217,7 +223,7 @@ pub fn send_runs<'a>(
                 // Within capacity: flat never reallocates, so the pointers of
                 // runs gathered before stay valid.
                 let at = buf.flat.len();
-                for p in (r.start..r.start + r.count).map(&packet) {
+                for p in packets.map(&packet) {
                     buf.flat.extend_from_slice(p);
                 }
                 buf.iovs.truncate(first);
@@ -229,10 +235,13 @@ pub fn send_runs<'a>(
                 count = 1;
             }
         }
-        buf.spans.push((first, count));
+        buf.spans.push((first, count, segmented));
     }
-    for (i, r) in runs[..n].iter().enumerate() {
-        let (first_iov, iov_count) = buf.spans[i];
+    let n = buf.spans.len();
+    if n == 0 {
+        return Ok(0);
+    }
+    for (i, &(first_iov, iov_count, segmented)) in buf.spans.iter().enumerate() {
         // SAFETY: plain C struct for which all-zero is valid.
         let mut h: libc::mmsghdr = unsafe { zeroed() };
         h.msg_hdr.msg_name = dest.as_ptr() as *mut libc::c_void;
@@ -240,7 +249,7 @@ pub fn send_runs<'a>(
         // SAFETY: first_iov + iov_count <= iovs.len(): pushed above, not moved since.
         h.msg_hdr.msg_iov = unsafe { buf.iovs.as_mut_ptr().add(first_iov) };
         h.msg_hdr.msg_iovlen = iov_count;
-        if r.count > 1 {
+        if let Some(seg) = segmented {
             let c = buf.cmsgs[i].as_mut_ptr() as *mut u8;
             // SAFETY: cmsgs[i] is 24 bytes (CMSG_SPACE of a u16), 8-aligned;
             // the header and the u16 are written within it.
@@ -248,8 +257,8 @@ pub fn send_runs<'a>(
                 let hdr = c as *mut libc::cmsghdr;
                 (*hdr).cmsg_len = libc::CMSG_LEN(size_of::<u16>() as u32) as usize;
                 (*hdr).cmsg_level = libc::SOL_UDP;
-                (*hdr).cmsg_type = super::UDP_SEGMENT;
-                std::ptr::write_unaligned(libc::CMSG_DATA(hdr) as *mut u16, r.seg as u16);
+                (*hdr).cmsg_type = UDP_SEGMENT;
+                std::ptr::write_unaligned(libc::CMSG_DATA(hdr) as *mut u16, seg as u16);
             }
             h.msg_hdr.msg_control = c as *mut libc::c_void;
             // SAFETY: plain arithmetic macro.
