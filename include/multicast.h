@@ -10,6 +10,8 @@
  *   failure. Operating-system failures are -errno (e.g. -EADDRINUSE); the library's own
  *   failures are the MC_E* codes (all negative, none collides with -errno).
  *   Constructors return their object through an out-pointer, set to NULL on failure.
+ *   Each function's comment lists the codes it returns; MC_EPANIC (a caught internal
+ *   bug) is not repeated there: any function that returns int may return it.
  * - mc_strerror(code) describes any code; mc_last_error() is a thread-local message for
  *   the last failure on the calling thread (what was attempted, on which value, why).
  * - A NULL handle, NULL required pointer, or out-of-range number is MC_EINVAL; a string
@@ -17,7 +19,7 @@
  *   earlier state as it was.
  * - Wherever a function takes `const mc_opts *`, NULL means all defaults; constructors
  *   copy what they need from opts.
- * - Closed handles (0.2): closing a listener or multicaster that is already closed (by
+ * - Closed handles: closing a listener or multicaster that is already closed (by
  *   the program, by on_packet returning non-zero, by MC_NEXT_DONE, or by
  *   mc_poller_free) is a no-op, and every other call with its handle returns MC_ECLOSED,
  *   however long after and however often. A handle is a key into a table of the
@@ -27,8 +29,8 @@
  *   mc_listener_next); a negative interval_ms of mc_loop is MC_EINVAL.
  * - Addresses in structs (mc_addr.ip) are in network byte order; ports in host order.
  * - Wherever a function takes `mc_poller *poller`, NULL means the process-wide default
- *   poller, created on first use; it lives until the process exits and, like any
- *   poller, is used from one thread at a time.
+ *   poller, created on first use (if that fails, the call returns its -errno); it lives
+ *   until the process exits and, like any poller, is used from one thread at a time.
  * - fork(): in the child the default poller is a new, empty one (made on first use
  *   there): the child never shares the parent's epoll set through it, and the parent's
  *   listeners are not served in the child (their handles stay valid there; closing one
@@ -65,11 +67,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/** The seed's group: the default of mc_opts_new, mc_sendto and mc_listen. */
+/** The default group (mc_opts_new, mc_sendto, mc_listen). */
 #define MC_DEFAULT_GROUP "224.0.42.42"
 
 /**
- * The seed's port.
+ * The default port (mc_opts_new, mc_sendto, mc_listen).
  */
 #define MC_DEFAULT_PORT 4242
 
@@ -139,44 +141,57 @@
 #define MC_NEXT_WAIT 2
 
 /**
- * A NULL handle, NULL required pointer, or out-of-range number.
+ * A NULL handle or required pointer, a value that is no handle of its kind, a number or
+ * flag out of range, or a call the object does not take (mc_listener_next on a listener
+ * with on_packet; a group a listener holds with the other kind of source; interface "*"
+ * for a sender; mc_modify/mc_unregister of a listener's or multicaster's own fd).
  */
 #define MC_EINVAL -1001
 
 /**
- * Not a multicast/usable address (garbage, unicast where a group is needed, unknown interface).
+ * A string that is not an address of the required kind: not a multicast group, not a
+ * unicast source, of the other family, an unknown interface, or a link-local IPv6 group
+ * with no interface to scope it.
  */
 #define MC_EADDRESS -1002
 
 /**
- * Bad filter pattern (the reason is in mc_last_error()).
+ * A filter pattern that does not compile or is not UTF-8 (mc_listener_set_filter_regex;
+ * the reason is in mc_last_error()).
  */
 #define MC_EREGEX -1003
 
 /**
- * The fd is not registered on this poller.
+ * Not there: a fd not registered on this poller (mc_modify, mc_unregister), or a (group,
+ * source) pair the listener has not joined (mc_listener_drop_group).
  */
 #define MC_ENOTFOUND -1004
 
 /**
- * The fd is already registered on this poller.
+ * Already there: a fd already registered on this poller (mc_register), or a (group,
+ * source) pair the listener has joined already (mc_listener_add_group).
  */
 #define MC_EEXIST -1005
 
 /**
- * A reentrant call that is not allowed (mc_poll/mc_loop of the poller whose callback is running).
+ * A reentrant call that is not allowed: mc_poll/mc_loop of the poller whose callback is
+ * running, mc_listener_next from inside any callback of its listener's poller, mc_listen
+ * from inside a callback of the default poller.
  */
 #define MC_EBUSY -1006
 
 /**
  * The object is closed (by the program, by on_packet's non-zero answer, by MC_NEXT_DONE or
  * by mc_poller_free): every call with its handle returns this, forever (close is a no-op);
- * a handle is never given to another object.
+ * a handle is never given to another object. In a forked child, also a call that would
+ * wait or register on the parent's default poller (e.g. mc_listener_next of a listener
+ * made on it before the fork).
  */
 #define MC_ECLOSED -1007
 
 /**
- * An internal bug, caught at the boundary (details in mc_last_error()).
+ * An internal bug, caught at the boundary (details in mc_last_error()); any function that
+ * returns int may return it.
  */
 #define MC_EPANIC -1008
 
@@ -253,12 +268,11 @@ typedef struct mc_packet {
   uint32_t ifindex;
   /**
    * The kernel's receive time, ns since the Unix epoch (CLOCK_REALTIME, SO_TIMESTAMPNS);
-   * 0 unless mc_opts_set_timestamps(opts, 1). Appended in 0.2.
+   * 0 unless mc_opts_set_timestamps(opts, 1).
    */
   uint64_t timestamp_ns;
   /**
    * The received IPv4 TTL / IPv6 hop limit; -1 unless mc_opts_set_recv_ttl(opts, 1).
-   * Appended in 0.2.
    */
   int32_t ttl;
 } mc_packet;
@@ -284,7 +298,7 @@ typedef void (*mc_iface_fn)(void *user_data,
                             int joined);
 
 /**
- * More counters of a listener (0.2); fixed for the major version, like mc_listener_stats.
+ * More counters of a listener; fixed for the major version, like mc_listener_stats.
  */
 typedef struct mc_listener_counts {
   /**
@@ -384,15 +398,19 @@ const char *mc_last_error(void);
 const char *mc_version(void);
 
 /**
- * Creates a listener (the seed's MulticastListener) on poller (NULL: the default poller):
- * joins the group (on each interface for "*"; source-specific when a source is set), binds
- * group:port with SO_REUSEADDR (several listeners of one group, in one
- * process or many, each get every packet), receives only its own group's packets (never
- * another group's that shares the port: IP_MULTICAST_ALL off), and registers on the
- * poller. on_packet returning non-zero closes and frees the listener. on_packet NULL = pull
- * mode: packets queue for mc_listener_next. opts NULL: defaults; copied, may be freed at
- * once. On failure *out is NULL and nothing stays open. The poller owns the listener: it
- * lives until mc_listener_close, on_packet's non-zero answer, or mc_poller_free.
+ * Creates a listener on poller (NULL: the default poller): joins the group (on each
+ * interface for "*"; source-specific when a source is set), binds group:port with
+ * SO_REUSEADDR (several listeners of one group, in one process or many, each get every
+ * packet), receives only its own group's packets (never another group's that shares the
+ * port: IP_MULTICAST_ALL off), and registers on the poller. on_packet returning non-zero
+ * closes and frees the listener. on_packet NULL = pull mode: packets queue for
+ * mc_listener_next. opts NULL: defaults; copied, may be freed at once. On failure *out is
+ * NULL and nothing stays open. The poller owns the listener: it lives until
+ * mc_listener_close, on_packet's non-zero answer, or mc_poller_free.
+ * Returns 0. Errors: MC_EINVAL (NULL out); MC_EADDRESS (a source of the other family than
+ * the group, a link-local IPv6 group without an interface, "*" with no interface up with
+ * MULTICAST); -errno if the system refuses a step (socket, SO_RCVBUF, bind, the join: e.g.
+ * -ENODEV when no route chooses an interface, -ENOBUFS past a membership limit, -EMFILE).
  */
 int mc_listener_new(struct mc_poller *poller,
                     const struct mc_opts *opts,
@@ -403,6 +421,7 @@ int mc_listener_new(struct mc_poller *poller,
 /**
  * Sets a filter callback: packets for which it returns zero are dropped (counted as
  * filtered). Replaces a regex filter; NULL removes the filter.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
  */
 int mc_listener_set_filter(struct mc_listener *l, mc_filter_fn filter, void *user_data);
 
@@ -410,19 +429,23 @@ int mc_listener_set_filter(struct mc_listener *l, mc_filter_fn filter, void *use
  * Sets a regex filter: packets whose bytes match the pattern at their start are accepted
  * (Rust `regex` syntax, matched on bytes; use (?-u) for raw bytes like \xff). ${ip},
  * ${port} and ${mtu} in the pattern are replaced by the listener's values, as escaped
- * literals, first. A bad pattern is MC_EREGEX with the reason in mc_last_error(), and the
- * old filter stays. Replaces a callback filter; NULL removes the filter.
+ * literals, first. Replaces a callback filter; NULL removes the filter.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED, MC_EREGEX (a
+ * pattern that does not compile or is not UTF-8; the reason is in mc_last_error(), and the
+ * old filter stays).
  */
 int mc_listener_set_filter_regex(struct mc_listener *l, const char *pattern);
 
 /**
  * Pull mode: returns 1 with *out set to a packet the library owns (valid until the next
  * mc_listener_next or mc_listener_close on this listener), 0 with *out NULL if none
- * arrived within timeout_ms (0 = don't wait, -1 = forever; below -1: MC_EINVAL) or
- * mc_stop() was called. It polls the listener's poller while it waits, so other
- * registrations are served too. MC_EINVAL on a listener that has an on_packet callback;
- * MC_EBUSY from inside any callback of the listener's poller (its own filter included:
- * a read from there would bypass the filter), whether or not packets are queued.
+ * arrived within timeout_ms (0 = don't wait, -1 = forever) or mc_stop() was called. It
+ * polls the listener's poller while it waits, so other registrations are served too.
+ * Errors: MC_EINVAL (NULL or not a listener handle, NULL out, timeout_ms below -1, a
+ * listener that has an on_packet callback); MC_EBUSY from inside any callback of the
+ * listener's poller (its own filter included: a read from there would bypass the filter),
+ * whether or not packets are queued; MC_ECLOSED (closed, also by a callback run while it
+ * waits); -errno if the wait fails (epoll_wait).
  */
 int mc_listener_next(struct mc_listener *l, const struct mc_packet **out, int timeout_ms);
 
@@ -430,41 +453,50 @@ int mc_listener_next(struct mc_listener *l, const struct mc_packet **out, int ti
  * Joins one more (group, source) pair on the listener's port, interface choice and poller
  * (source NULL: any-source; else source-specific). Every group has the family of the
  * listener's first. Past the kernel's per-socket limits (net.ipv4.igmp_max_memberships,
- * igmp_max_msf) the listener opens more sockets by itself (mc_listener_get_counts().sockets).
- * Returns 0; MC_EADDRESS for a group/source that is not one (or of the other family);
- * MC_EEXIST if the pair is already joined; MC_EINVAL if the group is held with the other
- * kind (any-source vs source-specific); -errno if the kernel refuses (the message names the
- * group, the interface and the reason; for a limit, the sysctl and its value). A failed add
- * leaves the listener as it was. Safe inside callbacks.
+ * igmp_max_msf) the listener opens more sockets by itself
+ * (mc_listener_get_counts().sockets). A failed add leaves the listener as it was. Safe
+ * inside callbacks.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL group, a group held
+ * with the other kind: any-source vs source-specific); MC_ECLOSED; MC_EADDRESS (a
+ * group/source that is not one, of the other family, or a link-local IPv6 group on a
+ * listener without an interface); MC_EEXIST (the pair is already joined); -errno if the
+ * system refuses, the message naming the group, the interface and the reason: -ENOBUFS
+ * past a limit even on a new socket (naming the sysctl and its value), -ENODEV if the
+ * listener's interface is not there now, others such as -EMFILE.
  */
 int mc_listener_add_group(struct mc_listener *l, const char *group, const char *source);
 
 /**
- * Leaves a (group, source) pair at once (the kernel sends the leave). 0; MC_ENOTFOUND if
- * that pair is not joined; MC_EADDRESS if group/source is not an address of the kind. The
- * pair of the listener's opts can be dropped too: a listener may have none (it stays open
- * and registered; mc_listener_fd keeps returning its first socket). Safe inside callbacks:
+ * Leaves a (group, source) pair at once (the kernel sends the leave). The pair of the
+ * listener's opts can be dropped too: a listener may have none (it stays open and
+ * registered; mc_listener_fd keeps returning its first socket). Safe inside callbacks:
  * datagrams of the pair already read are not delivered.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL group); MC_ECLOSED;
+ * MC_EADDRESS (group/source not an address of the kind, or of the other family);
+ * MC_ENOTFOUND (that pair is not joined).
  */
 int mc_listener_drop_group(struct mc_listener *l, const char *group, const char *source);
 
 /**
- * The number of (group, source) pairs joined now (>= 0).
+ * Returns the number of (group, source) pairs joined now (>= 0). Errors: MC_EINVAL (NULL
+ * or not a listener handle), MC_ECLOSED.
  */
 int mc_listener_group_count(const struct mc_listener *l);
 
 /**
  * Sets the function told when the listener gains (joined 1) or loses (joined 0) its
- * memberships on an interface as interfaces come and go (called from the poller's dispatch,
- * with the interface's index and name; ifname is valid during the call). NULL fn: none.
- * The function may close the listener or call anything a callback may.
+ * memberships on an interface as interfaces come and go (called from the poller's
+ * dispatch, with the interface's index and name; ifname is valid during the call). NULL
+ * fn: none. The function may close the listener or call anything a callback may.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
  */
 int mc_listener_set_iface_fn(struct mc_listener *l, mc_iface_fn f, void *user_data);
 
 /**
- * Copies the listener's 0.2 counters into *out: queue_drops, GRO runs (coalesced),
+ * Copies the listener's further counters into *out: queue_drops, GRO runs (coalesced),
  * joins and leaves of memberships (one membership = one group, source and interface), and
  * the sockets it holds now.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL out), MC_ECLOSED.
  */
 int mc_listener_get_counts(const struct mc_listener *l, struct mc_listener_counts *out);
 
@@ -472,23 +504,27 @@ int mc_listener_get_counts(const struct mc_listener *l, struct mc_listener_count
  * Returns the listener's first socket fd (owned by the listener: do not close it): the one
  * that holds its first membership; it stays the same while the listener is open, even with
  * no membership left. A listener with several groups may hold more sockets.
+ * Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
  */
 int mc_listener_fd(struct mc_listener *l);
 
 /**
- * Copies the listener's counters into *out.
+ * Copies the listener's counters into *out. Returns 0. Errors: MC_EINVAL (NULL or not a
+ * listener handle, NULL out), MC_ECLOSED.
  */
 int mc_listener_get_stats(const struct mc_listener *l, struct mc_listener_stats *out);
 
 /**
  * Pull mode: packets dropped because the queue (4096 packets) was full; they are not
  * counted as delivered. Stores the count in *out.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL out), MC_ECLOSED.
  */
 int mc_listener_queue_drops(const struct mc_listener *l, uint64_t *out);
 
 /**
  * Returns the receive buffer the kernel granted, as getsockopt(SO_RCVBUF) reports it (the
  * kernel doubles the request for its bookkeeping and clamps it to net.core.rmem_max).
+ * Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
  */
 int mc_listener_recv_buffer(const struct mc_listener *l);
 
@@ -501,10 +537,14 @@ int mc_listener_recv_buffer(const struct mc_listener *l);
 void mc_listener_close(struct mc_listener *l);
 
 /**
- * The seed's listen(): listens on the default poller and runs it until handler returns
- * non-zero, `limit` packets were handled (0 = no limit), or mc_stop(NULL); returns the
- * number handled, counting the packet on which the handler returned non-zero. group
- * NULL/port 0/mtu 0 = defaults. MC_EBUSY if called from inside a default-poller callback.
+ * Listens on the default poller and runs it until handler returns non-zero, `limit`
+ * packets were handled (0 = no limit), or mc_stop(NULL); returns the number handled,
+ * counting the packet on which the handler returned non-zero. group NULL/port 0/mtu 0 =
+ * defaults.
+ * Errors: MC_EINVAL (NULL handler, mtu above 65535); MC_EADDRESS (group not a multicast
+ * literal, or a link-local IPv6 group, which needs an interface: use mc_listener_new);
+ * MC_EBUSY if called from inside a default-poller callback; -errno as mc_listener_new, or
+ * of a failed poll.
  */
 int mc_listen(mc_packet_fn handler,
               void *user_data,
@@ -514,16 +554,19 @@ int mc_listen(mc_packet_fn handler,
               size_t limit);
 
 /**
- * Creates a multicaster (the seed's Multicaster) on poller (NULL: the default poller):
- * whenever its socket is writable the poller asks next() for packets and sends them to the
- * group of opts (NULL: defaults) with its ttl, interface and loopback. next returns
- * MC_NEXT_PACKET (with *data and *len set; the data must stay valid until next is called
- * again), MC_NEXT_DONE (the multicaster closes and frees itself), or MC_NEXT_WAIT (nothing
- * now: no more asking until mc_multicaster_resume); any other answer, or MC_NEXT_PACKET
- * with NULL data and len > 0, counts as MC_NEXT_WAIT. next is called only from the
- * poller's dispatch, never from inside mc_multicaster_new; if next closes its own
- * multicaster, its answer is ignored. When the socket is full the packet in hand is kept
- * and sent first at the next writable event (never lost). Interface "*" is MC_EINVAL.
+ * Creates a multicaster on poller (NULL: the default poller): whenever its socket is
+ * writable the poller asks next() for packets and sends them to the group of opts (NULL:
+ * defaults) with its ttl, interface and loopback. next returns MC_NEXT_PACKET (with *data
+ * and *len set; the data must stay valid until next is called again), MC_NEXT_DONE (the
+ * multicaster closes and frees itself), or MC_NEXT_WAIT (nothing now: no more asking until
+ * mc_multicaster_resume); any other answer, or MC_NEXT_PACKET with NULL data and len > 0,
+ * counts as MC_NEXT_WAIT. next is called only from the poller's dispatch, never from
+ * inside mc_multicaster_new; if next closes its own multicaster, its answer is ignored.
+ * When the socket is full the packet in hand is kept and sent first at the next writable
+ * event (never lost). On failure *out is NULL.
+ * Returns 0. Errors: MC_EINVAL (NULL out or next, interface "*"); MC_EADDRESS (a
+ * link-local IPv6 group without an interface, or a source in opts of the other family than
+ * the group); -errno if the system refuses the socket or one of its options.
  */
 int mc_multicaster_new(struct mc_poller *poller,
                        const struct mc_opts *opts,
@@ -532,14 +575,20 @@ int mc_multicaster_new(struct mc_poller *poller,
                        struct mc_multicaster **out);
 
 /**
- * After next answered MC_NEXT_WAIT: ask it again whenever the socket is writable.
- * No-op if it was not waiting.
+ * After next answered MC_NEXT_WAIT: ask it again whenever the socket is writable. No-op if
+ * it was not waiting.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a multicaster handle), MC_ECLOSED; -errno if
+ * epoll refuses the change.
  */
 int mc_multicaster_resume(struct mc_multicaster *m);
 
 /**
- * Sends one packet now on the multicaster's socket (waiting up to a second for room);
+ * Sends one packet now on the multicaster's socket, waiting for room when it is full;
  * returns the bytes sent.
+ * Errors: MC_EINVAL (NULL or not a multicaster handle, NULL packet with len > 0);
+ * MC_ECLOSED; -EMSGSIZE above what a UDP datagram carries (65507 bytes over IPv4, 65527
+ * over IPv6); -EAGAIN if the socket stays full; other -errno if the system refuses the
+ * send (e.g. -ENETUNREACH).
  */
 int mc_multicaster_send(struct mc_multicaster *m, const void *packet, size_t len);
 
@@ -558,6 +607,7 @@ void mc_multicaster_close(struct mc_multicaster *m);
  * Counts of the multicaster's dispatch: packets sent, and packets the OS refused (for
  * example EMSGSIZE: larger than 65507 bytes), which are dropped and counted, never
  * retried. Either pointer may be NULL.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a multicaster handle), MC_ECLOSED.
  */
 int mc_multicaster_get_counts(const struct mc_multicaster *m, uint64_t *sent, uint64_t *failed);
 
@@ -575,50 +625,61 @@ struct mc_opts *mc_opts_new(void);
 void mc_opts_free(struct mc_opts *opts);
 
 /**
- * Sets the group: an IPv4 224.0.0.0/4 or IPv6 ff00::/8 literal. NULL: MC_EINVAL; anything
- * else that is not a multicast literal: MC_EADDRESS. On failure the old group stays.
+ * Sets the group: an IPv4 224.0.0.0/4 or IPv6 ff00::/8 literal. On failure the old group
+ * stays.
+ * Returns 0. Errors: MC_EINVAL (NULL opts or group); MC_EADDRESS (not a multicast
+ * literal).
  */
 int mc_opts_set_group(struct mc_opts *opts, const char *group);
 
 /**
- * Sets the port, 1..65535 (0: MC_EINVAL).
+ * Sets the port, 1..65535. Returns 0; MC_EINVAL for NULL opts or port 0.
  */
 int mc_opts_set_port(struct mc_opts *opts, uint16_t port);
 
 /**
- * Sets the TTL, 0..255 (IPv6: the hop limit). See MC_TTL_* for suggested values.
+ * Sets the TTL, 0..255 (IPv6: the hop limit). See MC_TTL_* for suggested values. Returns
+ * 0; MC_EINVAL for NULL opts or a ttl out of range.
  */
 int mc_opts_set_ttl(struct mc_opts *opts, int ttl);
 
 /**
  * Sets the bytes read per packet, 1..65535; longer datagrams are truncated (and reported).
+ * Returns 0; MC_EINVAL for NULL opts or an mtu out of range.
  */
 int mc_opts_set_mtu(struct mc_opts *opts, size_t mtu);
 
 /**
- * Sets the interface: a name ("eth0"), an index ("3"), or an address of the interface;
- * "*" = every interface that is up with the MULTICAST flag, lo included (a listener joins
- * on each; senders refuse "*" with MC_EINVAL). Resolved now: unknown is MC_EADDRESS.
- * NULL resets to the system's choice.
+ * Sets the interface: a name ("eth0"), an index ("3"), or an address of the interface; "*"
+ * = every interface that is up with the MULTICAST flag, lo included (a listener joins on
+ * each; senders refuse "*" with MC_EINVAL). Resolved now. NULL resets to the system's
+ * choice.
+ * Returns 0. Errors: MC_EINVAL (NULL opts); MC_EADDRESS (no such interface, an empty
+ * name); -errno if the interface list cannot be read (getifaddrs, for an address).
  */
 int mc_opts_set_interface(struct mc_opts *opts, const char *iface);
 
 /**
- * Sets loopback delivery of sent packets to this host's listeners
- * (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP); non-zero is on. On lo the kernel always loops.
+ * Sets loopback delivery of sent packets to this host's listeners (IP_MULTICAST_LOOP /
+ * IPV6_MULTICAST_LOOP); non-zero is on. On lo the kernel always loops. Returns 0;
+ * MC_EINVAL for NULL opts.
  */
 int mc_opts_set_loopback(struct mc_opts *opts, int enabled);
 
 /**
  * Sets the source for source-specific multicast (SSM): a unicast address of the group's
- * family; the listener then receives that source's packets only. NULL resets to any source.
- * Not a unicast literal: MC_EADDRESS (a family mismatch is reported by mc_listener_new).
+ * family; the listener then receives that source's packets only. NULL resets to any
+ * source.
+ * Returns 0. Errors: MC_EINVAL (NULL opts); MC_EADDRESS (not a unicast literal). A source
+ * of the other family than the group is MC_EADDRESS when the opts are used
+ * (mc_listener_new, mc_multicaster_new, mc_sendto_opts).
  */
 int mc_opts_set_source(struct mc_opts *opts, const char *source);
 
 /**
- * Sets the SO_RCVBUF request of listeners (default 4 MiB; 0 keeps the kernel default; at
- * most INT_MAX/2). The kernel may clamp it: mc_listener_recv_buffer() tells what it granted.
+ * Sets the SO_RCVBUF request of listeners (default 4 MiB; 0 keeps the kernel default). The
+ * kernel may clamp it: mc_listener_recv_buffer() tells what it granted. Returns 0;
+ * MC_EINVAL for NULL opts or more than INT_MAX/2.
  */
 int mc_opts_set_recv_buffer(struct mc_opts *opts, size_t bytes);
 
@@ -629,8 +690,8 @@ int mc_opts_set_recv_buffer(struct mc_opts *opts, size_t bytes);
  * multicaster groups what next() hands over in one dispatch. mc_sendto_many, which takes no
  * opts, always does it. Default 1. Receivers see ordinary datagrams either way; where the
  * kernel or the device refuses it (or a segment would exceed the interface MTU) the library
- * sends ordinary datagrams by itself, losing and duplicating nothing. enabled: 0 or 1, else
- * MC_EINVAL.
+ * sends ordinary datagrams by itself, losing and duplicating nothing. Returns 0; MC_EINVAL
+ * for NULL opts or enabled not 0 or 1.
  */
 int mc_opts_set_gso(struct mc_opts *opts, int enabled);
 
@@ -640,7 +701,7 @@ int mc_opts_set_gso(struct mc_opts *opts, int enabled);
  * datagram at a time, each with its own len/size/truncation, from, group, ifindex and
  * timestamp. Default 1. With GRO a listener reads with fewer, larger buffers (16 of 64 KiB
  * per poller), and the kernel counts the drop of a coalesced run once (kernel_drops).
- * enabled: 0 or 1, else MC_EINVAL.
+ * Returns 0; MC_EINVAL for NULL opts or enabled not 0 or 1.
  */
 int mc_opts_set_gro(struct mc_opts *opts, int enabled);
 
@@ -650,49 +711,56 @@ int mc_opts_set_gro(struct mc_opts *opts, int enabled);
  * time). Default 0 (timestamp_ns 0): turning it on makes the kernel read the clock for every
  * packet the host receives. The kernel turns receive stamping on lazily when the first socket
  * of the host asks for it: the first packets after that may be stamped when read rather than
- * on arrival. enabled: 0 or 1, else MC_EINVAL.
+ * on arrival. Returns 0; MC_EINVAL for NULL opts or enabled not 0 or 1.
  */
 int mc_opts_set_timestamps(struct mc_opts *opts, int enabled);
 
 /**
  * Listeners: fill mc_packet.ttl with the received IPv4 TTL / IPv6 hop limit (IP_RECVTTL /
- * IPV6_RECVHOPLIMIT). Default 0 (ttl -1). enabled: 0 or 1, else MC_EINVAL.
+ * IPV6_RECVHOPLIMIT). Default 0 (ttl -1). Returns 0; MC_EINVAL for NULL opts or enabled not
+ * 0 or 1.
  */
 int mc_opts_set_recv_ttl(struct mc_opts *opts, int enabled);
 
 /**
  * Senders (multicasters, mc_sendto_opts): the IPv4 TOS / IPv6 traffic-class byte of every
- * packet (DSCP << 2 | ECN), 0..255, else MC_EINVAL. Default 0.
+ * packet (DSCP << 2 | ECN). Default 0. Returns 0; MC_EINVAL for NULL opts or a tos outside
+ * 0..255.
  */
 int mc_opts_set_tos(struct mc_opts *opts, int tos);
 
 /**
  * Creates a poller (an epoll fd and a stop eventfd). On success *out is the poller (the
  * caller owns it: free with mc_poller_free); on failure *out is NULL.
+ * Returns 0. Errors: MC_EINVAL (NULL out); -errno if the system refuses the fds (e.g.
+ * -EMFILE).
  */
 int mc_poller_new(struct mc_poller **out);
 
 /**
  * Frees a poller: closes and frees its listeners and multicasters (their handles are
- * closed handles from then on: close is a no-op, other calls MC_ECLOSED); user fds are unregistered, never closed. NULL: no-op (the default poller lives
- * until the process exits). Called from inside this poller's own callback it does nothing
- * and sets mc_last_error().
+ * closed handles from then on: close is a no-op, other calls MC_ECLOSED); user fds are
+ * unregistered, never closed. NULL: no-op (the default poller lives until the process
+ * exits). Called from inside this poller's own callback it does nothing and sets
+ * mc_last_error().
  */
 void mc_poller_free(struct mc_poller *poller);
 
 /**
  * Returns the poller's epoll fd (readable when mc_poll would dispatch), to nest it in
- * another event loop; NULL: the default poller's.
+ * another event loop; NULL: the default poller's. Errors: -errno only if the default
+ * poller cannot be created.
  */
 int mc_poller_fd(struct mc_poller *poller);
 
 /**
  * Registers fd with read/write callbacks. interest = flags | (on_read ? MC_READ : 0) |
- * (on_write ? MC_WRITE : 0); flags may hold only MC_READ and MC_WRITE. MC_EEXIST if fd is
- * already registered on this poller (a fd the program closed without unregistering does
- * not count). Errors and hang-ups on fd are delivered to on_read (or on_write if there is
- * no on_read). A fd epoll cannot watch (a regular file, a closed fd) is -EPERM/-EBADF.
- * The fd stays the caller's: the poller never closes it.
+ * (on_write ? MC_WRITE : 0). Errors and hang-ups on fd are delivered to on_read (or
+ * on_write if there is no on_read). The fd stays the caller's: the poller never closes it.
+ * Returns 0. Errors: MC_EINVAL (fd < 0, flags with bits other than MC_READ and MC_WRITE);
+ * MC_EEXIST if fd is already registered on this poller (a fd the program closed without
+ * unregistering does not count); -errno from epoll for a fd it cannot watch (-EPERM for a
+ * regular file, -EBADF for a closed fd) or past its limits (-ENOSPC, -ENOMEM).
  */
 int mc_register(struct mc_poller *poller,
                 int fd,
@@ -702,37 +770,40 @@ int mc_register(struct mc_poller *poller,
                 void *user_data);
 
 /**
- * Replaces the interest set of a registered fd (the handlers stay); MC_ENOTFOUND if not
- * registered; MC_EINVAL for a listener's or multicaster's own fd.
+ * Replaces the interest set of a registered fd (the handlers stay).
+ * Returns 0. Errors: MC_EINVAL (flags with other bits than MC_READ and MC_WRITE; a
+ * listener's or multicaster's own fd); MC_ENOTFOUND if fd is not registered (or was closed
+ * by the program since); -errno from epoll.
  */
 int mc_modify(struct mc_poller *poller, int fd, uint32_t flags);
 
 /**
- * Unregisters fd (never closes it); MC_ENOTFOUND if not registered; MC_EINVAL for a
- * listener's or multicaster's own fd (close the object instead). Safe inside callbacks:
- * events already fetched for this registration are not delivered.
+ * Unregisters fd (never closes it). Safe inside callbacks: events already fetched for this
+ * registration are not delivered.
+ * Returns 0. Errors: MC_ENOTFOUND if fd is not registered; MC_EINVAL for a listener's or
+ * multicaster's own fd (close the object instead).
  */
 int mc_unregister(struct mc_poller *poller, int fd);
 
 /**
- * One wait (timeout_ms: 0 = don't wait, -1 = forever; below -1: MC_EINVAL) and dispatch; returns the number of
+ * One wait (timeout_ms: 0 = don't wait, -1 = forever) and dispatch; returns the number of
  * ready registrations dispatched (a listener that read ten packets counts once); EINTR
- * returns 0; a mc_stop() makes it return at once. MC_EBUSY if called from inside this
- * poller's own callback.
+ * returns 0; a mc_stop() makes it return at once.
+ * Errors: MC_EINVAL (timeout_ms below -1); MC_EBUSY if called from inside this poller's
+ * own callback; -errno if epoll fails.
  */
-int mc_poll(struct mc_poller *poller,
-            int timeout_ms);
+int mc_poll(struct mc_poller *poller, int timeout_ms);
 
 /**
- * Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event; below -1:
- * MC_EINVAL), sleeping interval_ms (>= 0, else MC_EINVAL) between polls, until mc_stop() or until nothing is registered; returns 0, or
- * a negative code if a poll failed. A registered fd counts until mc_unregister: unregister
- * a fd before closing it (as with epoll), or a loop waiting forever keeps waiting. A mc_stop() made while no loop runs ends the next loop
- * at once. MC_EBUSY if called from inside this poller's own callback.
+ * Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event), sleeping
+ * interval_ms between polls, until mc_stop() or until nothing is registered; returns 0. A
+ * registered fd counts until mc_unregister: unregister a fd before closing it (as with
+ * epoll), or a loop waiting forever keeps waiting. A mc_stop() made while no loop runs
+ * ends the next loop at once.
+ * Errors: MC_EINVAL (timeout_ms below -1, interval_ms below 0); MC_EBUSY if called from
+ * inside this poller's own callback; the -errno of a poll that failed.
  */
-int mc_loop(struct mc_poller *poller,
-            int timeout_ms,
-            int interval_ms);
+int mc_loop(struct mc_poller *poller, int timeout_ms, int interval_ms);
 
 /**
  * Wakes a blocked mc_poll/mc_loop of this poller, which returns promptly (mc_loop returns
@@ -744,18 +815,20 @@ void mc_stop(struct mc_poller *poller);
 
 /**
  * Opt-in receive coalescing (the default is 0, off): after a poll that found events, the
- * next mc_poll/mc_loop of this poller waits until `us` microseconds (0..1000000) have
- * passed before it looks again (mc_stop still ends the wait at once), so one wakeup reads
- * many packets: much less CPU per packet at high rates, in exchange for up to `us` more
- * latency. NULL: the default poller.
+ * next mc_poll/mc_loop of this poller waits until `us` microseconds have passed before it
+ * looks again (mc_stop still ends the wait at once), so one wakeup reads many packets:
+ * much less CPU per packet at high rates, in exchange for up to `us` more latency. NULL:
+ * the default poller.
+ * Returns 0; MC_EINVAL for `us` above 1000000.
  */
 int mc_poller_set_coalesce_us(struct mc_poller *poller, uint32_t us);
 
 /**
  * Opt-in busy polling (the default is 0, off): a mc_poll/mc_loop that would block first
- * polls without waiting for up to `us` microseconds (0..1000000): lower latency and no
- * sleep/wake cost for packets that come within that time, in exchange for a busy CPU.
- * NULL: the default poller.
+ * polls without waiting for up to `us` microseconds: lower latency and no sleep/wake cost
+ * for packets that come within that time, in exchange for a busy CPU. NULL: the default
+ * poller.
+ * Returns 0; MC_EINVAL for `us` above 1000000.
  */
 int mc_poller_set_spin_us(struct mc_poller *poller, uint32_t us);
 
@@ -769,19 +842,26 @@ int mc_poller_refused_netlink(struct mc_poller *poller, uint64_t *out);
 
 /**
  * Sends one packet now to group:port with ttl: group NULL = MC_DEFAULT_GROUP, port 0 =
- * MC_DEFAULT_PORT, ttl < 0 = MC_DEFAULT_TTL (> 255: MC_EINVAL). Returns the bytes sent.
- * Thread-safe; fast when called repeatedly (configured sockets are cached per ttl).
+ * MC_DEFAULT_PORT, ttl < 0 = MC_DEFAULT_TTL. Thread-safe; fast when called repeatedly
+ * (configured sockets are cached per ttl).
+ * Returns the bytes sent. Errors: MC_EINVAL (NULL packet with len > 0, ttl above 255);
+ * MC_EADDRESS (group not a multicast literal, or a link-local IPv6 group, which needs an
+ * interface: use mc_sendto_opts); -EMSGSIZE above what a UDP datagram carries (65507 bytes
+ * over IPv4, 65527 over IPv6); other -errno if the system refuses the send (e.g.
+ * -ENETUNREACH without a route).
  */
 int mc_sendto(const void *packet, size_t len, const char *group, uint16_t port, int ttl);
 
 /**
- * The seed's sendto(packets, ...): sends all count packets, in order (batched with
- * sendmmsg); returns the number sent (less than count only if the OS refused midway: then
- * mc_last_error() says why and at which packet; a failure before the first is a negative
- * code). Every packet is checked before any is sent: a buffer NULL with a length, or of a
- * length above SIZE_MAX/2, is MC_EINVAL, and one larger than a UDP datagram carries (65507
- * bytes over IPv4, 65527 over IPv6) is -EMSGSIZE naming its index, size and the limit; in
- * both cases nothing is sent. Thread-safe.
+ * Sends all count packets, in order (batched with sendmmsg); returns the number sent (less
+ * than count only if the OS refused midway: then mc_last_error() says why and at which
+ * packet). count 0 returns 0 at once. Every packet is checked before any is sent; a bad
+ * one means nothing is sent. Thread-safe.
+ * Errors (nothing sent): MC_EINVAL (NULL packets, count above INT_MAX, a buffer NULL with
+ * a length or of a length above SIZE_MAX/2, ttl above 255); MC_EADDRESS (group as for
+ * mc_sendto); -EMSGSIZE for a packet larger than a UDP datagram carries (65507 bytes over
+ * IPv4, 65527 over IPv6), naming its index, size and the limit; -errno if the system
+ * refuses the first send.
  */
 int mc_sendto_many(const struct mc_buf *packets,
                    size_t count,
@@ -790,9 +870,13 @@ int mc_sendto_many(const struct mc_buf *packets,
                    int ttl);
 
 /**
- * Sends one packet now as opts says (group, port, ttl, interface, loopback; NULL:
- * defaults); returns the bytes sent. Scoped IPv6 groups (ff02::...) need an interface;
- * "*" is MC_EINVAL. Thread-safe.
+ * Sends one packet now as opts says (group, port, ttl, interface, loopback, tos; NULL:
+ * defaults). Thread-safe.
+ * Returns the bytes sent. Errors: MC_EINVAL (NULL packet with len > 0, interface "*");
+ * MC_EADDRESS (a link-local IPv6 group such as ff02::... without an interface, or a source
+ * in opts of the other family than the group); -EMSGSIZE above what a UDP datagram carries
+ * (65507 bytes over IPv4, 65527 over IPv6); -ENODEV if the interface is gone; other -errno
+ * if the system refuses the send.
  */
 int mc_sendto_opts(const struct mc_opts *opts, const void *packet, size_t len);
 

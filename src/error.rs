@@ -7,15 +7,18 @@ use std::io;
 /// What went wrong, in the categories the C API reports as codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// A NULL handle or pointer, or a number out of range.
+    /// A NULL handle or pointer, a number out of range, or a call the object
+    /// does not take.
     Invalid,
     /// A string that is not an address of the required kind.
     Address,
     /// A filter pattern that does not compile.
     Regex,
-    /// The fd is not registered on this poller.
+    /// Not there: a fd not registered on the poller, a (group, source) pair
+    /// the listener has not joined.
     NotFound,
-    /// The fd is already registered on this poller.
+    /// Already there: a fd registered on the poller, a (group, source) pair
+    /// the listener has joined.
     Exists,
     /// A reentrant call that is not allowed.
     Busy,

@@ -66,15 +66,19 @@ fn c_callback(
     }
 }
 
-/// Creates a listener (the seed's MulticastListener) on poller (NULL: the default poller):
-/// joins the group (on each interface for "*"; source-specific when a source is set), binds
-/// group:port with SO_REUSEADDR (several listeners of one group, in one
-/// process or many, each get every packet), receives only its own group's packets (never
-/// another group's that shares the port: IP_MULTICAST_ALL off), and registers on the
-/// poller. on_packet returning non-zero closes and frees the listener. on_packet NULL = pull
-/// mode: packets queue for mc_listener_next. opts NULL: defaults; copied, may be freed at
-/// once. On failure *out is NULL and nothing stays open. The poller owns the listener: it
-/// lives until mc_listener_close, on_packet's non-zero answer, or mc_poller_free.
+/// Creates a listener on poller (NULL: the default poller): joins the group (on each
+/// interface for "*"; source-specific when a source is set), binds group:port with
+/// SO_REUSEADDR (several listeners of one group, in one process or many, each get every
+/// packet), receives only its own group's packets (never another group's that shares the
+/// port: IP_MULTICAST_ALL off), and registers on the poller. on_packet returning non-zero
+/// closes and frees the listener. on_packet NULL = pull mode: packets queue for
+/// mc_listener_next. opts NULL: defaults; copied, may be freed at once. On failure *out is
+/// NULL and nothing stays open. The poller owns the listener: it lives until
+/// mc_listener_close, on_packet's non-zero answer, or mc_poller_free.
+/// Returns 0. Errors: MC_EINVAL (NULL out); MC_EADDRESS (a source of the other family than
+/// the group, a link-local IPv6 group without an interface, "*" with no interface up with
+/// MULTICAST); -errno if the system refuses a step (socket, SO_RCVBUF, bind, the join: e.g.
+/// -ENODEV when no route chooses an interface, -ENOBUFS past a membership limit, -EMFILE).
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_new(
     poller: *mut mc_poller,
@@ -100,6 +104,7 @@ pub unsafe extern "C" fn mc_listener_new(
 
 /// Sets a filter callback: packets for which it returns zero are dropped (counted as
 /// filtered). Replaces a regex filter; NULL removes the filter.
+/// Returns 0. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_set_filter(
     l: *mut mc_listener,
@@ -116,8 +121,10 @@ pub unsafe extern "C" fn mc_listener_set_filter(
 /// Sets a regex filter: packets whose bytes match the pattern at their start are accepted
 /// (Rust `regex` syntax, matched on bytes; use (?-u) for raw bytes like \xff). ${ip},
 /// ${port} and ${mtu} in the pattern are replaced by the listener's values, as escaped
-/// literals, first. A bad pattern is MC_EREGEX with the reason in mc_last_error(), and the
-/// old filter stays. Replaces a callback filter; NULL removes the filter.
+/// literals, first. Replaces a callback filter; NULL removes the filter.
+/// Returns 0. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED, MC_EREGEX (a
+/// pattern that does not compile or is not UTF-8; the reason is in mc_last_error(), and the
+/// old filter stays).
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_set_filter_regex(
     l: *mut mc_listener,
@@ -146,11 +153,13 @@ pub unsafe extern "C" fn mc_listener_set_filter_regex(
 
 /// Pull mode: returns 1 with *out set to a packet the library owns (valid until the next
 /// mc_listener_next or mc_listener_close on this listener), 0 with *out NULL if none
-/// arrived within timeout_ms (0 = don't wait, -1 = forever; below -1: MC_EINVAL) or
-/// mc_stop() was called. It polls the listener's poller while it waits, so other
-/// registrations are served too. MC_EINVAL on a listener that has an on_packet callback;
-/// MC_EBUSY from inside any callback of the listener's poller (its own filter included:
-/// a read from there would bypass the filter), whether or not packets are queued.
+/// arrived within timeout_ms (0 = don't wait, -1 = forever) or mc_stop() was called. It
+/// polls the listener's poller while it waits, so other registrations are served too.
+/// Errors: MC_EINVAL (NULL or not a listener handle, NULL out, timeout_ms below -1, a
+/// listener that has an on_packet callback); MC_EBUSY from inside any callback of the
+/// listener's poller (its own filter included: a read from there would bypass the filter),
+/// whether or not packets are queued; MC_ECLOSED (closed, also by a callback run while it
+/// waits); -errno if the wait fails (epoll_wait).
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_next(
     l: *mut mc_listener,
@@ -183,12 +192,16 @@ pub unsafe extern "C" fn mc_listener_next(
 /// Joins one more (group, source) pair on the listener's port, interface choice and poller
 /// (source NULL: any-source; else source-specific). Every group has the family of the
 /// listener's first. Past the kernel's per-socket limits (net.ipv4.igmp_max_memberships,
-/// igmp_max_msf) the listener opens more sockets by itself (mc_listener_get_counts().sockets).
-/// Returns 0; MC_EADDRESS for a group/source that is not one (or of the other family);
-/// MC_EEXIST if the pair is already joined; MC_EINVAL if the group is held with the other
-/// kind (any-source vs source-specific); -errno if the kernel refuses (the message names the
-/// group, the interface and the reason; for a limit, the sysctl and its value). A failed add
-/// leaves the listener as it was. Safe inside callbacks.
+/// igmp_max_msf) the listener opens more sockets by itself
+/// (mc_listener_get_counts().sockets). A failed add leaves the listener as it was. Safe
+/// inside callbacks.
+/// Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL group, a group held
+/// with the other kind: any-source vs source-specific); MC_ECLOSED; MC_EADDRESS (a
+/// group/source that is not one, of the other family, or a link-local IPv6 group on a
+/// listener without an interface); MC_EEXIST (the pair is already joined); -errno if the
+/// system refuses, the message naming the group, the interface and the reason: -ENOBUFS
+/// past a limit even on a new socket (naming the sysctl and its value), -ENODEV if the
+/// listener's interface is not there now, others such as -EMFILE.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_add_group(
     l: *mut mc_listener,
@@ -203,11 +216,13 @@ pub unsafe extern "C" fn mc_listener_add_group(
     })
 }
 
-/// Leaves a (group, source) pair at once (the kernel sends the leave). 0; MC_ENOTFOUND if
-/// that pair is not joined; MC_EADDRESS if group/source is not an address of the kind. The
-/// pair of the listener's opts can be dropped too: a listener may have none (it stays open
-/// and registered; mc_listener_fd keeps returning its first socket). Safe inside callbacks:
+/// Leaves a (group, source) pair at once (the kernel sends the leave). The pair of the
+/// listener's opts can be dropped too: a listener may have none (it stays open and
+/// registered; mc_listener_fd keeps returning its first socket). Safe inside callbacks:
 /// datagrams of the pair already read are not delivered.
+/// Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL group); MC_ECLOSED;
+/// MC_EADDRESS (group/source not an address of the kind, or of the other family);
+/// MC_ENOTFOUND (that pair is not joined).
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_drop_group(
     l: *mut mc_listener,
@@ -222,7 +237,8 @@ pub unsafe extern "C" fn mc_listener_drop_group(
     })
 }
 
-/// The number of (group, source) pairs joined now (>= 0).
+/// Returns the number of (group, source) pairs joined now (>= 0). Errors: MC_EINVAL (NULL
+/// or not a listener handle), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_group_count(l: *const mc_listener) -> c_int {
     guard(|| {
@@ -233,9 +249,10 @@ pub unsafe extern "C" fn mc_listener_group_count(l: *const mc_listener) -> c_int
 }
 
 /// Sets the function told when the listener gains (joined 1) or loses (joined 0) its
-/// memberships on an interface as interfaces come and go (called from the poller's dispatch,
-/// with the interface's index and name; ifname is valid during the call). NULL fn: none.
-/// The function may close the listener or call anything a callback may.
+/// memberships on an interface as interfaces come and go (called from the poller's
+/// dispatch, with the interface's index and name; ifname is valid during the call). NULL
+/// fn: none. The function may close the listener or call anything a callback may.
+/// Returns 0. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_set_iface_fn(
     l: *mut mc_listener,
@@ -258,9 +275,10 @@ pub unsafe extern "C" fn mc_listener_set_iface_fn(
     })
 }
 
-/// Copies the listener's 0.2 counters into *out: queue_drops, GRO runs (coalesced),
+/// Copies the listener's further counters into *out: queue_drops, GRO runs (coalesced),
 /// joins and leaves of memberships (one membership = one group, source and interface), and
 /// the sockets it holds now.
+/// Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL out), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_get_counts(
     l: *const mc_listener,
@@ -278,12 +296,14 @@ pub unsafe extern "C" fn mc_listener_get_counts(
 /// Returns the listener's first socket fd (owned by the listener: do not close it): the one
 /// that holds its first membership; it stays the same while the listener is open, even with
 /// no membership left. A listener with several groups may hold more sockets.
+/// Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_fd(l: *mut mc_listener) -> c_int {
     guard(|| listener(l, "mc_listener_fd")?.fd())
 }
 
-/// Copies the listener's counters into *out.
+/// Copies the listener's counters into *out. Returns 0. Errors: MC_EINVAL (NULL or not a
+/// listener handle, NULL out), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_get_stats(
     l: *const mc_listener,
@@ -300,6 +320,7 @@ pub unsafe extern "C" fn mc_listener_get_stats(
 
 /// Pull mode: packets dropped because the queue (4096 packets) was full; they are not
 /// counted as delivered. Stores the count in *out.
+/// Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL out), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_queue_drops(l: *const mc_listener, out: *mut u64) -> c_int {
     guard(|| {
@@ -313,6 +334,7 @@ pub unsafe extern "C" fn mc_listener_queue_drops(l: *const mc_listener, out: *mu
 
 /// Returns the receive buffer the kernel granted, as getsockopt(SO_RCVBUF) reports it (the
 /// kernel doubles the request for its bookkeeping and clamps it to net.core.rmem_max).
+/// Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_recv_buffer(l: *const mc_listener) -> c_int {
     guard(|| {
@@ -334,10 +356,14 @@ pub unsafe extern "C" fn mc_listener_close(l: *mut mc_listener) {
     })
 }
 
-/// The seed's listen(): listens on the default poller and runs it until handler returns
-/// non-zero, `limit` packets were handled (0 = no limit), or mc_stop(NULL); returns the
-/// number handled, counting the packet on which the handler returned non-zero. group
-/// NULL/port 0/mtu 0 = defaults. MC_EBUSY if called from inside a default-poller callback.
+/// Listens on the default poller and runs it until handler returns non-zero, `limit`
+/// packets were handled (0 = no limit), or mc_stop(NULL); returns the number handled,
+/// counting the packet on which the handler returned non-zero. group NULL/port 0/mtu 0 =
+/// defaults.
+/// Errors: MC_EINVAL (NULL handler, mtu above 65535); MC_EADDRESS (group not a multicast
+/// literal, or a link-local IPv6 group, which needs an interface: use mc_listener_new);
+/// MC_EBUSY if called from inside a default-poller callback; -errno as mc_listener_new, or
+/// of a failed poll.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listen(
     handler: mc_packet_fn,

@@ -56,16 +56,19 @@ impl PacketSource for CSource {
     }
 }
 
-/// Creates a multicaster (the seed's Multicaster) on poller (NULL: the default poller):
-/// whenever its socket is writable the poller asks next() for packets and sends them to the
-/// group of opts (NULL: defaults) with its ttl, interface and loopback. next returns
-/// MC_NEXT_PACKET (with *data and *len set; the data must stay valid until next is called
-/// again), MC_NEXT_DONE (the multicaster closes and frees itself), or MC_NEXT_WAIT (nothing
-/// now: no more asking until mc_multicaster_resume); any other answer, or MC_NEXT_PACKET
-/// with NULL data and len > 0, counts as MC_NEXT_WAIT. next is called only from the
-/// poller's dispatch, never from inside mc_multicaster_new; if next closes its own
-/// multicaster, its answer is ignored. When the socket is full the packet in hand is kept
-/// and sent first at the next writable event (never lost). Interface "*" is MC_EINVAL.
+/// Creates a multicaster on poller (NULL: the default poller): whenever its socket is
+/// writable the poller asks next() for packets and sends them to the group of opts (NULL:
+/// defaults) with its ttl, interface and loopback. next returns MC_NEXT_PACKET (with *data
+/// and *len set; the data must stay valid until next is called again), MC_NEXT_DONE (the
+/// multicaster closes and frees itself), or MC_NEXT_WAIT (nothing now: no more asking until
+/// mc_multicaster_resume); any other answer, or MC_NEXT_PACKET with NULL data and len > 0,
+/// counts as MC_NEXT_WAIT. next is called only from the poller's dispatch, never from
+/// inside mc_multicaster_new; if next closes its own multicaster, its answer is ignored.
+/// When the socket is full the packet in hand is kept and sent first at the next writable
+/// event (never lost). On failure *out is NULL.
+/// Returns 0. Errors: MC_EINVAL (NULL out or next, interface "*"); MC_EADDRESS (a
+/// link-local IPv6 group without an interface, or a source in opts of the other family than
+/// the group); -errno if the system refuses the socket or one of its options.
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_new(
     poller: *mut mc_poller,
@@ -94,15 +97,21 @@ pub unsafe extern "C" fn mc_multicaster_new(
     })
 }
 
-/// After next answered MC_NEXT_WAIT: ask it again whenever the socket is writable.
-/// No-op if it was not waiting.
+/// After next answered MC_NEXT_WAIT: ask it again whenever the socket is writable. No-op if
+/// it was not waiting.
+/// Returns 0. Errors: MC_EINVAL (NULL or not a multicaster handle), MC_ECLOSED; -errno if
+/// epoll refuses the change.
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_resume(m: *mut mc_multicaster) -> c_int {
     guard(|| multicaster(m, "mc_multicaster_resume")?.resume().map(|_| 0))
 }
 
-/// Sends one packet now on the multicaster's socket (waiting up to a second for room);
+/// Sends one packet now on the multicaster's socket, waiting for room when it is full;
 /// returns the bytes sent.
+/// Errors: MC_EINVAL (NULL or not a multicaster handle, NULL packet with len > 0);
+/// MC_ECLOSED; -EMSGSIZE above what a UDP datagram carries (65507 bytes over IPv4, 65527
+/// over IPv6); -EAGAIN if the socket stays full; other -errno if the system refuses the
+/// send (e.g. -ENETUNREACH).
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_send(
     m: *mut mc_multicaster,
@@ -134,6 +143,7 @@ pub unsafe extern "C" fn mc_multicaster_close(m: *mut mc_multicaster) {
 /// Counts of the multicaster's dispatch: packets sent, and packets the OS refused (for
 /// example EMSGSIZE: larger than 65507 bytes), which are dropped and counted, never
 /// retried. Either pointer may be NULL.
+/// Returns 0. Errors: MC_EINVAL (NULL or not a multicaster handle), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_get_counts(
     m: *const mc_multicaster,

@@ -53,8 +53,10 @@ pub unsafe extern "C" fn mc_opts_free(opts: *mut mc_opts) {
     })
 }
 
-/// Sets the group: an IPv4 224.0.0.0/4 or IPv6 ff00::/8 literal. NULL: MC_EINVAL; anything
-/// else that is not a multicast literal: MC_EADDRESS. On failure the old group stays.
+/// Sets the group: an IPv4 224.0.0.0/4 or IPv6 ff00::/8 literal. On failure the old group
+/// stays.
+/// Returns 0. Errors: MC_EINVAL (NULL opts or group); MC_EADDRESS (not a multicast
+/// literal).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_group(opts: *mut mc_opts, group: *const c_char) -> c_int {
     guard(|| {
@@ -65,7 +67,7 @@ pub unsafe extern "C" fn mc_opts_set_group(opts: *mut mc_opts, group: *const c_c
     })
 }
 
-/// Sets the port, 1..65535 (0: MC_EINVAL).
+/// Sets the port, 1..65535. Returns 0; MC_EINVAL for NULL opts or port 0.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_port(opts: *mut mc_opts, port: u16) -> c_int {
     guard(|| {
@@ -75,7 +77,8 @@ pub unsafe extern "C" fn mc_opts_set_port(opts: *mut mc_opts, port: u16) -> c_in
     })
 }
 
-/// Sets the TTL, 0..255 (IPv6: the hop limit). See MC_TTL_* for suggested values.
+/// Sets the TTL, 0..255 (IPv6: the hop limit). See MC_TTL_* for suggested values. Returns
+/// 0; MC_EINVAL for NULL opts or a ttl out of range.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_ttl(opts: *mut mc_opts, ttl: c_int) -> c_int {
     guard(|| {
@@ -86,15 +89,18 @@ pub unsafe extern "C" fn mc_opts_set_ttl(opts: *mut mc_opts, ttl: c_int) -> c_in
 }
 
 /// Sets the bytes read per packet, 1..65535; longer datagrams are truncated (and reported).
+/// Returns 0; MC_EINVAL for NULL opts or an mtu out of range.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_mtu(opts: *mut mc_opts, mtu: usize) -> c_int {
     guard(|| opts_mut(opts, "mc_opts_set_mtu")?.set_mtu(mtu).map(|_| 0))
 }
 
-/// Sets the interface: a name ("eth0"), an index ("3"), or an address of the interface;
-/// "*" = every interface that is up with the MULTICAST flag, lo included (a listener joins
-/// on each; senders refuse "*" with MC_EINVAL). Resolved now: unknown is MC_EADDRESS.
-/// NULL resets to the system's choice.
+/// Sets the interface: a name ("eth0"), an index ("3"), or an address of the interface; "*"
+/// = every interface that is up with the MULTICAST flag, lo included (a listener joins on
+/// each; senders refuse "*" with MC_EINVAL). Resolved now. NULL resets to the system's
+/// choice.
+/// Returns 0. Errors: MC_EINVAL (NULL opts); MC_EADDRESS (no such interface, an empty
+/// name); -errno if the interface list cannot be read (getifaddrs, for an address).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_interface(opts: *mut mc_opts, iface: *const c_char) -> c_int {
     guard(|| {
@@ -103,8 +109,9 @@ pub unsafe extern "C" fn mc_opts_set_interface(opts: *mut mc_opts, iface: *const
     })
 }
 
-/// Sets loopback delivery of sent packets to this host's listeners
-/// (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP); non-zero is on. On lo the kernel always loops.
+/// Sets loopback delivery of sent packets to this host's listeners (IP_MULTICAST_LOOP /
+/// IPV6_MULTICAST_LOOP); non-zero is on. On lo the kernel always loops. Returns 0;
+/// MC_EINVAL for NULL opts.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_loopback(opts: *mut mc_opts, enabled: c_int) -> c_int {
     guard(|| {
@@ -114,8 +121,11 @@ pub unsafe extern "C" fn mc_opts_set_loopback(opts: *mut mc_opts, enabled: c_int
 }
 
 /// Sets the source for source-specific multicast (SSM): a unicast address of the group's
-/// family; the listener then receives that source's packets only. NULL resets to any source.
-/// Not a unicast literal: MC_EADDRESS (a family mismatch is reported by mc_listener_new).
+/// family; the listener then receives that source's packets only. NULL resets to any
+/// source.
+/// Returns 0. Errors: MC_EINVAL (NULL opts); MC_EADDRESS (not a unicast literal). A source
+/// of the other family than the group is MC_EADDRESS when the opts are used
+/// (mc_listener_new, mc_multicaster_new, mc_sendto_opts).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_source(opts: *mut mc_opts, source: *const c_char) -> c_int {
     guard(|| {
@@ -124,8 +134,9 @@ pub unsafe extern "C" fn mc_opts_set_source(opts: *mut mc_opts, source: *const c
     })
 }
 
-/// Sets the SO_RCVBUF request of listeners (default 4 MiB; 0 keeps the kernel default; at
-/// most INT_MAX/2). The kernel may clamp it: mc_listener_recv_buffer() tells what it granted.
+/// Sets the SO_RCVBUF request of listeners (default 4 MiB; 0 keeps the kernel default). The
+/// kernel may clamp it: mc_listener_recv_buffer() tells what it granted. Returns 0;
+/// MC_EINVAL for NULL opts or more than INT_MAX/2.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_recv_buffer(opts: *mut mc_opts, bytes: usize) -> c_int {
     guard(|| {
@@ -164,8 +175,8 @@ fn set_flag(
 /// multicaster groups what next() hands over in one dispatch. mc_sendto_many, which takes no
 /// opts, always does it. Default 1. Receivers see ordinary datagrams either way; where the
 /// kernel or the device refuses it (or a segment would exceed the interface MTU) the library
-/// sends ordinary datagrams by itself, losing and duplicating nothing. enabled: 0 or 1, else
-/// MC_EINVAL.
+/// sends ordinary datagrams by itself, losing and duplicating nothing. Returns 0; MC_EINVAL
+/// for NULL opts or enabled not 0 or 1.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_gso(opts: *mut mc_opts, enabled: c_int) -> c_int {
     set_flag(opts, enabled, "mc_opts_set_gso", |o, v| o.gso = v)
@@ -176,7 +187,7 @@ pub unsafe extern "C" fn mc_opts_set_gso(opts: *mut mc_opts, enabled: c_int) -> 
 /// datagram at a time, each with its own len/size/truncation, from, group, ifindex and
 /// timestamp. Default 1. With GRO a listener reads with fewer, larger buffers (16 of 64 KiB
 /// per poller), and the kernel counts the drop of a coalesced run once (kernel_drops).
-/// enabled: 0 or 1, else MC_EINVAL.
+/// Returns 0; MC_EINVAL for NULL opts or enabled not 0 or 1.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_gro(opts: *mut mc_opts, enabled: c_int) -> c_int {
     set_flag(opts, enabled, "mc_opts_set_gro", |o, v| o.gro = v)
@@ -187,7 +198,7 @@ pub unsafe extern "C" fn mc_opts_set_gro(opts: *mut mc_opts, enabled: c_int) -> 
 /// time). Default 0 (timestamp_ns 0): turning it on makes the kernel read the clock for every
 /// packet the host receives. The kernel turns receive stamping on lazily when the first socket
 /// of the host asks for it: the first packets after that may be stamped when read rather than
-/// on arrival. enabled: 0 or 1, else MC_EINVAL.
+/// on arrival. Returns 0; MC_EINVAL for NULL opts or enabled not 0 or 1.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_timestamps(opts: *mut mc_opts, enabled: c_int) -> c_int {
     set_flag(opts, enabled, "mc_opts_set_timestamps", |o, v| {
@@ -196,14 +207,16 @@ pub unsafe extern "C" fn mc_opts_set_timestamps(opts: *mut mc_opts, enabled: c_i
 }
 
 /// Listeners: fill mc_packet.ttl with the received IPv4 TTL / IPv6 hop limit (IP_RECVTTL /
-/// IPV6_RECVHOPLIMIT). Default 0 (ttl -1). enabled: 0 or 1, else MC_EINVAL.
+/// IPV6_RECVHOPLIMIT). Default 0 (ttl -1). Returns 0; MC_EINVAL for NULL opts or enabled not
+/// 0 or 1.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_recv_ttl(opts: *mut mc_opts, enabled: c_int) -> c_int {
     set_flag(opts, enabled, "mc_opts_set_recv_ttl", |o, v| o.recv_ttl = v)
 }
 
 /// Senders (multicasters, mc_sendto_opts): the IPv4 TOS / IPv6 traffic-class byte of every
-/// packet (DSCP << 2 | ECN), 0..255, else MC_EINVAL. Default 0.
+/// packet (DSCP << 2 | ECN). Default 0. Returns 0; MC_EINVAL for NULL opts or a tos outside
+/// 0..255.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_tos(opts: *mut mc_opts, tos: c_int) -> c_int {
     guard(|| {

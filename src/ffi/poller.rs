@@ -101,6 +101,8 @@ pub(crate) fn poller_of<'a>(p: *mut mc_poller) -> Result<&'a Poller> {
 
 /// Creates a poller (an epoll fd and a stop eventfd). On success *out is the poller (the
 /// caller owns it: free with mc_poller_free); on failure *out is NULL.
+/// Returns 0. Errors: MC_EINVAL (NULL out); -errno if the system refuses the fds (e.g.
+/// -EMFILE).
 #[no_mangle]
 pub unsafe extern "C" fn mc_poller_new(out: *mut *mut mc_poller) -> c_int {
     guard(|| {
@@ -115,9 +117,10 @@ pub unsafe extern "C" fn mc_poller_new(out: *mut *mut mc_poller) -> c_int {
 }
 
 /// Frees a poller: closes and frees its listeners and multicasters (their handles are
-/// closed handles from then on: close is a no-op, other calls MC_ECLOSED); user fds are unregistered, never closed. NULL: no-op (the default poller lives
-/// until the process exits). Called from inside this poller's own callback it does nothing
-/// and sets mc_last_error().
+/// closed handles from then on: close is a no-op, other calls MC_ECLOSED); user fds are
+/// unregistered, never closed. NULL: no-op (the default poller lives until the process
+/// exits). Called from inside this poller's own callback it does nothing and sets
+/// mc_last_error().
 #[no_mangle]
 pub unsafe extern "C" fn mc_poller_free(poller: *mut mc_poller) {
     guard(|| {
@@ -137,7 +140,8 @@ pub unsafe extern "C" fn mc_poller_free(poller: *mut mc_poller) {
 }
 
 /// Returns the poller's epoll fd (readable when mc_poll would dispatch), to nest it in
-/// another event loop; NULL: the default poller's.
+/// another event loop; NULL: the default poller's. Errors: -errno only if the default
+/// poller cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn mc_poller_fd(poller: *mut mc_poller) -> c_int {
     guard(|| Ok(poller_of(poller)?.fd()))
@@ -153,11 +157,12 @@ fn io_fn(f: mc_io_fn, ud: UserData) -> Option<IoFn> {
 }
 
 /// Registers fd with read/write callbacks. interest = flags | (on_read ? MC_READ : 0) |
-/// (on_write ? MC_WRITE : 0); flags may hold only MC_READ and MC_WRITE. MC_EEXIST if fd is
-/// already registered on this poller (a fd the program closed without unregistering does
-/// not count). Errors and hang-ups on fd are delivered to on_read (or on_write if there is
-/// no on_read). A fd epoll cannot watch (a regular file, a closed fd) is -EPERM/-EBADF.
-/// The fd stays the caller's: the poller never closes it.
+/// (on_write ? MC_WRITE : 0). Errors and hang-ups on fd are delivered to on_read (or
+/// on_write if there is no on_read). The fd stays the caller's: the poller never closes it.
+/// Returns 0. Errors: MC_EINVAL (fd < 0, flags with bits other than MC_READ and MC_WRITE);
+/// MC_EEXIST if fd is already registered on this poller (a fd the program closed without
+/// unregistering does not count); -errno from epoll for a fd it cannot watch (-EPERM for a
+/// regular file, -EBADF for a closed fd) or past its limits (-ENOSPC, -ENOMEM).
 #[no_mangle]
 pub unsafe extern "C" fn mc_register(
     poller: *mut mc_poller,
@@ -175,25 +180,29 @@ pub unsafe extern "C" fn mc_register(
     })
 }
 
-/// Replaces the interest set of a registered fd (the handlers stay); MC_ENOTFOUND if not
-/// registered; MC_EINVAL for a listener's or multicaster's own fd.
+/// Replaces the interest set of a registered fd (the handlers stay).
+/// Returns 0. Errors: MC_EINVAL (flags with other bits than MC_READ and MC_WRITE; a
+/// listener's or multicaster's own fd); MC_ENOTFOUND if fd is not registered (or was closed
+/// by the program since); -errno from epoll.
 #[no_mangle]
 pub unsafe extern "C" fn mc_modify(poller: *mut mc_poller, fd: c_int, flags: u32) -> c_int {
     guard(|| poller_of(poller)?.modify(fd, flags).map(|_| 0))
 }
 
-/// Unregisters fd (never closes it); MC_ENOTFOUND if not registered; MC_EINVAL for a
-/// listener's or multicaster's own fd (close the object instead). Safe inside callbacks:
-/// events already fetched for this registration are not delivered.
+/// Unregisters fd (never closes it). Safe inside callbacks: events already fetched for this
+/// registration are not delivered.
+/// Returns 0. Errors: MC_ENOTFOUND if fd is not registered; MC_EINVAL for a listener's or
+/// multicaster's own fd (close the object instead).
 #[no_mangle]
 pub unsafe extern "C" fn mc_unregister(poller: *mut mc_poller, fd: c_int) -> c_int {
     guard(|| poller_of(poller)?.unregister(fd).map(|_| 0))
 }
 
-/// One wait (timeout_ms: 0 = don't wait, -1 = forever; below -1: MC_EINVAL) and dispatch; returns the number of
+/// One wait (timeout_ms: 0 = don't wait, -1 = forever) and dispatch; returns the number of
 /// ready registrations dispatched (a listener that read ten packets counts once); EINTR
-/// returns 0; a mc_stop() makes it return at once. MC_EBUSY if called from inside this
-/// poller's own callback.
+/// returns 0; a mc_stop() makes it return at once.
+/// Errors: MC_EINVAL (timeout_ms below -1); MC_EBUSY if called from inside this poller's
+/// own callback; -errno if epoll fails.
 #[no_mangle]
 pub unsafe extern "C" fn mc_poll(poller: *mut mc_poller, timeout_ms: c_int) -> c_int {
     guard(|| {
@@ -204,11 +213,13 @@ pub unsafe extern "C" fn mc_poll(poller: *mut mc_poller, timeout_ms: c_int) -> c
     })
 }
 
-/// Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event; below -1:
-/// MC_EINVAL), sleeping interval_ms (>= 0, else MC_EINVAL) between polls, until mc_stop() or until nothing is registered; returns 0, or
-/// a negative code if a poll failed. A registered fd counts until mc_unregister: unregister
-/// a fd before closing it (as with epoll), or a loop waiting forever keeps waiting. A mc_stop() made while no loop runs ends the next loop
-/// at once. MC_EBUSY if called from inside this poller's own callback.
+/// Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event), sleeping
+/// interval_ms between polls, until mc_stop() or until nothing is registered; returns 0. A
+/// registered fd counts until mc_unregister: unregister a fd before closing it (as with
+/// epoll), or a loop waiting forever keeps waiting. A mc_stop() made while no loop runs
+/// ends the next loop at once.
+/// Errors: MC_EINVAL (timeout_ms below -1, interval_ms below 0); MC_EBUSY if called from
+/// inside this poller's own callback; the -errno of a poll that failed.
 #[no_mangle]
 pub unsafe extern "C" fn mc_loop(
     poller: *mut mc_poller,
@@ -249,19 +260,21 @@ pub unsafe extern "C" fn mc_stop(poller: *mut mc_poller) {
 }
 
 /// Opt-in receive coalescing (the default is 0, off): after a poll that found events, the
-/// next mc_poll/mc_loop of this poller waits until `us` microseconds (0..1000000) have
-/// passed before it looks again (mc_stop still ends the wait at once), so one wakeup reads
-/// many packets: much less CPU per packet at high rates, in exchange for up to `us` more
-/// latency. NULL: the default poller.
+/// next mc_poll/mc_loop of this poller waits until `us` microseconds have passed before it
+/// looks again (mc_stop still ends the wait at once), so one wakeup reads many packets:
+/// much less CPU per packet at high rates, in exchange for up to `us` more latency. NULL:
+/// the default poller.
+/// Returns 0; MC_EINVAL for `us` above 1000000.
 #[no_mangle]
 pub unsafe extern "C" fn mc_poller_set_coalesce_us(poller: *mut mc_poller, us: u32) -> c_int {
     guard(|| poller_of(poller)?.set_coalesce_us(us).map(|_| 0))
 }
 
 /// Opt-in busy polling (the default is 0, off): a mc_poll/mc_loop that would block first
-/// polls without waiting for up to `us` microseconds (0..1000000): lower latency and no
-/// sleep/wake cost for packets that come within that time, in exchange for a busy CPU.
-/// NULL: the default poller.
+/// polls without waiting for up to `us` microseconds: lower latency and no sleep/wake cost
+/// for packets that come within that time, in exchange for a busy CPU. NULL: the default
+/// poller.
+/// Returns 0; MC_EINVAL for `us` above 1000000.
 #[no_mangle]
 pub unsafe extern "C" fn mc_poller_set_spin_us(poller: *mut mc_poller, us: u32) -> c_int {
     guard(|| poller_of(poller)?.set_spin_us(us).map(|_| 0))

@@ -56,8 +56,13 @@ fn simple_opts(group: *const c_char, port: u16, ttl: c_int) -> Result<Options> {
 }
 
 /// Sends one packet now to group:port with ttl: group NULL = MC_DEFAULT_GROUP, port 0 =
-/// MC_DEFAULT_PORT, ttl < 0 = MC_DEFAULT_TTL (> 255: MC_EINVAL). Returns the bytes sent.
-/// Thread-safe; fast when called repeatedly (configured sockets are cached per ttl).
+/// MC_DEFAULT_PORT, ttl < 0 = MC_DEFAULT_TTL. Thread-safe; fast when called repeatedly
+/// (configured sockets are cached per ttl).
+/// Returns the bytes sent. Errors: MC_EINVAL (NULL packet with len > 0, ttl above 255);
+/// MC_EADDRESS (group not a multicast literal, or a link-local IPv6 group, which needs an
+/// interface: use mc_sendto_opts); -EMSGSIZE above what a UDP datagram carries (65507 bytes
+/// over IPv4, 65527 over IPv6); other -errno if the system refuses the send (e.g.
+/// -ENETUNREACH without a route).
 #[no_mangle]
 pub unsafe extern "C" fn mc_sendto(
     packet: *const c_void,
@@ -83,13 +88,15 @@ pub unsafe extern "C" fn mc_sendto(
     })
 }
 
-/// The seed's sendto(packets, ...): sends all count packets, in order (batched with
-/// sendmmsg); returns the number sent (less than count only if the OS refused midway: then
-/// mc_last_error() says why and at which packet; a failure before the first is a negative
-/// code). Every packet is checked before any is sent: a buffer NULL with a length, or of a
-/// length above SIZE_MAX/2, is MC_EINVAL, and one larger than a UDP datagram carries (65507
-/// bytes over IPv4, 65527 over IPv6) is -EMSGSIZE naming its index, size and the limit; in
-/// both cases nothing is sent. Thread-safe.
+/// Sends all count packets, in order (batched with sendmmsg); returns the number sent (less
+/// than count only if the OS refused midway: then mc_last_error() says why and at which
+/// packet). count 0 returns 0 at once. Every packet is checked before any is sent; a bad
+/// one means nothing is sent. Thread-safe.
+/// Errors (nothing sent): MC_EINVAL (NULL packets, count above INT_MAX, a buffer NULL with
+/// a length or of a length above SIZE_MAX/2, ttl above 255); MC_EADDRESS (group as for
+/// mc_sendto); -EMSGSIZE for a packet larger than a UDP datagram carries (65507 bytes over
+/// IPv4, 65527 over IPv6), naming its index, size and the limit; -errno if the system
+/// refuses the first send.
 #[no_mangle]
 pub unsafe extern "C" fn mc_sendto_many(
     packets: *const mc_buf,
@@ -126,9 +133,13 @@ pub unsafe extern "C" fn mc_sendto_many(
     })
 }
 
-/// Sends one packet now as opts says (group, port, ttl, interface, loopback; NULL:
-/// defaults); returns the bytes sent. Scoped IPv6 groups (ff02::...) need an interface;
-/// "*" is MC_EINVAL. Thread-safe.
+/// Sends one packet now as opts says (group, port, ttl, interface, loopback, tos; NULL:
+/// defaults). Thread-safe.
+/// Returns the bytes sent. Errors: MC_EINVAL (NULL packet with len > 0, interface "*");
+/// MC_EADDRESS (a link-local IPv6 group such as ff02::... without an interface, or a source
+/// in opts of the other family than the group); -EMSGSIZE above what a UDP datagram carries
+/// (65507 bytes over IPv4, 65527 over IPv6); -ENODEV if the interface is gone; other -errno
+/// if the system refuses the send.
 #[no_mangle]
 pub unsafe extern "C" fn mc_sendto_opts(
     opts: *const mc_opts,

@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 
 use crate::listener::{Packet, Stats};
 
-/// The seed's group.
+/// The default group (mc_opts_new, mc_sendto, mc_listen).
 pub const MC_DEFAULT_GROUP: &str = "224.0.42.42";
-/// The seed's port.
+/// The default port (mc_opts_new, mc_sendto, mc_listen).
 pub const MC_DEFAULT_PORT: c_int = 4242;
 /// TTL 1: the local subnet.
 pub const MC_DEFAULT_TTL: c_int = 1;
@@ -37,23 +37,36 @@ pub const MC_NEXT_PACKET: c_int = 1;
 /// Answer of an mc_next_fn: nothing now; no more asking until mc_multicaster_resume.
 pub const MC_NEXT_WAIT: c_int = 2;
 
-/// A NULL handle, NULL required pointer, or out-of-range number.
+/// A NULL handle or required pointer, a value that is no handle of its kind, a number or
+/// flag out of range, or a call the object does not take (mc_listener_next on a listener
+/// with on_packet; a group a listener holds with the other kind of source; interface "*"
+/// for a sender; mc_modify/mc_unregister of a listener's or multicaster's own fd).
 pub const MC_EINVAL: c_int = -1001;
-/// Not a multicast/usable address (garbage, unicast where a group is needed, unknown interface).
+/// A string that is not an address of the required kind: not a multicast group, not a
+/// unicast source, of the other family, an unknown interface, or a link-local IPv6 group
+/// with no interface to scope it.
 pub const MC_EADDRESS: c_int = -1002;
-/// Bad filter pattern (the reason is in mc_last_error()).
+/// A filter pattern that does not compile or is not UTF-8 (mc_listener_set_filter_regex;
+/// the reason is in mc_last_error()).
 pub const MC_EREGEX: c_int = -1003;
-/// The fd is not registered on this poller.
+/// Not there: a fd not registered on this poller (mc_modify, mc_unregister), or a (group,
+/// source) pair the listener has not joined (mc_listener_drop_group).
 pub const MC_ENOTFOUND: c_int = -1004;
-/// The fd is already registered on this poller.
+/// Already there: a fd already registered on this poller (mc_register), or a (group,
+/// source) pair the listener has joined already (mc_listener_add_group).
 pub const MC_EEXIST: c_int = -1005;
-/// A reentrant call that is not allowed (mc_poll/mc_loop of the poller whose callback is running).
+/// A reentrant call that is not allowed: mc_poll/mc_loop of the poller whose callback is
+/// running, mc_listener_next from inside any callback of its listener's poller, mc_listen
+/// from inside a callback of the default poller.
 pub const MC_EBUSY: c_int = -1006;
 /// The object is closed (by the program, by on_packet's non-zero answer, by MC_NEXT_DONE or
 /// by mc_poller_free): every call with its handle returns this, forever (close is a no-op);
-/// a handle is never given to another object.
+/// a handle is never given to another object. In a forked child, also a call that would
+/// wait or register on the parent's default poller (e.g. mc_listener_next of a listener
+/// made on it before the fork).
 pub const MC_ECLOSED: c_int = -1007;
-/// An internal bug, caught at the boundary (details in mc_last_error()).
+/// An internal bug, caught at the boundary (details in mc_last_error()); any function that
+/// returns int may return it.
 pub const MC_EPANIC: c_int = -1008;
 
 /// An address and port.
@@ -88,14 +101,13 @@ pub struct mc_packet {
     /// The interface it arrived on; 0 if unknown.
     pub ifindex: u32,
     /// The kernel's receive time, ns since the Unix epoch (CLOCK_REALTIME, SO_TIMESTAMPNS);
-    /// 0 unless mc_opts_set_timestamps(opts, 1). Appended in 0.2.
+    /// 0 unless mc_opts_set_timestamps(opts, 1).
     pub timestamp_ns: u64,
     /// The received IPv4 TTL / IPv6 hop limit; -1 unless mc_opts_set_recv_ttl(opts, 1).
-    /// Appended in 0.2.
     pub ttl: i32,
 }
 
-/// More counters of a listener (0.2); fixed for the major version, like mc_listener_stats.
+/// More counters of a listener; fixed for the major version, like mc_listener_stats.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct mc_listener_counts {
