@@ -51,8 +51,8 @@ var (
 	ErrInvalid  = sentinel(C.MC_EINVAL)    // a NULL/closed handle, or an out-of-range number
 	ErrAddress  = sentinel(C.MC_EADDRESS)  // not a multicast/usable address or interface
 	ErrRegex    = sentinel(C.MC_EREGEX)    // a bad filter pattern
-	ErrNotFound = sentinel(C.MC_ENOTFOUND) // fd not registered
-	ErrExist    = sentinel(C.MC_EEXIST)    // fd already registered
+	ErrNotFound = sentinel(C.MC_ENOTFOUND) // fd not registered, or group/source pair not held
+	ErrExist    = sentinel(C.MC_EEXIST)    // fd already registered, or group/source pair already held
 	ErrBusy     = sentinel(C.MC_EBUSY)     // a reentrant call that is not allowed
 	ErrClosed   = sentinel(C.MC_ECLOSED)   // the object is closed
 	ErrPanic    = sentinel(C.MC_EPANIC)    // an internal bug caught by the library

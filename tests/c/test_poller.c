@@ -41,6 +41,9 @@ static void test_errors_and_version(void) {
     CHECK(strstr(mc_strerror(-EADDRINUSE), "in use") != NULL);
     CHECK(strstr(mc_strerror(-EADDRINUSE), "EADDRINUSE") != NULL);
     CHECK(strcmp(mc_strerror(0), "success") == 0);
+    /* the two codes that also answer for a listener's group/source pairs say so */
+    CHECK(strstr(mc_strerror(MC_ENOTFOUND), "registered") && strstr(mc_strerror(MC_ENOTFOUND), "pair"));
+    CHECK(strstr(mc_strerror(MC_EEXIST), "registered") && strstr(mc_strerror(MC_EEXIST), "pair"));
     CHECK(mc_strerror(12345) && mc_strerror(-99999) && mc_strerror(-1));
 }
 
