@@ -119,12 +119,12 @@ fn with_socket<R>(
     }
     let hit = {
         let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-        match cache.iter().position(|c| c.key == key) {
-            Some(i) => Some((cache[i].socket.as_raw_fd(), cache[i].gso)),
-            None if repoint_dead(&mut cache, key, group) => {
-                let c = cache.iter().find(|c| c.key == key).expect("re-pointed");
-                Some((c.socket.as_raw_fd(), c.gso))
-            }
+        let found = match cache.iter().find(|c| c.key == key) {
+            Some(c) => Some((c.socket.as_raw_fd(), c.gso)),
+            None => repoint_dead(&mut cache, key, group),
+        };
+        match found {
+            Some(hit) => Some(hit),
             None if cache.len() < CACHE_MAX => {
                 let socket = socket::sender(key, false)?;
                 let fd = socket.as_raw_fd();
@@ -153,25 +153,26 @@ fn with_socket<R>(
 /// index): points the cached socket of its old index at the new one, rather
 /// than opening one more. Without this, every re-creation of a churning
 /// interface left one socket of a dead index in the cache (never closed: a
-/// thread may still hold its fd), up to CACHE_MAX. True if it did.
-fn repoint_dead(cache: &mut [Cached], key: SendKey, group: IpAddr) -> bool {
-    let Some(c) = cache.iter_mut().find(|c| {
+/// thread may still hold its fd), up to CACHE_MAX. The re-pointed socket,
+/// if it did.
+fn repoint_dead(
+    cache: &mut [Cached],
+    key: SendKey,
+    group: IpAddr,
+) -> Option<(RawFd, &'static gso::State)> {
+    let c = cache.iter_mut().find(|c| {
         c.key.ifindex != key.ifindex
             && SendKey {
                 ifindex: key.ifindex,
                 ..c.key
             } == key
             && remapped(c.key.ifindex) == key.ifindex
-    }) else {
-        return false;
-    };
+    })?;
     let fd = c.socket.as_raw_fd();
-    if socket::point_at(fd, key.v6, key.ifindex).is_err() {
-        return false;
-    }
+    socket::point_at(fd, key.v6, key.ifindex).ok()?;
     c.gso.reprobe_mtu(fd, key.ifindex, group);
     c.key = key;
-    true
+    Some((fd, c.gso))
 }
 
 fn describe(group: IpAddr, port: u16, key: &SendKey) -> String {
