@@ -34,16 +34,21 @@ pub struct Info {
     pub gro_segment: Option<u16>,
 }
 
+impl Info {
+    /// What a datagram without control messages says: nothing.
+    pub(crate) const NONE: Info = Info {
+        dst: None,
+        ifindex: 0,
+        drops: None,
+        timestamp_ns: 0,
+        ttl: -1,
+        gro_segment: None,
+    };
+}
+
 impl Default for Info {
     fn default() -> Info {
-        Info {
-            dst: None,
-            ifindex: 0,
-            drops: None,
-            timestamp_ns: 0,
-            ttl: -1,
-            gro_segment: None,
-        }
+        Info::NONE
     }
 }
 

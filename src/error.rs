@@ -59,21 +59,20 @@ impl Error {
         Error::new(Kind::Address, message)
     }
 
-    /// The object was closed: by the program, by its handler's or source's
-    /// answer, or by its poller's shutdown.
-    pub fn closed(what: &str) -> Error {
-        Error::new(
-            Kind::Closed,
-            format!("{what}: the object is closed (closed by the program, by its callback's answer or by mc_poller_free)"),
-        )
+    /// A closed object or one whose poller is gone (`message` says which).
+    pub fn closed(message: impl Into<String>) -> Error {
+        Error::new(Kind::Closed, message)
     }
 
-    /// `Ok` unless `closed`: then the [`Kind::Closed`] error for `what`.
-    pub fn check_open(closed: bool, what: &str) -> Result<()> {
-        if closed {
-            Err(Error::closed(what))
-        } else {
-            Ok(())
+    /// The same error, its message prefixed with `what: ` (the boundary
+    /// names the call this way) unless it already starts with it.
+    pub fn context(self, what: &str) -> Error {
+        if self.message.starts_with(what) {
+            return self;
+        }
+        Error {
+            kind: self.kind,
+            message: format!("{what}: {}", self.message),
         }
     }
 

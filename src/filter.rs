@@ -22,7 +22,7 @@ impl Filter {
     pub fn accepts(&mut self, packet: &Packet<'_>) -> bool {
         match self {
             Filter::Func(f) => f(packet),
-            Filter::Regex(re) => re.is_match(packet.data),
+            Filter::Regex(re) => re.is_match(packet.data()),
         }
     }
 }

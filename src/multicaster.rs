@@ -1,4 +1,4 @@
-//! The seed's Multicaster: whenever its socket is writable it asks its
+//! The Multicaster: whenever its socket is writable it asks its
 //! source for the next packet and sends it, keeping the packet in hand when
 //! the socket is full.
 
@@ -11,6 +11,7 @@ use socket2::Socket;
 
 use crate::error::{Error, Result};
 use crate::gso;
+use crate::lifecycle::Lifecycle;
 use crate::opts::Options;
 use crate::poller::{self, Handler, Poller, Source};
 use crate::send::send_key;
@@ -97,9 +98,7 @@ pub struct MulticasterInner {
     gso: gso::State,
     gso_buf: RefCell<sys::GsoBuf>,
     token: Cell<u64>,
-    closed: Cell<bool>,
-    /// Run once when it closes (the C layer retires the handle).
-    close_hook: Cell<Option<Box<dyn FnOnce()>>>,
+    life: Lifecycle,
     waiting: Cell<bool>,
     source: Cell<Option<Box<dyn PacketSource>>>,
     batch: RefCell<Batch>,
@@ -138,8 +137,7 @@ impl Multicaster {
             gso,
             gso_buf: RefCell::new(sys::GsoBuf::default()),
             token: Cell::new(0),
-            closed: Cell::new(false),
-            close_hook: Cell::new(None),
+            life: Lifecycle::new("multicaster"),
             waiting: Cell::new(false),
             source: Cell::new(Some(source)),
             batch: RefCell::new(Batch {
@@ -167,25 +165,9 @@ impl std::ops::Deref for Multicaster {
 }
 
 impl MulticasterInner {
-    fn check_open(&self, what: &str) -> Result<()> {
-        Error::check_open(self.closed.get(), what)
-    }
-
     /// True once closed.
     pub fn is_closed(&self) -> bool {
-        self.closed.get()
-    }
-
-    /// Sets what runs once when it closes, however that happens (close,
-    /// the handler's or the source's answer, the poller's shutdown).
-    pub fn set_close_hook(&self, f: Box<dyn FnOnce()>) {
-        self.close_hook.set(Some(f));
-    }
-
-    fn run_close_hook(&self) {
-        if let Some(f) = self.close_hook.take() {
-            f();
-        }
+        self.life.is_closed()
     }
 
     /// Packets sent so far by the dispatch, and packets the OS refused.
@@ -195,7 +177,7 @@ impl MulticasterInner {
 
     /// After [`Next::Wait`]: ask for packets again when writable.
     pub fn resume(&self) -> Result<()> {
-        self.check_open("mc_multicaster_resume")?;
+        self.life.check_open()?;
         if self.waiting.replace(false) {
             if let Some(p) = Poller::upgrade(&self.poller) {
                 p.set_interest(self.token.get(), poller::WRITE)?;
@@ -206,7 +188,7 @@ impl MulticasterInner {
 
     /// Sends `data` now, waiting up to a second for room in the socket.
     pub fn send(&self, data: &[u8]) -> Result<usize> {
-        self.check_open("mc_multicaster_send")?;
+        self.life.check_open()?;
         let fd = self.fd;
         crate::send::check_size(data.len(), self.opts.group.is_ipv6(), || {
             format!(
@@ -272,10 +254,9 @@ impl MulticasterInner {
     /// Sends the packets in hand (without waiting), unregisters and
     /// releases the socket. Idempotent; safe inside `next`.
     pub fn close(&self) {
-        if self.closed.replace(true) {
+        if !self.life.close() {
             return;
         }
-        self.run_close_hook();
         if let Some(p) = Poller::upgrade(&self.poller) {
             p.remove(self.token.get());
         }
@@ -342,7 +323,7 @@ impl MulticasterInner {
         };
         for _ in 0..PER_DISPATCH {
             let answer = src.next();
-            if self.closed.get() {
+            if self.life.is_closed() {
                 return; // closed inside next: its answer is ignored
             }
             match answer {
@@ -384,21 +365,15 @@ impl MulticasterInner {
     }
 }
 
-impl Drop for MulticasterInner {
-    fn drop(&mut self) {
-        self.run_close_hook();
-    }
-}
-
 impl Source for MulticasterInner {
     fn ready(&self, poller: &Poller, _fd: RawFd, _events: u32) {
-        if self.closed.get() {
+        if self.life.is_closed() {
             return;
         }
         if self.waiting.get() || self.finishing.get() || self.batch.borrow().unsent() > 0 {
             // Packets in hand go first; no asking while waiting or finishing.
             self.settle(poller);
-            if self.waiting.get() || self.finishing.get() || self.closed.get() {
+            if self.waiting.get() || self.finishing.get() || self.life.is_closed() {
                 return;
             }
         }
@@ -406,8 +381,7 @@ impl Source for MulticasterInner {
     }
 
     fn shutdown(&self) {
-        self.closed.set(true);
-        self.run_close_hook();
+        self.life.close();
         drop(self.socket.take());
     }
 }

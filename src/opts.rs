@@ -163,7 +163,7 @@ impl Options {
         }
         if addr::needs_scope(self.group) && self.interface == Interface::Default {
             return Err(Error::address(format!(
-                "{what}: group {} has link-local scope and needs an interface (mc_opts_set_interface)",
+                "{what}: group {} has link-local scope and needs an interface",
                 self.group
             )));
         }

@@ -241,7 +241,7 @@ pub fn sendto_group(group: IpAddr, port: u16, ttl: u32, data: &[u8]) -> Result<u
     };
     if crate::addr::needs_scope(group) {
         return Err(Error::address(format!(
-            "send: group {group} has link-local scope and needs an interface (mc_opts_set_interface)"
+            "send: group {group} has link-local scope and needs an interface"
         )));
     }
     check_size(data.len(), key.v6, || describe(group, port, &key))?;

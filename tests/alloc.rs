@@ -69,7 +69,7 @@ fn receive_and_sendto_allocate_nothing_per_packet() {
         &o,
         Some(Box::new(move |pkt| {
             g.set(g.get() + 1);
-            b.set(b.get() + pkt.data.len() as u64);
+            b.set(b.get() + pkt.data().len() as u64);
             false
         })),
     )

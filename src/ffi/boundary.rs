@@ -8,8 +8,11 @@ use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{Error, Kind, Result};
-use crate::ffi::handles::{self, HandleKind};
+use std::rc::Rc;
+
+use crate::ffi::handles::{self, Object};
 use crate::ffi::types::*;
+use crate::poller::Poller;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -129,53 +132,26 @@ pub fn to_int(n: usize) -> c_int {
     n.min(c_int::MAX as usize) as c_int
 }
 
-/// A library object behind a C handle (a listener, a multicaster): its
-/// poller owns it through an `Rc`; the handle is a key of [`handles`].
-pub trait Object: Sized {
-    /// Which handles name it.
-    const KIND: HandleKind;
-    /// Sets what runs once when it closes.
-    fn on_close(&self, f: Box<dyn FnOnce()>);
-    /// Closes it (idempotent).
-    fn close(&self);
+/// A new handle for `object`, which `poller` owns.
+pub fn new_handle<T: Object, H>(object: &Rc<T>, poller: &Poller) -> *mut H {
+    handles::insert(object.clone(), poller.id()) as *mut H
 }
 
-/// A new handle for the object `rc` (kept alive by its poller), retired
-/// by the object itself when it closes.
-pub fn new_handle<T: Object + 'static, H>(rc: &std::rc::Rc<T>) -> *mut H {
-    let h = handles::insert(T::KIND, std::rc::Rc::as_ptr(rc) as usize);
-    rc.on_close(Box::new(move || handles::retire(h)));
-    h as *mut H
-}
-
-/// The object behind a handle: `MC_EINVAL` for NULL or a value that is no
+/// The object behind a handle, held (it stays allocated while held, even
+/// if a callback closes it): `MC_EINVAL` for NULL or a value that is no
 /// handle of this kind, `MC_ECLOSED` for a closed one (checked before
 /// anything else).
-pub fn object<'a, T: Object, H>(p: *const H, what: &str) -> Result<&'a T> {
-    let addr = handles::lookup(p as usize, T::KIND, what)?;
-    // SAFETY: an open handle names an object its poller still owns: the
-    // slot is emptied when the object closes, before the poller lets go.
-    Ok(unsafe { &*(addr as *const T) })
+pub fn object<T: Object, H>(p: *const H, what: &str) -> Result<Rc<T>> {
+    handles::lookup::<T>(p as usize, what)
 }
 
-/// The object behind a handle as an owning reference, for calls that run
-/// user callbacks (which may close it): it stays allocated until dropped.
-pub fn held_object<T: Object, H>(p: *const H, what: &str) -> Result<std::rc::Rc<T>> {
-    let o = object::<T, H>(p, what)?;
-    // SAFETY: object() found it open: the Rc is alive, so a strong count
-    // may be taken.
-    Ok(unsafe {
-        std::rc::Rc::increment_strong_count(o as *const T);
-        std::rc::Rc::from_raw(o as *const T)
-    })
-}
-
-/// Closes the object behind a handle (NULL, closed, or no handle at all:
-/// no-op). Our own strong count keeps it alive through `close`, which may
-/// release the poller's; it is freed when that count goes, outside any
-/// method of it.
+/// Closes the object behind a handle and retires the handle (NULL, closed,
+/// or no handle at all: no-op). The reference held keeps the object alive
+/// through `close`, which may release the poller's; it is freed when that
+/// reference goes, outside any method of it.
 pub fn close_object<T: Object, H>(p: *const H) {
-    if let Ok(owned) = held_object::<T, H>(p, "close") {
+    if let Ok(owned) = handles::lookup::<T>(p as usize, "close") {
         owned.close();
+        handles::retire(p as usize);
     }
 }

@@ -4,10 +4,8 @@ use std::ffi::{c_char, c_int, c_void};
 use std::rc::Rc;
 
 use crate::error::{Error, Result};
-use crate::ffi::boundary::{
-    close_object, guard, held_object, new_handle, non_null, object, opt_str, to_int, Object,
-};
-use crate::ffi::handles::HandleKind;
+use crate::ffi::boundary::{close_object, guard, new_handle, non_null, object, opt_str, to_int};
+use crate::ffi::handles::{self, HandleKind, Object};
 use crate::ffi::opts::{mc_opts, opts_or_default};
 use crate::ffi::poller::{mc_poller, poller_of};
 use crate::ffi::types::*;
@@ -19,10 +17,21 @@ pub struct mc_listener {
     _private: [u8; 0],
 }
 
+/// Interface callback of a listener: joined 1, the listener now has its memberships on
+/// ifindex (named ifname); 0, it lost them there (the interface was deleted).
+pub type mc_iface_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        l: *mut mc_listener,
+        ifindex: u32,
+        ifname: *const std::ffi::c_char,
+        joined: c_int,
+    ),
+>;
 impl Object for ListenerInner {
     const KIND: HandleKind = HandleKind::Listener;
-    fn on_close(&self, f: Box<dyn FnOnce()>) {
-        ListenerInner::set_close_hook(self, f)
+    fn is_closed(&self) -> bool {
+        ListenerInner::is_closed(self)
     }
     fn close(&self) {
         ListenerInner::close(self)
@@ -30,39 +39,21 @@ impl Object for ListenerInner {
 }
 
 /// The listener behind `p` (see [`object`]).
-fn listener<'a>(p: *const mc_listener, what: &str) -> Result<&'a ListenerInner> {
+fn listener(p: *const mc_listener, what: &str) -> Result<Rc<ListenerInner>> {
     object::<ListenerInner, _>(p, what)
 }
 
+/// The core's packet handler (or filter) calling the C function `f`: the
+/// core's [`Packet`] has `mc_packet`'s layout, so it is handed over as is.
 fn c_callback(
     f: unsafe extern "C" fn(*mut c_void, *const mc_packet) -> c_int,
     ud: UserData,
 ) -> impl FnMut(&Packet<'_>) -> bool {
-    // Consecutive packets mostly share their group and often their sender:
-    // the C forms of the last ones are kept.
-    let mut group: Option<(std::net::SocketAddr, mc_addr)> = None;
-    let mut from: Option<(Option<std::net::SocketAddr>, mc_addr)> = None;
     move |p: &Packet<'_>| {
         let ud = ud;
-        let g = match group {
-            Some((sa, ca)) if sa == p.group => ca,
-            _ => {
-                let ca = mc_addr::from(Some(p.group));
-                group = Some((p.group, ca));
-                ca
-            }
-        };
-        let sender = match from {
-            Some((sa, ca)) if sa == p.from => ca,
-            _ => {
-                let ca = mc_addr::from(p.from);
-                from = Some((p.from, ca));
-                ca
-            }
-        };
-        let cp = mc_packet::with_addrs(p, sender, g);
-        // SAFETY: the program gave f with this user_data; cp lives for the call.
-        unsafe { f(ud.0, &cp) != 0 }
+        // SAFETY: the program gave f with this user_data; the packet lives
+        // for the call and has mc_packet's layout (checked in types.rs).
+        unsafe { f(ud.0, mc_packet::view(p)) != 0 }
     }
 }
 
@@ -94,10 +85,11 @@ pub unsafe extern "C" fn mc_listener_new(
         let p = poller_of(poller)?;
         let o = opts_or_default(opts);
         let handler = on_packet.map(|f| Box::new(c_callback(f, UserData(user_data))) as PacketFn);
-        let l: Listener = Listener::new(p, &o, handler)?;
-        // The poller holds the owning reference; the C handle is a key.
+        let l: Listener =
+            Listener::new(p, &o, handler).map_err(|e| e.context("mc_listener_new"))?;
+        // The poller owns the listener; the C handle is a key of handles.rs.
         // SAFETY: as above.
-        unsafe { *out = new_handle(&l.0) };
+        unsafe { *out = new_handle(&l.0, p) };
         Ok(0)
     })
 }
@@ -114,7 +106,9 @@ pub unsafe extern "C" fn mc_listener_set_filter(
     guard(|| {
         let l = listener(l, "mc_listener_set_filter")?;
         let f = filter.map(|f| Box::new(c_callback(f, UserData(user_data))) as FilterFn);
-        l.set_filter(f).map(|_| 0)
+        l.set_filter(f)
+            .map(|_| 0)
+            .map_err(|e| e.context("mc_listener_set_filter"))
     })
 }
 
@@ -147,7 +141,9 @@ pub unsafe extern "C" fn mc_listener_set_filter_regex(
                 )
             })?)
         };
-        l.set_filter_regex(pat).map(|_| 0)
+        l.set_filter_regex(pat)
+            .map(|_| 0)
+            .map_err(|e| e.context("mc_listener_set_filter_regex"))
     })
 }
 
@@ -168,23 +164,30 @@ pub unsafe extern "C" fn mc_listener_next(
 ) -> c_int {
     guard(|| {
         // Held: callbacks run while it waits may close it.
-        let l = held_object::<ListenerInner, _>(l, "mc_listener_next")?;
+        let handle = l as usize;
+        let l = listener(l, "mc_listener_next")?;
         let out = non_null(out, "mc_listener_next: out")? as *mut *const mc_packet;
         // SAFETY: out is the caller's pointer to fill.
         unsafe { *out = std::ptr::null() };
-        let Some(pulled) = l.next(timeout_ms)? else {
+        let Some(pulled) = l
+            .next(timeout_ms)
+            .map_err(|e| e.context("mc_listener_next"))?
+        else {
             return Ok(0);
         };
-        let cp = mc_packet::from(&pulled.packet());
+        // SAFETY: Packet has mc_packet's layout; its bytes live in the
+        // listener until the next call or the close.
+        let cp = unsafe { *mc_packet::view(&pulled.packet()) };
         drop(pulled);
-        let mut ext = l.ext.borrow_mut();
-        let slot = ext.get_or_insert_with(|| Box::new(cp));
-        let slot = slot
-            .downcast_mut::<mc_packet>()
-            .expect("the C layer stores an mc_packet");
-        *slot = cp;
-        // SAFETY: as above; the slot lives in the listener until it is freed.
-        unsafe { *out = slot as *const mc_packet };
+        let kept = handles::keep_pulled(handle, cp);
+        if kept.is_null() {
+            return Err(Error::closed(
+                "mc_listener_next: the listener was closed while it waited",
+            ));
+        }
+        // SAFETY: as above; the copy lives in the handle's slot until the
+        // next call or the close.
+        unsafe { *out = kept };
         Ok(1)
     })
 }
@@ -212,7 +215,9 @@ pub unsafe extern "C" fn mc_listener_add_group(
         let l = listener(l, "mc_listener_add_group")?;
         let g = non_null(group, "mc_listener_add_group: group")?;
         let g = opt_str(g, "group")?.unwrap_or_default();
-        l.add_group(g, opt_str(source, "source")?).map(|_| 0)
+        l.add_group(g, opt_str(source, "source")?)
+            .map(|_| 0)
+            .map_err(|e| e.context("mc_listener_add_group"))
     })
 }
 
@@ -233,7 +238,9 @@ pub unsafe extern "C" fn mc_listener_drop_group(
         let l = listener(l, "mc_listener_drop_group")?;
         let g = non_null(group, "mc_listener_drop_group: group")?;
         let g = opt_str(g, "group")?.unwrap_or_default();
-        l.drop_group(g, opt_str(source, "source")?).map(|_| 0)
+        l.drop_group(g, opt_str(source, "source")?)
+            .map(|_| 0)
+            .map_err(|e| e.context("mc_listener_drop_group"))
     })
 }
 
@@ -243,7 +250,9 @@ pub unsafe extern "C" fn mc_listener_drop_group(
 pub unsafe extern "C" fn mc_listener_group_count(l: *const mc_listener) -> c_int {
     guard(|| {
         Ok(to_int(
-            listener(l, "mc_listener_group_count")?.group_count()?,
+            listener(l, "mc_listener_group_count")?
+                .group_count()
+                .map_err(|e| e.context("mc_listener_group_count"))?,
         ))
     })
 }
@@ -271,7 +280,9 @@ pub unsafe extern "C" fn mc_listener_set_iface_fn(
                 unsafe { f(ud.0, handle, ifindex, cname.as_ptr(), joined as c_int) }
             }) as crate::listener::IfaceFn
         });
-        li.set_iface_fn(cb).map(|_| 0)
+        li.set_iface_fn(cb)
+            .map(|_| 0)
+            .map_err(|e| e.context("mc_listener_set_iface_fn"))
     })
 }
 
@@ -288,7 +299,12 @@ pub unsafe extern "C" fn mc_listener_get_counts(
         let l = listener(l, "mc_listener_get_counts")?;
         let out = non_null(out, "mc_listener_get_counts: out")? as *mut mc_listener_counts;
         // SAFETY: out is the caller's struct to fill.
-        unsafe { *out = l.stats()?.into() };
+        unsafe {
+            *out = l
+                .stats()
+                .map_err(|e| e.context("mc_listener_get_counts"))?
+                .into()
+        };
         Ok(0)
     })
 }
@@ -299,7 +315,11 @@ pub unsafe extern "C" fn mc_listener_get_counts(
 /// Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_fd(l: *mut mc_listener) -> c_int {
-    guard(|| listener(l, "mc_listener_fd")?.fd())
+    guard(|| {
+        listener(l, "mc_listener_fd")?
+            .fd()
+            .map_err(|e| e.context("mc_listener_fd"))
+    })
 }
 
 /// Copies the listener's counters into *out. Returns 0. Errors: MC_EINVAL (NULL or not a
@@ -313,7 +333,12 @@ pub unsafe extern "C" fn mc_listener_get_stats(
         let l = listener(l, "mc_listener_get_stats")?;
         let out = non_null(out, "mc_listener_get_stats: out")? as *mut mc_listener_stats;
         // SAFETY: out is the caller's struct to fill.
-        unsafe { *out = l.stats()?.into() };
+        unsafe {
+            *out = l
+                .stats()
+                .map_err(|e| e.context("mc_listener_get_stats"))?
+                .into()
+        };
         Ok(0)
     })
 }
@@ -327,7 +352,12 @@ pub unsafe extern "C" fn mc_listener_queue_drops(l: *const mc_listener, out: *mu
         let l = listener(l, "mc_listener_queue_drops")?;
         let out = non_null(out, "mc_listener_queue_drops: out")? as *mut u64;
         // SAFETY: out is the caller's to fill.
-        unsafe { *out = l.stats()?.queue_drops };
+        unsafe {
+            *out = l
+                .stats()
+                .map_err(|e| e.context("mc_listener_queue_drops"))?
+                .queue_drops
+        };
         Ok(0)
     })
 }
@@ -339,7 +369,9 @@ pub unsafe extern "C" fn mc_listener_queue_drops(l: *const mc_listener, out: *mu
 pub unsafe extern "C" fn mc_listener_recv_buffer(l: *const mc_listener) -> c_int {
     guard(|| {
         Ok(to_int(
-            listener(l, "mc_listener_recv_buffer")?.recv_buffer()?,
+            listener(l, "mc_listener_recv_buffer")?
+                .recv_buffer()
+                .map_err(|e| e.context("mc_listener_recv_buffer"))?,
         ))
     })
 }
@@ -401,13 +433,13 @@ pub unsafe extern "C" fn mc_listen(
             count.set(count.get() + 1);
             call(pkt) || (limit != 0 && count.get() >= limit)
         });
-        let l = Listener::new(p, &o, Some(h))?;
+        let l = Listener::new(p, &o, Some(h)).map_err(|e| e.context("mc_listen"))?;
         let result = loop {
             if l.is_closed() {
                 break Ok(());
             }
             if let Err(e) = p.poll(-1) {
-                break Err(e);
+                break Err(e.context("mc_listen"));
             }
             if p.take_stopped() {
                 break Ok(());

@@ -3,10 +3,10 @@
 use std::ffi::{c_int, c_void};
 
 use crate::error::{Error, Result};
-use crate::ffi::boundary::{
-    bytes, close_object, guard, new_handle, non_null, object, to_int, Object,
-};
-use crate::ffi::handles::HandleKind;
+use std::rc::Rc;
+
+use crate::ffi::boundary::{bytes, close_object, guard, new_handle, non_null, object, to_int};
+use crate::ffi::handles::{HandleKind, Object};
 use crate::ffi::opts::{mc_opts, opts_or_default};
 use crate::ffi::poller::{mc_poller, poller_of};
 use crate::ffi::types::*;
@@ -19,8 +19,8 @@ pub struct mc_multicaster {
 
 impl Object for MulticasterInner {
     const KIND: HandleKind = HandleKind::Multicaster;
-    fn on_close(&self, f: Box<dyn FnOnce()>) {
-        MulticasterInner::set_close_hook(self, f)
+    fn is_closed(&self) -> bool {
+        MulticasterInner::is_closed(self)
     }
     fn close(&self) {
         MulticasterInner::close(self)
@@ -28,7 +28,7 @@ impl Object for MulticasterInner {
 }
 
 /// The multicaster behind `p` (see [`object`]).
-fn multicaster<'a>(p: *const mc_multicaster, what: &str) -> Result<&'a MulticasterInner> {
+fn multicaster(p: *const mc_multicaster, what: &str) -> Result<Rc<MulticasterInner>> {
     object::<MulticasterInner, _>(p, what)
 }
 
@@ -90,9 +90,10 @@ pub unsafe extern "C" fn mc_multicaster_new(
             next,
             user_data: UserData(user_data),
         });
-        let m: Multicaster = Multicaster::new(p, &o, src)?;
+        let m: Multicaster =
+            Multicaster::new(p, &o, src).map_err(|e| e.context("mc_multicaster_new"))?;
         // SAFETY: as above; the poller holds the owning reference.
-        unsafe { *out = new_handle(&m.0) };
+        unsafe { *out = new_handle(&m.0, p) };
         Ok(0)
     })
 }
@@ -103,7 +104,12 @@ pub unsafe extern "C" fn mc_multicaster_new(
 /// epoll refuses the change.
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_resume(m: *mut mc_multicaster) -> c_int {
-    guard(|| multicaster(m, "mc_multicaster_resume")?.resume().map(|_| 0))
+    guard(|| {
+        multicaster(m, "mc_multicaster_resume")?
+            .resume()
+            .map(|_| 0)
+            .map_err(|e| e.context("mc_multicaster_resume"))
+    })
 }
 
 /// Sends one packet now on the multicaster's socket, waiting for room when it is full;
@@ -121,7 +127,9 @@ pub unsafe extern "C" fn mc_multicaster_send(
     guard(|| {
         let m = multicaster(m, "mc_multicaster_send")?;
         let data = bytes(packet, len, "mc_multicaster_send: packet")?;
-        m.send(data).map(to_int)
+        m.send(data)
+            .map(to_int)
+            .map_err(|e| e.context("mc_multicaster_send"))
     })
 }
 

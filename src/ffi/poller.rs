@@ -130,9 +130,10 @@ pub unsafe extern "C" fn mc_poller_free(poller: *mut mc_poller) {
         // SAFETY: a non-NULL mc_poller* came from mc_poller_new.
         let p = unsafe { &*(poller as *const FfiPoller) };
         if let Err(e) = p.core.close_all() {
-            set_last_error(e.message());
+            set_last_error(&e.context("mc_poller_free").to_string());
             return Ok(());
         }
+        crate::ffi::handles::retire_poller(p.core.id());
         // SAFETY: not polling, so nothing on the stack uses it; freed once.
         drop(unsafe { Box::from_raw(poller as *mut FfiPoller) });
         Ok(())
@@ -207,7 +208,7 @@ pub unsafe extern "C" fn mc_unregister(poller: *mut mc_poller, fd: c_int) -> c_i
 pub unsafe extern "C" fn mc_poll(poller: *mut mc_poller, timeout_ms: c_int) -> c_int {
     guard(|| {
         let p = poller_of(poller)?;
-        let n = p.poll(timeout_ms)?;
+        let n = p.poll(timeout_ms).map_err(|e| e.context("mc_poll"))?;
         p.take_stopped();
         Ok(crate::ffi::boundary::to_int(n))
     })
@@ -227,7 +228,9 @@ pub unsafe extern "C" fn mc_loop(
     interval_ms: c_int,
 ) -> c_int {
     guard(|| {
-        poller_of(poller)?.run(timeout_ms, interval_ms)?;
+        poller_of(poller)?
+            .run(timeout_ms, interval_ms)
+            .map_err(|e| e.context("mc_loop"))?;
         Ok(0)
     })
 }

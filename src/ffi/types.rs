@@ -2,9 +2,9 @@
 //! the core's types.
 
 use std::ffi::{c_int, c_void};
-use std::net::SocketAddr;
 
 use crate::listener::{Packet, Stats};
+use crate::packet::RawAddr;
 
 /// The default group (mc_opts_new, mc_sendto, mc_listen).
 pub const MC_DEFAULT_GROUP: &str = "224.0.42.42";
@@ -161,72 +161,34 @@ pub type mc_filter_fn =
 pub type mc_next_fn = Option<
     unsafe extern "C" fn(user_data: *mut c_void, data: *mut *const u8, len: *mut usize) -> c_int,
 >;
-/// Interface callback of a listener: joined 1, the listener now has its memberships on
-/// ifindex (named ifname); 0, it lost them there (the interface was deleted).
-pub type mc_iface_fn = Option<
-    unsafe extern "C" fn(
-        user_data: *mut c_void,
-        l: *mut crate::ffi::listener::mc_listener,
-        ifindex: u32,
-        ifname: *const std::ffi::c_char,
-        joined: c_int,
-    ),
->;
 /// Readiness callback for a registered fd.
 pub type mc_io_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, fd: c_int)>;
 
-impl From<Option<SocketAddr>> for mc_addr {
-    fn from(a: Option<SocketAddr>) -> mc_addr {
-        let mut out = mc_addr::default();
-        match a {
-            Some(SocketAddr::V4(v4)) => {
-                out.family = libc::AF_INET as u16;
-                out.port = v4.port();
-                out.ip[..4].copy_from_slice(&v4.ip().octets());
-            }
-            Some(SocketAddr::V6(v6)) => {
-                out.family = libc::AF_INET6 as u16;
-                out.port = v6.port();
-                out.scope_id = v6.scope_id();
-                out.ip = v6.ip().octets();
-            }
-            None => {}
-        }
-        out
-    }
-}
-
 impl mc_packet {
-    /// The C view of `p` whose sender's and group's C forms are known already.
+    /// The C view of a core packet, which has this struct's layout.
     #[inline]
-    pub fn with_addrs(p: &Packet<'_>, from: mc_addr, group: mc_addr) -> mc_packet {
-        mc_packet {
-            data: p.data.as_ptr(),
-            len: p.data.len(),
-            size: p.size,
-            from,
-            group,
-            ifindex: p.ifindex,
-            timestamp_ns: p.timestamp_ns,
-            ttl: p.ttl,
-        }
+    pub fn view(p: &Packet<'_>) -> *const mc_packet {
+        p as *const Packet<'_> as *const mc_packet
     }
 }
 
-impl From<&Packet<'_>> for mc_packet {
-    fn from(p: &Packet<'_>) -> mc_packet {
-        mc_packet {
-            data: p.data.as_ptr(),
-            len: p.data.len(),
-            size: p.size,
-            from: p.from.into(),
-            group: Some(p.group).into(),
-            ifindex: p.ifindex,
-            timestamp_ns: p.timestamp_ns,
-            ttl: p.ttl,
-        }
-    }
-}
+// The core's Packet and RawAddr are mc_packet and mc_addr, field for field:
+// the receive loop builds the C view directly.
+const _: () = {
+    use std::mem::{align_of, offset_of, size_of};
+    assert!(size_of::<Packet<'static>>() == size_of::<mc_packet>());
+    assert!(align_of::<Packet<'static>>() == align_of::<mc_packet>());
+    assert!(offset_of!(Packet<'static>, size) == offset_of!(mc_packet, size));
+    assert!(offset_of!(Packet<'static>, from) == offset_of!(mc_packet, from));
+    assert!(offset_of!(Packet<'static>, group) == offset_of!(mc_packet, group));
+    assert!(offset_of!(Packet<'static>, ifindex) == offset_of!(mc_packet, ifindex));
+    assert!(offset_of!(Packet<'static>, timestamp_ns) == offset_of!(mc_packet, timestamp_ns));
+    assert!(offset_of!(Packet<'static>, ttl) == offset_of!(mc_packet, ttl));
+    assert!(size_of::<RawAddr>() == size_of::<mc_addr>());
+    assert!(offset_of!(RawAddr, port) == offset_of!(mc_addr, port));
+    assert!(offset_of!(RawAddr, scope_id) == offset_of!(mc_addr, scope_id));
+    assert!(offset_of!(RawAddr, ip) == offset_of!(mc_addr, ip));
+};
 
 impl From<Stats> for mc_listener_counts {
     fn from(s: Stats) -> mc_listener_counts {

@@ -21,7 +21,7 @@ pub use epoll::{Epoll, EventBuf};
 pub use eventfd::{eventfd_signal, wait_for, wait_readable, wait_readable_for, EventFd};
 pub use fork::{fork_generation, watch_forks};
 pub use ifaces::{index_to_name, interfaces, name_to_index, Interface};
-pub use recv::{Received, RecvBatch};
+pub use recv::{RawAddr, Received, RecvBatch};
 pub use send::{
     gso_supported, interface_mtu, send_batch, send_runs, socket_drops, wait_writable, GsoBuf,
     MAX_SEGMENTS, SEND_BATCH,

@@ -3,12 +3,28 @@
 
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::RawFd;
 
 /// Control-message room per datagram: pktinfo, drop count, timestamp, TTL
 /// and GRO segment size, each CMSG_SPACE-aligned (40 + 24 + 32 + 24 + 24).
 const CMSG_ROOM: usize = 192;
+
+/// An address and port in the layout of the C API's `mc_addr`: family
+/// `AF_INET`/`AF_INET6` (0: none), port in host order, IPv6 scope, the
+/// address in network byte order (IPv4 in the first 4 bytes). The receive
+/// fills it straight from the kernel's sockaddr.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawAddr {
+    /// AF_INET, AF_INET6, or 0 for no address.
+    pub family: u16,
+    /// Host byte order.
+    pub port: u16,
+    /// IPv6 interface index for link-local scope; 0 otherwise.
+    pub scope_id: u32,
+    /// Network byte order; IPv4 uses the first 4 bytes.
+    pub ip: [u8; 16],
+}
 
 /// One datagram (or, on a UDP_GRO socket, one coalesced run) of a batch.
 #[derive(Debug, Clone, Copy)]
@@ -17,8 +33,8 @@ pub struct Received<'a> {
     pub data: &'a [u8],
     /// The datagram's (or run's) real size.
     pub size: usize,
-    /// The sender.
-    pub from: Option<SocketAddr>,
+    /// The sender (family 0 if the kernel gave none).
+    pub from: RawAddr,
     /// Its control messages, as the kernel wrote them.
     pub control: &'a [u8],
 }
@@ -129,6 +145,40 @@ impl RecvBatch {
         Ok(self.count)
     }
 
+    /// Reads one datagram of up to `mtu` bytes into the first slot with
+    /// recvmsg, without waiting: 1, or 0 when the socket is empty.
+    pub fn recv_one(&mut self, fd: RawFd, mtu: usize) -> io::Result<usize> {
+        let len = mtu.min(self.slot);
+        if len != self.iov_len {
+            for iov in &mut self.iovs {
+                iov.iov_len = len;
+            }
+            self.iov_len = len;
+        }
+        for i in 0..self.count {
+            self.reset(i);
+        }
+        self.count = 1; // the kernel may write the first slot's fields
+                        // SAFETY: the first header points into buffers owned by self, sized
+                        // as declared.
+        let r = unsafe {
+            libc::recvmsg(
+                fd,
+                &mut self.hdrs[0].msg_hdr,
+                libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+            )
+        };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::EAGAIN) => Ok(0),
+                _ => Err(e),
+            };
+        }
+        self.hdrs[0].msg_len = r as libc::c_uint;
+        Ok(1)
+    }
+
     /// Datagram `i` of the last `recv` (i < its result).
     #[inline]
     pub fn get(&self, i: usize) -> Received<'_> {
@@ -138,7 +188,7 @@ impl RecvBatch {
         let len = size.min(self.iov_len);
         let data = &self.bufs[i * self.slot..i * self.slot + len];
         // SAFETY: the kernel filled names[i] with msg_namelen bytes of a sockaddr.
-        let from = unsafe { storage_to_socketaddr(&self.names[i], h.msg_hdr.msg_namelen) };
+        let from = unsafe { storage_to_raw(&self.names[i], h.msg_hdr.msg_namelen) };
         let clen = h.msg_hdr.msg_controllen.min(CMSG_ROOM);
         // SAFETY: cmsgs[i] is CMSG_ROOM bytes of plain integers; the kernel
         // wrote the first msg_controllen of them.
@@ -155,27 +205,24 @@ impl RecvBatch {
 
 /// # Safety
 /// `st` must hold a sockaddr of `len` bytes as the kernel wrote it.
-unsafe fn storage_to_socketaddr(
-    st: &libc::sockaddr_storage,
-    len: libc::socklen_t,
-) -> Option<SocketAddr> {
+#[inline]
+unsafe fn storage_to_raw(st: &libc::sockaddr_storage, len: libc::socklen_t) -> RawAddr {
+    let mut a = RawAddr::default();
     match st.ss_family as i32 {
         libc::AF_INET if len as usize >= size_of::<libc::sockaddr_in>() => {
             let s = &*(st as *const _ as *const libc::sockaddr_in);
-            Some(SocketAddr::V4(SocketAddrV4::new(
-                Ipv4Addr::from(u32::from_be(s.sin_addr.s_addr)),
-                u16::from_be(s.sin_port),
-            )))
+            a.family = libc::AF_INET as u16;
+            a.port = u16::from_be(s.sin_port);
+            a.ip[..4].copy_from_slice(&s.sin_addr.s_addr.to_ne_bytes());
         }
         libc::AF_INET6 if len as usize >= size_of::<libc::sockaddr_in6>() => {
             let s = &*(st as *const _ as *const libc::sockaddr_in6);
-            Some(SocketAddr::V6(SocketAddrV6::new(
-                Ipv6Addr::from(s.sin6_addr.s6_addr),
-                u16::from_be(s.sin6_port),
-                s.sin6_flowinfo,
-                s.sin6_scope_id,
-            )))
+            a.family = libc::AF_INET6 as u16;
+            a.port = u16::from_be(s.sin6_port);
+            a.scope_id = s.sin6_scope_id;
+            a.ip = s.sin6_addr.s6_addr;
         }
-        _ => None,
+        _ => {}
     }
+    a
 }

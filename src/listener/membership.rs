@@ -6,7 +6,7 @@
 //! (net.ipv4.igmp_max_memberships, default 20; net.ipv4.igmp_max_msf, default
 //! 10 sources per group): a join refused with ENOBUFS goes to the next
 //! socket, and when every socket is full to a new one. The first socket is
-//! bound as 0.1 bound it (group:port) and lives as long as the listener; the
+//! bound to its group (group:port) and lives as long as the listener; the
 //! others are bound to the wildcard address, with pktinfo to tell groups
 //! apart, and close when their last membership goes.
 
@@ -17,6 +17,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use socket2::Socket;
 
 use crate::error::{Error, Result};
+use crate::packet::RawAddr;
 use crate::sys::{self, RecvInfo};
 
 /// A (group, source) pair a listener was asked for; source None is
@@ -61,11 +62,7 @@ impl Sock {
     /// None for one this socket gets but the listener did not ask for
     /// (unicast to the port on a wildcard socket; for IPv6, the group on
     /// an interface it did not join on; another source than a member's).
-    pub fn whose(
-        &self,
-        info: &crate::cmsg::Info,
-        from: Option<SocketAddr>,
-    ) -> Option<(IpAddr, u32)> {
+    pub fn whose(&self, info: &crate::cmsg::Info, from: &RawAddr) -> Option<(IpAddr, u32)> {
         if !self.pktinfo {
             // Bound to its group, one membership: the kernel checked both.
             let m = self.members.first()?;
@@ -74,11 +71,10 @@ impl Sock {
         // A socket bound to its group knows the destination even for a
         // datagram queued before pktinfo was turned on.
         let dst = info.dst.or(self.bound)?;
-        let src = from.map(|f| f.ip());
         let m = self.members.iter().find(|m| {
             m.pair.group == dst
                 && (m.ifindex == 0 || info.ifindex == 0 || m.ifindex == info.ifindex)
-                && (m.pair.source.is_none() || m.pair.source == src)
+                && (m.pair.source.is_none() || m.pair.source == from.ip())
         })?;
         let ifindex = if info.ifindex != 0 {
             info.ifindex
