@@ -66,13 +66,29 @@ impl<T> FailValue for *mut T {
     }
 }
 
+/// What a C program calls to fix what a core message describes: the hint
+/// is added to the message where the phrase appears.
+const C_HINTS: &[(&str, &str)] = &[("needs an interface", "mc_opts_set_interface")];
+
+/// The message of `e` as C callers read it: with the C function that fixes
+/// it, where one does.
+pub fn c_message(e: &Error) -> String {
+    let mut m = e.message().to_string();
+    for (phrase, hint) in C_HINTS {
+        if let Some(at) = m.find(phrase) {
+            m.insert_str(at + phrase.len(), &format!(" ({hint})"));
+        }
+    }
+    m
+}
+
 /// Runs an export's body: errors become codes (message kept), panics
 /// become `MC_EPANIC`. Nothing unwinds into C.
 pub fn guard<T: FailValue>(f: impl FnOnce() -> Result<T>) -> T {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
-            set_last_error(e.message());
+            set_last_error(&c_message(&e));
             T::fail(code_of(&e))
         }
         Err(payload) => {

@@ -85,8 +85,7 @@ pub unsafe extern "C" fn mc_listener_new(
         let p = poller_of(poller)?;
         let o = opts_or_default(opts);
         let handler = on_packet.map(|f| Box::new(c_callback(f, UserData(user_data))) as PacketFn);
-        let l: Listener =
-            Listener::new(p, &o, handler).map_err(|e| e.context("mc_listener_new"))?;
+        let l: Listener = Listener::new(p, &o, handler)?;
         // The poller owns the listener; the C handle is a key of handles.rs.
         // SAFETY: as above.
         unsafe { *out = new_handle(&l.0, p) };
@@ -141,9 +140,7 @@ pub unsafe extern "C" fn mc_listener_set_filter_regex(
                 )
             })?)
         };
-        l.set_filter_regex(pat)
-            .map(|_| 0)
-            .map_err(|e| e.context("mc_listener_set_filter_regex"))
+        l.set_filter_regex(pat).map(|_| 0)
     })
 }
 
@@ -433,7 +430,7 @@ pub unsafe extern "C" fn mc_listen(
             count.set(count.get() + 1);
             call(pkt) || (limit != 0 && count.get() >= limit)
         });
-        let l = Listener::new(p, &o, Some(h)).map_err(|e| e.context("mc_listen"))?;
+        let l = Listener::new(p, &o, Some(h))?;
         let result = loop {
             if l.is_closed() {
                 break Ok(());

@@ -90,8 +90,7 @@ pub unsafe extern "C" fn mc_multicaster_new(
             next,
             user_data: UserData(user_data),
         });
-        let m: Multicaster =
-            Multicaster::new(p, &o, src).map_err(|e| e.context("mc_multicaster_new"))?;
+        let m: Multicaster = Multicaster::new(p, &o, src)?;
         // SAFETY: as above; the poller holds the owning reference.
         unsafe { *out = new_handle(&m.0, p) };
         Ok(0)
@@ -127,9 +126,7 @@ pub unsafe extern "C" fn mc_multicaster_send(
     guard(|| {
         let m = multicaster(m, "mc_multicaster_send")?;
         let data = bytes(packet, len, "mc_multicaster_send: packet")?;
-        m.send(data)
-            .map(to_int)
-            .map_err(|e| e.context("mc_multicaster_send"))
+        m.send(data).map(to_int)
     })
 }
 

@@ -127,7 +127,7 @@ pub unsafe extern "C" fn mc_sendto_many(
         let o = simple_opts(group, port, ttl)?;
         let r = send::sendto_many(&o, count, |i| slice(&bufs[i]))?;
         if let Some(e) = r.error {
-            set_last_error(e.message());
+            set_last_error(&crate::ffi::boundary::c_message(&e));
         }
         Ok(to_int(r.sent))
     })
