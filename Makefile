@@ -62,9 +62,9 @@ REALNAME := libmulticast.so.$(MAJOR).$(MINOR).$(PATCH)
 REL     := target/release
 BUILD   := build
 
-# The command-line tools (examples-c/mcsend.c, mclisten.c, mcping.c) and their man pages;
+# The command-line tools (tools/mcsend.c, mclisten.c, mcping.c) and their man pages;
 # a tool whose source is missing is skipped.
-TOOLS      := $(patsubst examples-c/%.c,%,$(wildcard examples-c/mcsend.c examples-c/mclisten.c examples-c/mcping.c))
+TOOLS      := $(patsubst tools/%.c,%,$(wildcard tools/mcsend.c tools/mclisten.c tools/mcping.c))
 TOOL_BINS  := $(addprefix $(BUILD)/bin/,$(TOOLS))
 ALL_TOOLS  := mcsend mclisten mcping
 
@@ -116,7 +116,7 @@ test:
 # find libmulticast.so.$(MAJOR) in LIBDIR; in the tree, run them with LD_LIBRARY_PATH).
 tools: $(TOOL_BINS)
 
-$(BUILD)/bin/%: examples-c/%.c include/multicast.h $(BUILD)/lib/$(SONAME)
+$(BUILD)/bin/%: tools/%.c include/multicast.h $(BUILD)/lib/$(SONAME)
 	mkdir -p $(BUILD)/bin
 	$(CC) $(TOOLWARN) $(CPPFLAGS) $(CFLAGS) -Iinclude $< -o $@ $(LDFLAGS) -L$(BUILD)/lib -lmulticast
 
@@ -161,7 +161,7 @@ install:
 	  exit 1; }; done
 	@newer=$$(find Cargo.toml Cargo.lock build.rs src include -newer $(REL)/libmulticast.so \
 	    -type f 2>/dev/null | head -n 3); \
-	for t in $(TOOLS); do [ examples-c/$$t.c -nt $(BUILD)/bin/$$t ] && newer="$$newer examples-c/$$t.c"; done; \
+	for t in $(TOOLS); do [ tools/$$t.c -nt $(BUILD)/bin/$$t ] && newer="$$newer tools/$$t.c"; done; \
 	if [ -n "$$newer" ]; then \
 	  echo "make install: changed since the last build:" $$newer "- run make first" >&2; exit 1; fi
 	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(PKGCONFIGDIR) \

@@ -1,4 +1,4 @@
-//! The C examples and the command-line tools (examples-c/*.c): each is built
+//! The C examples (examples-c/*.c) and the command-line tools (tools/): each is built
 //! warning-free against include/multicast.h and the built libmulticast.so,
 //! run inside the runner's private namespace, and its output checked.
 //!
@@ -26,9 +26,6 @@ const EXAMPLES: &[&str] = &[
     "regex_filter",
     "two_pollers",
     "pull",
-    "mcsend",
-    "mclisten",
-    "mcping",
 ];
 
 /// Serializes the examples that use the seed's default groups.

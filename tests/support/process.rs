@@ -1,7 +1,7 @@
 //! Running programs from the tests (tests/examples.rs, tests/interop.rs):
 //! starting them with their output read line by line, waiting for a line or
 //! for the exit with a deadline, and killing them; and, on top of that, the
-//! command-line tools of examples-c/ (mcsend, mclisten) and the check of an
+//! command-line tools of tools/ (mcsend, mclisten) and the check of an
 //! mclisten line. Programs are synchronized on what they print, never on
 //! sleeps, and every wait is bounded.
 
@@ -235,10 +235,11 @@ impl Drop for Proc {
 }
 
 // ---------------------------------------------------------------------------
-// The tools of examples-c/
+// The examples of examples-c/ and the tools of tools/
 
-/// The compiled example or tool `name` (examples-c/NAME.c), built once per
-/// process. Inside a nested namespace the paths come from the environment.
+/// The compiled example or tool `name` (examples-c/NAME.c or tools/NAME.c),
+/// built once per process. Inside a nested namespace the paths come from the
+/// environment.
 pub fn bin(name: &str) -> PathBuf {
     if let Ok(p) = std::env::var(format!("MC_EXAMPLE_{}", name.to_uppercase())) {
         return PathBuf::from(p);
@@ -248,7 +249,14 @@ pub fn bin(name: &str) -> PathBuf {
     built
         .get_or_insert_with(HashMap::new)
         .entry(name.to_string())
-        .or_insert_with(|| compile(name, &[&format!("examples-c/{name}.c")]))
+        .or_insert_with(|| {
+            let tool = format!("tools/{name}.c");
+            if root().join(&tool).exists() {
+                compile(name, &[&tool])
+            } else {
+                compile(name, &[&format!("examples-c/{name}.c")])
+            }
+        })
         .clone()
 }
 
