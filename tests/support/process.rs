@@ -237,8 +237,9 @@ impl Drop for Proc {
 // ---------------------------------------------------------------------------
 // The examples of examples-c/ and the tools of tools/
 
-/// The compiled example or tool `name` (examples-c/NAME.c or tools/NAME.c),
-/// built once per process. Inside a nested namespace the paths come from the
+/// The compiled example or tool `name`, built once per process: the example
+/// examples-c/NAME.c, or the tool tools/NAME.c with its parts tools/NAME_*.c
+/// and tools/common.c. Inside a nested namespace the paths come from the
 /// environment.
 pub fn bin(name: &str) -> PathBuf {
     if let Ok(p) = std::env::var(format!("MC_EXAMPLE_{}", name.to_uppercase())) {
@@ -250,14 +251,32 @@ pub fn bin(name: &str) -> PathBuf {
         .get_or_insert_with(HashMap::new)
         .entry(name.to_string())
         .or_insert_with(|| {
-            let tool = format!("tools/{name}.c");
-            if root().join(&tool).exists() {
-                compile(name, &[&tool])
-            } else {
-                compile(name, &[&format!("examples-c/{name}.c")])
-            }
+            let sources = sources(name);
+            compile(
+                name,
+                &sources.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
         })
         .clone()
+}
+
+/// The C sources of the example or tool `name` (see bin).
+fn sources(name: &str) -> Vec<String> {
+    let main = format!("tools/{name}.c");
+    if !root().join(&main).exists() {
+        return vec![format!("examples-c/{name}.c")];
+    }
+    let mut parts: Vec<String> = std::fs::read_dir(root().join("tools"))
+        .expect("tools/")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.starts_with(&format!("{name}_")) && f.ends_with(".c"))
+        .map(|f| format!("tools/{f}"))
+        .collect();
+    parts.sort();
+    let mut all = vec![main];
+    all.extend(parts);
+    all.push("tools/common.c".to_string());
+    all
 }
 
 pub fn cmd(name: &str, args: &[&str]) -> Command {
