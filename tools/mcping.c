@@ -132,8 +132,12 @@ int main(int argc, char **argv) {
         case 's': server = 1; break;
         case 'I': iface = optarg, client_only = 'I'; break;
         case 'c': count = parse_number(optarg, 1, INT_MAX, "COUNT"), client_only = 'c'; break;
-        case 'i': interval = parse_seconds(optarg, 0.01, 1e6, "SECONDS (-i)"), client_only = 'i'; break;
-        case 'W': wait_end = parse_seconds(optarg, 0.001, 1e6, "SECONDS (-W)"), client_only = 'W'; break;
+        case 'i':
+            interval = parse_seconds(optarg, 0.01, 1e6, "SECONDS (-i)"), client_only = 'i';
+            break;
+        case 'W':
+            wait_end = parse_seconds(optarg, 0.001, 1e6, "SECONDS (-W)"), client_only = 'W';
+            break;
         case 'S': size = parse_number(optarg, 1, 65507, "SIZE"), client_only = 'S'; break;
         case 'g': group = optarg, client_only = 'g'; break;
         case 'p': port = parse_number(optarg, 1, 65535, "PORT"); break;

@@ -51,7 +51,6 @@
 const char prog[] = "mcsend";
 const char iface_option[] = "-i IFACE";
 
-
 static const char usage_line[] =
     "usage: mcsend [-i IFACE] [-t TTL] [-c COUNT] [-p] [-N] [-L] [-q] [-r PPS | -b BITRATE]\n"
     "              [-s SIZE] [-d SECONDS] [-Q DSCP] [-f FILE] GROUP PORT [TEXT|-]\n";
