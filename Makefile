@@ -62,9 +62,10 @@ REALNAME := libmulticast.so.$(MAJOR).$(MINOR).$(PATCH)
 REL     := target/release
 BUILD   := build
 
-# The command-line tools (examples-c/mcsend.c, mclisten.c, mcping.c) and their man pages;
-# a tool whose source is missing is skipped.
-TOOLS      := $(patsubst examples-c/%.c,%,$(wildcard examples-c/mcsend.c examples-c/mclisten.c examples-c/mcping.c))
+# The command-line tools (tools/: mcsend, mclisten, mcping) and their man pages; a tool
+# whose source is missing is skipped. Tool NAME is tools/NAME.c, its parts tools/NAME_*.c
+# (and tools/NAME.h), and what the tools share, tools/common.c and tools/common.h.
+TOOLS      := $(patsubst tools/%.c,%,$(wildcard tools/mcsend.c tools/mclisten.c tools/mcping.c))
 TOOL_BINS  := $(addprefix $(BUILD)/bin/,$(TOOLS))
 ALL_TOOLS  := mcsend mclisten mcping
 
@@ -112,13 +113,17 @@ SKIP_FILE := target/mc-skips.txt
 test:
 	@tests/suite $(SKIP_FILE)
 
-# mcsend and mclisten, linked to the freshly built library (no rpath: installed, they
-# find libmulticast.so.$(MAJOR) in LIBDIR; in the tree, run them with LD_LIBRARY_PATH).
+# mcsend, mclisten and mcping, linked to the freshly built library (no rpath: installed,
+# they find libmulticast.so.$(MAJOR) in LIBDIR; in the tree, run them with LD_LIBRARY_PATH).
 tools: $(TOOL_BINS)
 
-$(BUILD)/bin/%: examples-c/%.c include/multicast.h $(BUILD)/lib/$(SONAME)
+# tools/NAME.c with its parts tools/NAME_*.c and tools/common.c (headers: rebuild only).
+.SECONDEXPANSION:
+$(BUILD)/bin/%: tools/%.c $$(wildcard tools/$$*_*.c) tools/common.c $$(wildcard tools/$$*.h) \
+                tools/common.h include/multicast.h $(BUILD)/lib/$(SONAME)
 	mkdir -p $(BUILD)/bin
-	$(CC) $(TOOLWARN) $(CPPFLAGS) $(CFLAGS) -Iinclude $< -o $@ $(LDFLAGS) -L$(BUILD)/lib -lmulticast
+	$(CC) $(TOOLWARN) $(CPPFLAGS) $(CFLAGS) -Iinclude $(filter %.c,$^) -o $@ $(LDFLAGS) \
+	    -L$(BUILD)/lib -lmulticast
 
 # Libs.private of multicast.pc: what `rustc --print native-static-libs` says libmulticast.a
 # needs, asked of a staticlib wrapping the rlib just built (same crate graph, no
@@ -161,7 +166,10 @@ install:
 	  exit 1; }; done
 	@newer=$$(find Cargo.toml Cargo.lock build.rs src include -newer $(REL)/libmulticast.so \
 	    -type f 2>/dev/null | head -n 3); \
-	for t in $(TOOLS); do [ examples-c/$$t.c -nt $(BUILD)/bin/$$t ] && newer="$$newer examples-c/$$t.c"; done; \
+	for t in $(TOOLS); do \
+	  for f in tools/$$t.c tools/$$t.h tools/$${t}_*.c tools/common.c tools/common.h; do \
+	    if [ -e $$f ] && [ $$f -nt $(BUILD)/bin/$$t ]; then \
+	      case " $$newer " in *" $$f "*) ;; *) newer="$$newer $$f";; esac; fi; done; done; \
 	if [ -n "$$newer" ]; then \
 	  echo "make install: changed since the last build:" $$newer "- run make first" >&2; exit 1; fi
 	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(PKGCONFIGDIR) \

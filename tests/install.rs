@@ -28,11 +28,11 @@ const MINOR: &str = env!("CARGO_PKG_VERSION_MINOR");
 /// sudo's secure_path (Debian): what `sudo make install` runs with.
 const SUDO_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// The tools `make` builds from examples-c/ (each only if its source exists).
+/// The tools `make` builds from tools/ (each only if its source exists).
 fn tools() -> Vec<&'static str> {
     ["mcsend", "mclisten", "mcping"]
         .into_iter()
-        .filter(|t| root().join(format!("examples-c/{t}.c")).exists())
+        .filter(|t| root().join(format!("tools/{t}.c")).exists())
         .collect()
 }
 

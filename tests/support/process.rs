@@ -1,7 +1,7 @@
 //! Running programs from the tests (tests/examples.rs, tests/interop.rs):
 //! starting them with their output read line by line, waiting for a line or
 //! for the exit with a deadline, and killing them; and, on top of that, the
-//! command-line tools of examples-c/ (mcsend, mclisten) and the check of an
+//! command-line tools of tools/ (mcsend, mclisten) and the check of an
 //! mclisten line. Programs are synchronized on what they print, never on
 //! sleeps, and every wait is bounded.
 
@@ -235,10 +235,12 @@ impl Drop for Proc {
 }
 
 // ---------------------------------------------------------------------------
-// The tools of examples-c/
+// The examples of examples-c/ and the tools of tools/
 
-/// The compiled example or tool `name` (examples-c/NAME.c), built once per
-/// process. Inside a nested namespace the paths come from the environment.
+/// The compiled example or tool `name`, built once per process: the example
+/// examples-c/NAME.c, or the tool tools/NAME.c with its parts tools/NAME_*.c
+/// and tools/common.c. Inside a nested namespace the paths come from the
+/// environment.
 pub fn bin(name: &str) -> PathBuf {
     if let Ok(p) = std::env::var(format!("MC_EXAMPLE_{}", name.to_uppercase())) {
         return PathBuf::from(p);
@@ -248,8 +250,33 @@ pub fn bin(name: &str) -> PathBuf {
     built
         .get_or_insert_with(HashMap::new)
         .entry(name.to_string())
-        .or_insert_with(|| compile(name, &[&format!("examples-c/{name}.c")]))
+        .or_insert_with(|| {
+            let sources = sources(name);
+            compile(
+                name,
+                &sources.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        })
         .clone()
+}
+
+/// The C sources of the example or tool `name` (see bin).
+fn sources(name: &str) -> Vec<String> {
+    let main = format!("tools/{name}.c");
+    if !root().join(&main).exists() {
+        return vec![format!("examples-c/{name}.c")];
+    }
+    let mut parts: Vec<String> = std::fs::read_dir(root().join("tools"))
+        .expect("tools/")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.starts_with(&format!("{name}_")) && f.ends_with(".c"))
+        .map(|f| format!("tools/{f}"))
+        .collect();
+    parts.sort();
+    let mut all = vec![main];
+    all.extend(parts);
+    all.push("tools/common.c".to_string());
+    all
 }
 
 pub fn cmd(name: &str, args: &[&str]) -> Command {
