@@ -1,6 +1,6 @@
 /* peer.h - a python3 process in a peer network namespace (tests/netns-veth's
  * MC_PEER_PID / MC_PEER2_PID), its stdout+stderr captured: the independent peer
- * of the veth tests (test_veth.c, test_groups_veth.c).
+ * of the veth tests (veth.c, veth_ttl_dscp.c).
  *
  * Include it after defining _GNU_SOURCE and after the includer's own
  *   static const char *env(const char *name);   (exits if name is unset)

@@ -1,10 +1,10 @@
-/* test_multicaster.c - mc_multicaster_* through libmulticast.so, IPv4 on lo
+/* multicaster.c - mc_multicaster_* through libmulticast.so, IPv4 on lo
  * (inside tests/netns-run's namespace). A library listener on the same
  * poller receives what the multicaster sends; a plain socket with
  * IP_RECVTTL checks the ttl.
  *
  * Groups 224.3.0.x and ports 5401..5499 belong to this program (the other C
- * programs of c_wire run at the same time in the same namespace).
+ * programs on lo run at the same time in the same namespace).
  * Every wait is bounded. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -565,5 +565,5 @@ int main(void) {
     test_send();
     test_default_poller();
     test_bad_input();
-    return check_done("test_multicaster");
+    return check_done("multicaster");
 }

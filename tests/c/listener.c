@@ -1,8 +1,8 @@
-/* test_listener.c - listeners, filters, pull mode and mc_listen through
+/* listener.c - listeners, filters, pull mode and mc_listen through
  * libmulticast.so, IPv4 on lo (inside tests/netns-run's namespace).
  *
  * Groups 224.1.0.x and ports 5001..5099 belong to this program (the other C
- * programs of c_wire run at the same time in the same namespace).
+ * programs on lo run at the same time in the same namespace).
  * Every wait is bounded: WAIT_MS for what must happen, QUIET_MS of polling
  * for what must not. */
 #define _GNU_SOURCE
@@ -1053,5 +1053,5 @@ int main(void) {
     test_pull_mode();
     test_listen();
     test_bad_input();
-    return check_done("test_listener");
+    return check_done("listener");
 }
