@@ -32,34 +32,6 @@
         }                                                                      \
     } while (0)
 
-/* --- a recorder for on_packet ---------------------------------------------- */
-
-#define REC_MAX 512
-#define REC_TEXT 16
-
-struct rec {
-    int count;
-    int stop_at;                  /* answer non-zero at this call (0: never) */
-    mc_packet last;
-    char text[REC_MAX][REC_TEXT];
-    void (*also)(void *);         /* called after each packet */
-    void *also_arg;
-};
-
-static int record(void *ud, const mc_packet *p) {
-    struct rec *r = ud;
-    if (r->count < REC_MAX) {
-        size_t n = p->len < REC_TEXT - 1 ? p->len : REC_TEXT - 1;
-        if (n) memcpy(r->text[r->count], p->data, n);
-        r->text[r->count][n] = '\0';
-    }
-    r->last = *p;
-    r->last.data = NULL;
-    r->count++;
-    if (r->also) r->also(r->also_arg);
-    return r->stop_at != 0 && r->count == r->stop_at;
-}
-
 /* ========================================================================= */
 
 /* Packets from an array, then MC_NEXT_DONE. */

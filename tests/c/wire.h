@@ -177,6 +177,83 @@ static inline ssize_t raw_recv(int s, void *buf, size_t cap, int *ttl, uint32_t 
     return n;
 }
 
+/* ============================ listeners on lo (listener*.c, multicaster.c) === */
+
+static const uint8_t LOOPBACK_IP[4] = {127, 0, 0, 1};
+
+/* Sends a text with mc_sendto (default ttl) and checks the byte count. */
+#define SEND(text, group, port)                                                \
+    CHECK_RC(mc_sendto((text), strlen(text), (group), (port), -1), (int)strlen(text))
+
+static inline void get_stats(mc_listener *l, mc_listener_stats *st) {
+    memset(st, 0xab, sizeof *st);
+    CHECK_RC(mc_listener_get_stats(l, st), 0);
+}
+
+/* --- a recorder for on_packet ---------------------------------------------- */
+
+#define REC_MAX 512
+#define REC_TEXT 32
+
+struct rec {
+    int count;          /* on_packet calls */
+    int stop_at;        /* answer non-zero at this call (0: never) */
+    mc_packet last;     /* the last packet (its data pointer cleared) */
+    uint8_t last_data[2048];
+    char text[REC_MAX][REC_TEXT]; /* the packets as strings */
+    void (*also)(void *);         /* called after each packet */
+    void *also_arg;
+};
+
+static inline int record(void *ud, const mc_packet *p) {
+    struct rec *r = ud;
+    size_t n;
+    if (r->count < REC_MAX) {
+        n = p->len < REC_TEXT - 1 ? p->len : REC_TEXT - 1;
+        if (n) memcpy(r->text[r->count], p->data, n);
+        r->text[r->count][n] = '\0';
+    }
+    r->last = *p;
+    r->last.data = NULL;
+    n = p->len < sizeof r->last_data ? p->len : sizeof r->last_data;
+    if (n) memcpy(r->last_data, p->data, n);
+    r->count++;
+    if (r->also) r->also(r->also_arg);
+    return r->stop_at != 0 && r->count == r->stop_at;
+}
+
+static inline int accept_all(void *ud, const mc_packet *p) {
+    (void)ud;
+    (void)p;
+    return 1;
+}
+
+/* --- raw sender: a plain socket, so the sender's port is known ------------ */
+
+static inline int raw_sender(uint16_t *port) {
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+    CHECK(s >= 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(s, (struct sockaddr *)&a, sizeof a) == 0);
+    CHECK(getsockname(s, (struct sockaddr *)&a, &alen) == 0);
+    *port = ntohs(a.sin_port);
+    return s;
+}
+
+static inline void raw_send(int s, const char *group, uint16_t port, const void *data,
+                            size_t len) {
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    CHECK(inet_pton(AF_INET, group, &a.sin_addr) == 1);
+    CHECK(sendto(s, data, len, 0, (struct sockaddr *)&a, sizeof a) == (ssize_t)len);
+}
+
 /* ====================================== groups on lo (groups*.c, receive.c) ===
  * Groups 239.44.X.Y and 232.44.X.Y, ports 4401..4460: no other test uses them.
  * 127.0.0.0/8 is local on lo, so 127.0.0.2..14 serve as SSM sources: plain
