@@ -31,21 +31,6 @@
 #define WAIT_MS 10000   /* a packet that should come (generous: only a failure waits it out) */
 #define NONE_MS 300     /* a packet that should not */
 
-static char tmpdir[64];
-static int ready_seq;
-
-static const char *env(const char *name) {
-    const char *v = getenv(name);
-    if (!v || !*v) {
-        fprintf(stderr, "environment variable %s is not set: run this under tests/netns-veth "
-                        "(and set MC_MCAST_PY)\n", name);
-        exit(2);
-    }
-    return v;
-}
-
-static unsigned env_index(const char *name) { return (unsigned)strtoul(env(name), NULL, 10); }
-
 static long now_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -60,6 +45,8 @@ static void nap_ms(long ms) {
 /* ------------------------------------------------------------ peers --- */
 
 #include "peer.h"
+
+static unsigned env_index(const char *name) { return (unsigned)strtoul(env(name), NULL, 10); }
 
 
 /* Starts `mcast.py recv GROUP PORT --iface IF --count N --ready FILE` in the
@@ -812,12 +799,5 @@ int main(int argc, char **argv) {
         { "star-v4", test_star_v4 }, { "star-v6", test_star_v6 }, { "star-ff02", test_star_ff02 },
         { "ssm-v4", test_ssm_v4 }, { "ssm-v6", test_ssm_v6 }, { "ttl", test_ttl },
     };
-    int rc;
-    if (strcmp(env("MC_VETH"), "1") != 0) return 2;
-    env("MC_MCAST_PY");
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mc-veth.XXXXXX");
-    if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 2; }
-    rc = check_main("veth", argc, argv, cases, sizeof cases / sizeof *cases);
-    rmdir(tmpdir);
-    return rc;
+    return peer_main("veth", "/tmp/mc-veth.XXXXXX", argc, argv, cases, sizeof cases / sizeof *cases);
 }

@@ -24,24 +24,11 @@
 
 #include "wire.h"
 
-static char tmpdir[64];
-static int ready_seq;
-
-static const char *env(const char *name) {
-    const char *v = getenv(name);
-    if (!v || !*v) {
-        fprintf(stderr, "environment variable %s is not set: run this under tests/netns-veth "
-                        "(and set MC_MCAST_PY)\n", name);
-        exit(2);
-    }
-    return v;
-}
-
-static unsigned mc0(void) { return (unsigned)strtoul(env("MC_IFINDEX"), NULL, 10); }
-
 /* ------------------------------------------------------------ peers --- */
 
 #include "peer.h"
+
+static unsigned mc0(void) { return (unsigned)strtoul(env("MC_IFINDEX"), NULL, 10); }
 
 /* Starts `nsenter -t $MC_PEER_PID -n python3 (MC_MCAST_PY | -c CODE) ARGS...`. */
 static void peer_start(peer_t *p, const char *what, const char *code, const char **args) {
@@ -434,12 +421,5 @@ int main(int argc, char **argv) {
         { "ttl-v4", test_ttl_v4 }, { "v6", test_v6 }, { "tos-v4", test_tos_v4 },
         { "tos-v6", test_tos_v6 },
     };
-    int rc;
-    if (strcmp(env("MC_VETH"), "1") != 0) return 2;
-    env("MC_MCAST_PY");
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mc-groups.XXXXXX");
-    if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 2; }
-    rc = check_main("veth_ttl_dscp", argc, argv, cases, sizeof cases / sizeof *cases);
-    rmdir(tmpdir);
-    return rc;
+    return peer_main("veth_ttl_dscp", "/tmp/mc-groups.XXXXXX", argc, argv, cases, sizeof cases / sizeof *cases);
 }
