@@ -634,15 +634,7 @@ fn routed_igmp_and_mld_leave_on_close() {
 /// before it touches anything.
 #[test]
 fn routed_script_refuses_outside_runner() {
-    require_netns();
-    let o = Command::new(root().join("tests/netns-routed"))
-        .args(["sh", "-c", "echo ran"])
-        .env_remove("MC_NETNS")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(90), "{o:?}");
-    assert!(!String::from_utf8_lossy(&o.stdout).contains("ran"));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("refusing"));
+    assert_refuses_outside_runner("tests/netns-routed");
 }
 
 /// The received TTL / hop limit through the library (mc_opts_set_recv_ttl,

@@ -13,8 +13,6 @@
 mod support;
 use support::*;
 
-use std::process::Command;
-
 /// `veth CASE` under tests/netns-veth (`two`: --two), bounded (60 s).
 fn veth_case(case: &str, two: bool) {
     let t = CTest::new("veth").case(case).timeout(60);
@@ -127,13 +125,5 @@ fn veth_topology() {
 /// it touches anything.
 #[test]
 fn veth_script_refuses_outside_runner() {
-    require_netns();
-    let o = Command::new(root().join("tests/netns-veth"))
-        .args(["sh", "-c", "echo ran"])
-        .env_remove("MC_NETNS")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(90), "{o:?}");
-    assert!(!String::from_utf8_lossy(&o.stdout).contains("ran"));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("refusing"));
+    assert_refuses_outside_runner("tests/netns-veth");
 }

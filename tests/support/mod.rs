@@ -35,6 +35,21 @@ pub fn require_netns() {
     }
 }
 
+/// Asserts that `script` (tests/netns-veth, tests/netns-routed) refuses to run
+/// outside tests/netns-run (MC_NETNS unset) before it touches anything: exit 90,
+/// "refusing" on stderr, its command not run.
+pub fn assert_refuses_outside_runner(script: &str) {
+    require_netns();
+    let o = Command::new(root().join(script))
+        .args(["sh", "-c", "echo ran"])
+        .env_remove("MC_NETNS")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(90), "{o:?}");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("ran"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("refusing"));
+}
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
