@@ -549,11 +549,6 @@ static void test_v6(void) {
     follow_named("mc0", "ff02::4242", 5510);
 }
 
-int main(int argc, char **argv) {
-    static const check_case cases[] = {
-        { "named", test_named }, { "index", test_index }, { "v6", test_v6 },
-        { "star", test_star }, { "default", test_default }, { "sender", test_sender },
-        { "churn", test_churn }, { "forged", test_forged },
-    };
-    return check_main("follow", argc, argv, cases, sizeof cases / sizeof *cases);
-}
+CHECK_MAIN("follow", { "named", test_named }, { "index", test_index }, { "v6", test_v6 },
+           { "star", test_star }, { "default", test_default }, { "sender", test_sender },
+           { "churn", test_churn }, { "forged", test_forged })

@@ -27,6 +27,11 @@
 //! - with [`CTest::valgrind`], runs it again under valgrind (`-q --leak-check=full
 //!   --errors-for-leak-kinds=definite --error-exitcode=1`), with the same checks.
 //!
+//! [`CTest::command`] runs a command line in a place instead of a program (a
+//! script that checks the place); [`CTest::output`] runs once and checks
+//! nothing (for programs that must fail, the ASan canaries). Programs are
+//! compiled one at a time per test process (a lock), each once.
+//!
 //! Kernel features are not probed here: a test that needs one calls
 //! [`require_kernel`](super::require_kernel) (or [`kernel::gso_and_gro`](super::kernel))
 //! first and returns when it skipped.

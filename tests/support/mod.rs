@@ -1,6 +1,9 @@
 //! Shared helpers of the integration tests: where the built library is, how
 //! to compile a C program against it, and a guard that every test runs in a
-//! private network namespace.
+//! private network namespace. The C test programs of tests/c/ run through one
+//! runner, [`ctest::CTest`] (compile, namespace, valgrind, ASan, checks);
+//! kernel features are probed by [`kernel`], programs with output read line by
+//! line run through [`process`].
 #![allow(dead_code)]
 
 pub mod ctest;
