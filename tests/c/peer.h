@@ -172,4 +172,23 @@ static inline int peer_finish(peer_t *p, int timeout_ms) {
     return p->status;
 }
 
+/* Waits (at most wait_ms) until the started peer p has created its --ready
+   file `ready` (it has joined); 1 then. 0 - a failed check, the peer ended -
+   if it exits or the time runs out first. */
+static inline int peer_wait_ready(peer_t *p, const char *ready, long wait_ms) {
+    long end = now_ms() + wait_ms;
+    snprintf(p->ready, sizeof p->ready, "%s", ready);
+    while (now_ms() < end) {
+        if (access(p->ready, F_OK) == 0) return 1;
+        peer_reap(p, WNOHANG);
+        if (p->done) break;
+        peer_drain(p);
+        poll(NULL, 0, 2);
+    }
+    fprintf(stderr, "%s: never became ready\n", p->what);
+    check_failures++;
+    peer_finish(p, 10);
+    return 0;
+}
+
 #endif

@@ -37,11 +37,6 @@ static long now_ms(void) {
     return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void nap_ms(long ms) {
-    struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&t, NULL);
-}
-
 /* ------------------------------------------------------------ peers --- */
 
 #include "peer.h"
@@ -54,7 +49,6 @@ static unsigned env_index(const char *name) { return (unsigned)strtoul(env(name)
 static int peer_recv_start(peer_t *p, const char *peer_env, const char *iface,
                            const char *group, int port, int count) {
     char sport[16], scount[16], what[96];
-    long end;
     const char *args[16];
     char ready[128];
     int n = 0;
@@ -69,19 +63,7 @@ static int peer_recv_start(peer_t *p, const char *peer_env, const char *iface,
     args[n++] = "--ready"; args[n++] = ready;
     args[n] = NULL;
     peer_spawn(p, peer_env, what, args);
-    snprintf(p->ready, sizeof p->ready, "%s", ready);
-    end = now_ms() + WAIT_MS;
-    while (now_ms() < end) {
-        if (access(p->ready, F_OK) == 0) return 1;
-        peer_reap(p, WNOHANG);
-        if (p->done) break;
-        peer_drain(p);
-        nap_ms(2);
-    }
-    fprintf(stderr, "%s: never became ready\n", what);
-    check_failures++;
-    peer_finish(p, 10);
-    return 0;
+    return peer_wait_ready(p, ready, WAIT_MS);
 }
 
 /* Runs `mcast.py send GROUP PORT --iface IF --payload PAYLOAD [--source SRC] [--ttl T]`

@@ -103,7 +103,6 @@ static const char tos_py[] =
 static int peer_tos_start(peer_t *p, const char *group, int port, int count) {
     char sport[16], scount[16], what[96], ready[128];
     const char *args[8];
-    long end;
     snprintf(sport, sizeof sport, "%d", port);
     snprintf(scount, sizeof scount, "%d", count);
     snprintf(what, sizeof what, "peer tos recv %s:%d", group, port);
@@ -111,19 +110,7 @@ static int peer_tos_start(peer_t *p, const char *group, int port, int count) {
     args[0] = group; args[1] = sport; args[2] = "mc1"; args[3] = scount;
     args[4] = ready; args[5] = NULL;
     peer_start(p, what, tos_py, args);   /* clears *p */
-    snprintf(p->ready, sizeof p->ready, "%s", ready);
-    end = now_ms() + WAIT_MS;
-    while (now_ms() < end) {
-        if (access(p->ready, F_OK) == 0) return 1;
-        peer_reap(p, WNOHANG);
-        if (p->done) break;
-        peer_drain(p);
-        poll(NULL, 0, 2);
-    }
-    fprintf(stderr, "%s: never became ready\n", what);
-    check_failures++;
-    peer_finish(p, 10);
-    return 0;
+    return peer_wait_ready(p, ready, WAIT_MS);
 }
 
 /* The tos the peer reported for the datagram `payload` (-2: not received). */
