@@ -1,114 +1,24 @@
-//! Issue 10 ("Features users ask for next") from C through libmulticast.so:
-//! several groups per listener spread over more sockets past the kernel's
-//! per-socket limits, add/drop inside callbacks, bad input, the limits
-//! themselves, "*" on more interfaces than one socket may join, receive
-//! timestamps and TTLs, DSCP, the option setters; every listener case with GRO
-//! on and off.
+//! Several groups per listener from C through libmulticast.so: spread over
+//! more sockets past the kernel's per-socket limits, added and dropped inside
+//! callbacks, bad input, the limits themselves, "*" on more interfaces than
+//! one socket may join; every listener case with GRO on and off.
 //!
-//! tests/c/test_groups.c runs on lo in the runner's namespace (natively, then
-//! under valgrind), except `limit` (it writes the per-namespace sysctls
-//! net.ipv4.igmp_max_memberships / igmp_max_msf) and `star` (25 veth pairs),
-//! which get a network namespace of their own, nested in the runner's.
-//! tests/c/test_groups_veth.c runs under tests/netns-veth against Python
-//! peers in the peer namespace (tests/peers/mcast.py and a TOS receiver).
+//! tests/c/groups.c and tests/c/groups_edit.c run on lo in the runner's
+//! namespace (natively, then under valgrind; and built with ASan);
+//! tests/c/groups_limits.c in a network namespace of its own, nested in the
+//! runner's: `limit` writes the per-namespace sysctls
+//! net.ipv4.igmp_max_memberships / igmp_max_msf, `star` makes 25 veth pairs.
+//! IPv6 groups run over a veth pair (tests/c/veth_ttl_dscp.c under
+//! tests/netns-veth, against the Python peer tests/peers/mcast.py).
 //! Run: `cargo test --test groups -- --nocapture` to see the figures.
 
 mod support;
 use support::*;
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
-
-const VALGRIND: [&str; 4] = [
-    "-q",
-    "--leak-check=full",
-    "--errors-for-leak-kinds=definite",
-    "--error-exitcode=1",
-];
-
-/// The C programs, compiled once (the tests run in parallel threads).
-fn test_groups() -> &'static PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| compile("test_groups", &["tests/c/test_groups.c"]))
-}
-
-fn test_groups_veth() -> &'static PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| compile("test_groups_veth", &["tests/c/test_groups_veth.c"]))
-}
-
-fn need_tools() {
-    for t in ["python3", "nsenter", "unshare", "setpriv", "ip", "bash"] {
-        assert!(
-            have(t),
-            "{t} is required by these tests (apt-get install -y python3 util-linux iproute2)"
-        );
-    }
-}
-
-/// A command bounded by `timeout` (when there is one) running `argv`.
-fn bounded(secs: u32, argv: &[&std::ffi::OsStr]) -> Command {
-    let (first, rest) = argv.split_first().expect("a command");
-    if have("timeout") {
-        let mut c = Command::new("timeout");
-        c.args(["-k", "5", &secs.to_string()]).arg(first).args(rest);
-        c
-    } else {
-        let mut c = Command::new(first);
-        c.args(rest);
-        c
-    }
-}
-
-/// `unshare --net` with `setup` (bash) run first, then the program: a network
-/// namespace of the test's own, nested in the runner's, gone when it exits.
-fn fresh_netns(setup: &str) -> Vec<std::ffi::OsString> {
-    let script = format!("set -e\n{setup}\nexec \"$@\"");
-    ["unshare", "--net", "--", "bash", "-c", &script, "bash"]
-        .iter()
-        .map(Into::into)
-        .collect()
-}
-
-/// Runs `test_groups CASE` (inside `wrap`, a command prefix), natively and
-/// then under valgrind; each run must print its pass line.
-fn case(name: &str, wrap: &[std::ffi::OsString]) {
-    require_netns();
-    need_tools();
-    assert!(have("valgrind"), "valgrind is required by make test");
-    let bin = test_groups();
-    for valgrind in [false, true] {
-        let mut argv: Vec<&std::ffi::OsStr> = wrap.iter().map(|s| s.as_os_str()).collect();
-        if valgrind {
-            argv.push("valgrind".as_ref());
-            argv.extend(VALGRIND.iter().map(|s| std::ffi::OsStr::new(*s)));
-        }
-        argv.push(bin.as_os_str());
-        argv.push(name.as_ref());
-        let o = run_ok(&mut bounded(if valgrind { 300 } else { 120 }, &argv));
-        let out = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            out.contains(&format!("test_groups {name}: all checks passed")),
-            "no pass line (valgrind: {valgrind}) in:\n{out}"
-        );
-    }
-}
-
-/// Runs `tests/netns-veth test_groups_veth CASE`.
-fn veth_case(name: &str) {
-    require_netns();
-    need_tools();
-    let script = root().join("tests/netns-veth");
-    let bin = test_groups_veth();
-    let mut cmd = bounded(60, &[script.as_os_str(), bin.as_os_str(), name.as_ref()]);
-    cmd.env("MC_MCAST_PY", root().join("tests/peers/mcast.py"));
-    let o = run_ok(&mut cmd);
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        out.contains(&format!("test_groups_veth {name}: all checks passed")),
-        "no pass line in:\n{out}"
-    );
+/// A case of a program on groups, bounded (120 s, valgrind 300 s), natively
+/// and under valgrind.
+fn case(program: &str, case: &str) -> CTest {
+    CTest::new(program).case(case).timeout(120).valgrind()
 }
 
 /// lo up with MULTICAST and the route to 224/4, as tests/netns-run makes it.
@@ -153,7 +63,7 @@ fn three_groups_not_a_fourth_nor_unicast() {
     if !kernel::gso_and_gro() {
         return;
     }
-    case("three", &[]);
+    case("groups", "three").run();
 }
 
 /// 40 and 200 groups with the default igmp_max_memberships (20): sockets >=
@@ -166,7 +76,7 @@ fn forty_and_two_hundred_groups() {
     if !kernel::gso_and_gro() {
         return;
     }
-    case("many", &[]);
+    case("groups", "many").run();
 }
 
 /// 12 sources of one SSM group (igmp_max_msf 10 per socket): each source's
@@ -178,7 +88,7 @@ fn ssm_twelve_sources() {
     if !kernel::gso_and_gro() {
         return;
     }
-    case("ssm", &[]);
+    case("groups", "ssm").run();
 }
 
 /// Add and drop inside on_packet and inside a filter (push and pull mode):
@@ -187,7 +97,7 @@ fn ssm_twelve_sources() {
 /// be dropped and added again.
 #[test]
 fn add_drop_inside_callbacks() {
-    case("callbacks", &[]);
+    case("groups_edit", "callbacks").run();
 }
 
 /// MC_EEXIST, MC_EINVAL (any-source + source-specific), MC_EADDRESS (garbage,
@@ -196,7 +106,7 @@ fn add_drop_inside_callbacks() {
 /// delivery as they were.
 #[test]
 fn bad_input() {
-    case("errors", &[]);
+    case("groups_edit", "errors").run();
 }
 
 /// In a namespace of its own: igmp_max_memberships 0 makes mc_listener_new
@@ -205,7 +115,7 @@ fn bad_input() {
 /// >= 3 sockets; igmp_max_msf 1, 3 sources on >= 3 sockets.
 #[test]
 fn kernel_limits() {
-    case("limit", &fresh_netns(LO));
+    case("groups_limits", "limit").fresh_netns(LO).run();
 }
 
 /// "*" with 51 interfaces up with MULTICAST (25 veth pairs and lo): joins on
@@ -213,63 +123,24 @@ fn kernel_limits() {
 /// out each mcsNb arrives once, on mcsNa; a second group doubles the joins.
 #[test]
 fn star_on_more_interfaces_than_a_socket_joins() {
-    case("star", &fresh_netns(STAR));
+    case("groups_limits", "star").fresh_netns(STAR).run();
 }
 
-/// timestamp_ns within a second of CLOCK_REALTIME around the send (the
-/// figures are printed), nondecreasing over a burst, 0 when off; with GRO
-/// every segment of a run carries the same stamp.
+/// The cases on lo built with AddressSanitizer (the ones that send GSO runs
+/// and count coalesced ones only with UDP GSO and GRO in the kernel).
 #[test]
-fn receive_timestamps() {
-    if !kernel::gso_and_gro() {
-        return;
+fn groups_under_asan() {
+    let mut runs = vec![("groups_edit", "callbacks"), ("groups_edit", "errors")];
+    if kernel::gso_and_gro() {
+        runs.extend([
+            ("groups", "three"),
+            ("groups", "many"),
+            ("receive", "split"),
+        ]);
     }
-    case("timestamps", &[]);
-}
-
-/// GRO runs split again at their segment size (a shorter last one
-/// included), each datagram with its own size, len truncated at the mtu and
-/// bytes; four listeners with GRO on/off and mtu 64/4096 on one poller.
-#[test]
-fn gro_runs_split() {
-    if !kernel::gso_and_gro() {
-        return;
+    for (program, case) in runs {
+        CTest::new(program).case(case).asan().run();
     }
-    case("split", &[]);
-}
-
-/// Senders' GSO as a GRO listener on lo sees it: a multicaster with the
-/// default opts sends a dispatch's packets as GSO runs (read coalesced);
-/// with mc_opts_set_gso(o, 0), and mc_sendto_opts, ordinary datagrams. A
-/// listener's defaults: GRO on, timestamp_ns 0, ttl -1.
-#[test]
-fn sender_gso_and_listener_defaults() {
-    if !kernel::gso_and_gro() {
-        return;
-    }
-    case("gso", &[]);
-}
-
-/// The received TTL on lo (mc_sendto 7, default 1, mc_sendto_opts 200,
-/// mc_sendto_many 9), also on a second group's socket and with timestamps on;
-/// -1 when off.
-#[test]
-fn received_ttl_on_lo() {
-    case("ttl", &[]);
-}
-
-/// mc_opts_set_gso/gro/timestamps/recv_ttl: 2, -1, 256 and NULL opts are
-/// MC_EINVAL; tos 256 and -1 too; a refused value leaves the old one.
-#[test]
-fn opts_setters() {
-    case("opts", &[]);
-}
-
-/// Over veth: the TTL the Python peer sent (5, 3, 1), on two groups; -1 on a
-/// listener that did not ask.
-#[test]
-fn veth_received_ttl() {
-    veth_case("ttl-v4");
 }
 
 /// Over veth: three IPv6 groups on one listener, the peer's hop limits (5,
@@ -277,19 +148,9 @@ fn veth_received_ttl() {
 /// (/proc/net/igmp6); the other family is MC_EADDRESS.
 #[test]
 fn veth_ipv6_groups_and_hop_limit() {
-    veth_case("v6");
-}
-
-/// Over veth: tos 0xb8 from mc_sendto_opts and multicasters (GSO on and off),
-/// 0 by default and from mc_sendto, 0x20 on another multicaster, as a Python
-/// receiver with IP_RECVTOS reads them.
-#[test]
-fn veth_dscp_ipv4() {
-    veth_case("tos-v4");
-}
-
-/// As veth_dscp_ipv4 for IPv6 (IPV6_RECVTCLASS).
-#[test]
-fn veth_dscp_ipv6() {
-    veth_case("tos-v6");
+    CTest::new("veth_ttl_dscp")
+        .case("v6")
+        .veth()
+        .timeout(60)
+        .run();
 }

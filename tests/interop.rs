@@ -351,11 +351,12 @@ fn ipv6_link_local_with_socat_and_python() {
 // ---------------------------------------------------------------------------
 // GSO bursts from the library reach plain receivers as ordinary datagrams
 
-/// tests/c/test_gso.c, whose `burst` case sends with one mc_sendto_many.
+/// tests/c/gso_burst.c: `count` datagrams with one mc_sendto_many.
 fn gso_burst(group: &str, port: u16, count: usize) {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    let bin = BIN.get_or_init(|| compile("test_gso_interop", &["tests/c/test_gso.c"]));
-    let o = run_ok(Command::new(bin).args(["burst", group, &port.to_string(), &count.to_string()]));
+    let o = CTest::new("gso_burst")
+        .args(&[group, &port.to_string(), &count.to_string()])
+        .run()
+        .unwrap();
     assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("sent {count}")));
 }
 

@@ -2,7 +2,7 @@
 //! multicast router (smcrouted), built by tests/netns-routed inside the
 //! runner's private namespace (nothing is ever sent from this machine's own
 //! network namespace). Shown through the library (mcsend and mclisten of
-//! examples-c/, and tests/c/test_routed.c on the C API) with independent
+//! examples-c/, and tests/c/routed_hold.c on the C API) with independent
 //! peers: Python receivers (tests/peers/mcast.py, which reads the received
 //! TTL / hop limit with IP_RECVTTL / IPV6_RECVHOPLIMIT) and tshark.
 //!
@@ -30,7 +30,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use support::process::*;
@@ -76,14 +75,12 @@ fn routed_prerequisites(router: Router) -> bool {
         && require_tool("tshark", "tshark")
 }
 
-/// test_routed (tests/c/test_routed.c), compiled once per process.
-fn test_routed() -> PathBuf {
-    if let Ok(p) = std::env::var("MC_TEST_ROUTED") {
+/// routed_hold (tests/c/routed_hold.c), compiled once per process (support::ctest).
+fn routed_hold() -> PathBuf {
+    if let Ok(p) = std::env::var("MC_ROUTED_HOLD") {
         return PathBuf::from(p);
     }
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| compile("test_routed", &["tests/c/test_routed.c"]))
-        .clone()
+    CTest::new("routed_hold").build()
 }
 
 /// Outside: runs the test `test` alone inside tests/netns-routed and
@@ -113,7 +110,7 @@ fn rerun_routed(test: &str, router: Router) -> bool {
         .env(INNER, test)
         .env("MC_EXAMPLE_MCSEND", bin("mcsend"))
         .env("MC_EXAMPLE_MCLISTEN", bin("mclisten"))
-        .env("MC_TEST_ROUTED", test_routed());
+        .env("MC_ROUTED_HOLD", routed_hold());
     let d = Proc::start(c, b"").finish(Duration::from_secs(60));
     assert_eq!(d.code(), Some(0), "{}", d.context());
     assert!(d.out.contains("1 passed"), "{}", d.context());
@@ -514,7 +511,7 @@ impl Capture {
     }
 }
 
-/// test_routed hold on hb: a library listener, closed on request.
+/// routed_hold on hb: a library listener, closed on request.
 struct Holder {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -523,11 +520,11 @@ struct Holder {
 
 impl Holder {
     fn start(group: &str) -> Holder {
-        let mut c = on("hb", test_routed(), &["hold", group, PORT, "mc0"]);
+        let mut c = on("hb", routed_hold(), &["hold", group, PORT, "mc0"]);
         c.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        let mut child = c.spawn().expect("starting test_routed");
+        let mut child = c.spawn().expect("starting routed_hold");
         let stdin = child.stdin.take();
         let out = Lines::new(child.stdout.take().unwrap());
         let mut h = Holder { child, stdin, out };
@@ -541,7 +538,7 @@ impl Holder {
             Some(l) if l.starts_with(want) => l,
             _ => {
                 let _ = self.child.kill();
-                panic!("test_routed: want {want:?}, got {l:?}\n{}", self.out.text());
+                panic!("routed_hold: want {want:?}, got {l:?}\n{}", self.out.text());
             }
         }
     }
@@ -567,14 +564,14 @@ impl Holder {
         while self.running() {
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("test_routed did not exit");
+                panic!("routed_hold did not exit");
             }
             std::thread::sleep(Duration::from_millis(5));
         }
         self.out.drain(Instant::now() + Duration::from_secs(2));
         assert!(
             self.child.wait().unwrap().success(),
-            "test_routed failed:\n{}",
+            "routed_hold failed:\n{}",
             self.out.text()
         );
     }
@@ -608,7 +605,7 @@ fn leave_on_close(cap: &mut Capture, group: &str, src: &str, what: &str) -> i128
             cap.text()
         )
     });
-    assert!(h.running(), "test_routed exited before its leave was seen");
+    assert!(h.running(), "routed_hold exited before its leave was seen");
     let delay = leave.t_ns - closed;
     assert!(
         (0..1_000_000_000).contains(&delay),
@@ -637,15 +634,7 @@ fn routed_igmp_and_mld_leave_on_close() {
 /// before it touches anything.
 #[test]
 fn routed_script_refuses_outside_runner() {
-    require_netns();
-    let o = Command::new(root().join("tests/netns-routed"))
-        .args(["sh", "-c", "echo ran"])
-        .env_remove("MC_NETNS")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(90), "{o:?}");
-    assert!(!String::from_utf8_lossy(&o.stdout).contains("ran"));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("refusing"));
+    assert_refuses_outside_runner("tests/netns-routed");
 }
 
 /// The received TTL / hop limit through the library (mc_opts_set_recv_ttl,

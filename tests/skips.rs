@@ -45,7 +45,7 @@ fn prereqs(args: &[&Path]) -> (String, String) {
 }
 
 /// gro_runs_split with UDP GRO "absent" and MC_REQUIRE_ALL=1: passes, says
-/// "SKIPPED: groups::gro_runs_split: kernel lacks UDP GRO (UDP_GRO)
+/// "SKIPPED: receive::gro_runs_split: kernel lacks UDP GRO (UDP_GRO)
 /// (MC_PRETEND_KERNEL_LACKS=udp_gro)", records it; tests/prereqs summary
 /// names the feature, how it was probed and the test.
 #[test]
@@ -53,7 +53,7 @@ fn kernel_feature_skips_pass_under_require_all() {
     require_netns();
     let skips = scratch().join("skips-kernel.txt");
     let _ = std::fs::remove_file(&skips);
-    let o = Command::new(sibling("groups"))
+    let o = Command::new(sibling("receive"))
         .args(["--exact", "gro_runs_split"])
         .env("MC_PRETEND_KERNEL_LACKS", "udp_gro")
         .env("MC_REQUIRE_ALL", "1")
@@ -66,7 +66,7 @@ fn kernel_feature_skips_pass_under_require_all() {
     assert!(out.contains("1 passed"), "{out}");
     assert!(
         err.contains(
-            "SKIPPED: groups::gro_runs_split: kernel lacks UDP GRO (UDP_GRO) \
+            "SKIPPED: receive::gro_runs_split: kernel lacks UDP GRO (UDP_GRO) \
              (MC_PRETEND_KERNEL_LACKS=udp_gro)"
         ),
         "{err}"
@@ -74,13 +74,13 @@ fn kernel_feature_skips_pass_under_require_all() {
     let recorded = std::fs::read_to_string(&skips).unwrap();
     assert_eq!(
         recorded,
-        "kernel\tUDP GRO (UDP_GRO)\tMC_PRETEND_KERNEL_LACKS=udp_gro\tgroups::gro_runs_split\n"
+        "kernel\tUDP GRO (UDP_GRO)\tMC_PRETEND_KERNEL_LACKS=udp_gro\treceive::gro_runs_split\n"
     );
     let (_, summary) = prereqs(&["summary".as_ref(), skips.as_path()]);
     assert_eq!(
         summary.trim(),
         "make test: SKIPPED 1 test, the kernel lacks UDP GRO (UDP_GRO) \
-         (MC_PRETEND_KERNEL_LACKS=udp_gro): groups::gro_runs_split"
+         (MC_PRETEND_KERNEL_LACKS=udp_gro): receive::gro_runs_split"
     );
 }
 
@@ -94,7 +94,7 @@ fn summary_of_tools_and_kernel_features() {
         "tool\tsocat\tsocat\tinterop::a\n\
          tool\tsocat\tsocat\tinterop::b\n\
          kernel\tIPv4 multicast routing\tMRT_INIT: ENOPROTOOPT\trouted::x\n\
-         kernel\tUDP GSO (UDP_SEGMENT)\tUDP_SEGMENT: ENOPROTOOPT\tc_veth::y\n\
+         kernel\tUDP GSO (UDP_SEGMENT)\tUDP_SEGMENT: ENOPROTOOPT\tveth::y\n\
          kernel\tIPv4 multicast routing\tMRT_INIT: ENOPROTOOPT\trouted::z\n",
     )
     .unwrap();
@@ -113,7 +113,7 @@ fn summary_of_tools_and_kernel_features() {
     assert_eq!(
         lines[2],
         "make test: SKIPPED 1 test, the kernel lacks UDP GSO (UDP_SEGMENT) \
-         (UDP_SEGMENT: ENOPROTOOPT): c_veth::y"
+         (UDP_SEGMENT: ENOPROTOOPT): veth::y"
     );
 }
 

@@ -10,28 +10,15 @@
 mod support;
 use support::*;
 
-use std::process::Command;
-
 #[test]
 fn soak_24_epochs() {
-    require_netns();
-    for t in ["ip", "nsenter", "unshare", "setpriv"] {
-        assert!(
-            have(t),
-            "{t} is required by the soak (apt-get install -y util-linux iproute2)"
-        );
-    }
-    let bin = compile("soak", &["tests/soak/soak.c"]);
-    let script = root().join("tests/netns-veth");
-    let mut c = if have("timeout") {
-        let mut c = Command::new("timeout");
-        c.args(["-k", "5", "180"]).arg(&script);
-        c
-    } else {
-        Command::new(&script)
-    };
-    c.arg(&bin).args(["--epochs", "24", "--seconds", "120"]);
-    let o = run_ok(&mut c);
+    let o = CTest::new("soak")
+        .sources(&["tests/soak/soak.c"])
+        .args(&["--epochs", "24", "--seconds", "120"])
+        .veth()
+        .timeout(180)
+        .run()
+        .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     let last = out.lines().last().unwrap_or("");
     assert!(

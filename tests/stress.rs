@@ -1,16 +1,14 @@
-//! Bounded stress of the C API (tests/c/test_stress.c) in the private
+//! Bounded stress of the C API (tests/c/stress.c, through support::ctest) in the private
 //! namespace of the runner: a flood of 1,000,000 datagrams from 8 sender
 //! threads to 8 groups, every one delivered or counted as a kernel drop;
 //! 1000 listeners on one poller, each with its own datagram, and the fds
 //! back where they were. The figures (datagrams/s, drops, times) are
 //! printed; none is asserted. (Flat RSS and fds over 100,000 create/close
-//! cycles: tests/c/test_handles.c.)
+//! cycles: tests/c/handles.c.)
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use support::*;
 
@@ -18,17 +16,11 @@ use support::*;
 /// flood has both cores.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn program() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| compile("test_stress", &["tests/c/test_stress.c"]))
-}
-
-/// Runs `test_stress MODE`; its report goes past the harness's capture.
+/// Runs `stress MODE`; its report goes past the harness's capture.
 fn stress(mode: &str) {
     use std::io::Write;
-    require_netns();
     let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let o = run_ok(Command::new(program()).arg(mode));
+    let o = CTest::new("stress").case(mode).run().unwrap();
     let _ = std::io::stderr().write_all(&o.stdout);
 }
 

@@ -67,4 +67,40 @@ static int check_done(const char *name) {
     return 0;
 }
 
+/* A case of a test program of cases. */
+typedef struct {
+    const char *name;
+    void (*fn)(void);
+} check_case;
+
+/* main() of a test program of cases: `PROGRAM CASE` runs the case named CASE
+   (inside a private namespace only) and returns check_done("PROGRAM CASE"),
+   which prints "PROGRAM CASE: all checks passed" (the line the Rust tests
+   look for); 2 with a usage message for a bad command line. */
+static inline int check_main(const char *program, int argc, char **argv, const check_case *cases,
+                             size_t n) {
+    char name[96];
+    size_t i;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* keep stdout and stderr in order */
+    require_private_netns();
+    for (i = 0; argc == 2 && i < n; i++) {
+        if (strcmp(cases[i].name, argv[1]) == 0) {
+            cases[i].fn();
+            snprintf(name, sizeof name, "%s %s", program, argv[1]);
+            return check_done(name);
+        }
+    }
+    fprintf(stderr, "usage: %s CASE (", program);
+    for (i = 0; i < n; i++) fprintf(stderr, "%s%s", i ? " " : "", cases[i].name);
+    fprintf(stderr, ")\n");
+    return 2;
+}
+
+#define CHECK_MAIN(program, ...)                                               \
+    int main(int argc, char **argv) {                                          \
+        static const check_case cases_[] = { __VA_ARGS__ };                   \
+        return check_main(program, argc, argv, cases_,                         \
+                          sizeof cases_ / sizeof *cases_);                     \
+    }
+
 #endif

@@ -1,9 +1,11 @@
 /* peer.h - a python3 process in a peer network namespace (tests/netns-veth's
  * MC_PEER_PID / MC_PEER2_PID), its stdout+stderr captured: the independent peer
- * of the veth tests (test_veth.c, test_groups_veth.c).
+ * of the veth tests (veth.c, veth_ttl_dscp.c).
+ *
+ * Also what the veth programs share: env(), their scratch directory for the
+ * peers' --ready files, and peer_main, their main().
  *
  * Include it after defining _GNU_SOURCE and after the includer's own
- *   static const char *env(const char *name);   (exits if name is unset)
  *   static long now_ms(void);                   (CLOCK_MONOTONIC, ms)
  */
 #ifndef MC_PEER_H
@@ -19,6 +21,37 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "check.h"
+
+static char tmpdir[64]; /* the peers' --ready files: tmpdir/ready.N */
+static int ready_seq;
+
+/* The environment variable `name` (tests/netns-veth's); exits if unset. */
+static inline const char *env(const char *name) {
+    const char *v = getenv(name);
+    if (!v || !*v) {
+        fprintf(stderr, "environment variable %s is not set: run this under tests/netns-veth "
+                        "(and set MC_MCAST_PY)\n", name);
+        exit(2);
+    }
+    return v;
+}
+
+/* main() of a veth program of cases: under tests/netns-veth only (MC_VETH=1,
+   MC_MCAST_PY), with tmpdir made from `tmpl` for the case and removed after
+   it; see check_main. */
+static inline int peer_main(const char *program, const char *tmpl, int argc, char **argv,
+                            const check_case *cases, size_t n) {
+    int rc;
+    if (strcmp(env("MC_VETH"), "1") != 0) return 2;
+    env("MC_MCAST_PY");
+    snprintf(tmpdir, sizeof tmpdir, "%s", tmpl);
+    if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 2; }
+    rc = check_main(program, argc, argv, cases, n);
+    rmdir(tmpdir);
+    return rc;
+}
 
 /* A mcast.py process in a peer netns, its stdout+stderr captured. */
 typedef struct {
@@ -137,6 +170,25 @@ static inline int peer_finish(peer_t *p, int timeout_ms) {
     }
     if (p->ready[0]) unlink(p->ready);
     return p->status;
+}
+
+/* Waits (at most wait_ms) until the started peer p has created its --ready
+   file `ready` (it has joined); 1 then. 0 - a failed check, the peer ended -
+   if it exits or the time runs out first. */
+static inline int peer_wait_ready(peer_t *p, const char *ready, long wait_ms) {
+    long end = now_ms() + wait_ms;
+    snprintf(p->ready, sizeof p->ready, "%s", ready);
+    while (now_ms() < end) {
+        if (access(p->ready, F_OK) == 0) return 1;
+        peer_reap(p, WNOHANG);
+        if (p->done) break;
+        peer_drain(p);
+        poll(NULL, 0, 2);
+    }
+    fprintf(stderr, "%s: never became ready\n", p->what);
+    check_failures++;
+    peer_finish(p, 10);
+    return 0;
 }
 
 #endif

@@ -1,11 +1,17 @@
 //! Shared helpers of the integration tests: where the built library is, how
 //! to compile a C program against it, and a guard that every test runs in a
-//! private network namespace.
+//! private network namespace. The C test programs of tests/c/ run through one
+//! runner, [`ctest::CTest`] (compile, namespace, valgrind, ASan, checks);
+//! kernel features are probed by [`kernel`], programs with output read line by
+//! line run through [`process`].
 #![allow(dead_code)]
 
+pub mod ctest;
 pub mod kernel;
 pub mod process;
 
+#[allow(unused_imports)]
+pub use ctest::CTest;
 #[allow(unused_imports)]
 pub use kernel::{require_kernel, Feature};
 
@@ -32,6 +38,21 @@ pub fn require_netns() {
     }
 }
 
+/// Asserts that `script` (tests/netns-veth, tests/netns-routed) refuses to run
+/// outside tests/netns-run (MC_NETNS unset) before it touches anything: exit 90,
+/// "refusing" on stderr, its command not run.
+pub fn assert_refuses_outside_runner(script: &str) {
+    require_netns();
+    let o = Command::new(root().join(script))
+        .args(["sh", "-c", "echo ran"])
+        .env_remove("MC_NETNS")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(90), "{o:?}");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("ran"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("refusing"));
+}
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -53,18 +74,22 @@ pub fn target_dir() -> PathBuf {
 pub fn lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let so = target_dir().join("libmulticast.so");
-        assert!(so.exists(), "{} not built", so.display());
         let dir =
             PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("clib-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        for name in ["libmulticast.so", "libmulticast.so.0"] {
-            let link = dir.join(name);
-            let _ = std::fs::remove_file(&link);
-            std::os::unix::fs::symlink(&so, &link).unwrap();
-        }
-        dir
+        link_lib_dir(&target_dir().join("libmulticast.so"), &dir)
     })
+}
+
+/// Makes `dir` hold libmulticast.so and libmulticast.so.0, links to `so`; returns `dir`.
+pub fn link_lib_dir(so: &Path, dir: &Path) -> PathBuf {
+    assert!(so.exists(), "{} not built", so.display());
+    std::fs::create_dir_all(dir).unwrap();
+    for name in ["libmulticast.so", "libmulticast.so.0"] {
+        let link = dir.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(so, &link).unwrap();
+    }
+    dir.to_path_buf()
 }
 
 /// Scratch directory for build products, one per test process (the pid is
@@ -105,7 +130,14 @@ pub fn scratch() -> PathBuf {
 
 /// Compiles C (or C++ for .cpp) sources into `name`, warning-free, linked to
 /// the built libmulticast.so. Panics with the compiler's output on failure.
+/// (The C test programs of tests/c/ run through [`CTest`].)
 pub fn compile(name: &str, sources: &[&str]) -> PathBuf {
+    compile_with(name, sources, lib_dir(), &[])
+}
+
+/// As [`compile`], linked to the libmulticast.so in `lib` (the ASan build:
+/// ctest::asan_lib), with `flags` added (-fsanitize=address).
+pub fn compile_with(name: &str, sources: &[&str], lib: &Path, flags: &[&str]) -> PathBuf {
     let out = scratch().join(name);
     let cxx = sources.iter().any(|s| s.ends_with(".cpp"));
     let mut cmd = Command::new(if cxx { "c++" } else { "cc" });
@@ -114,13 +146,12 @@ pub fn compile(name: &str, sources: &[&str]) -> PathBuf {
     } else {
         cmd.args(["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]);
     }
-    cmd.arg("-g").arg("-O1").arg("-pthread");
+    cmd.arg("-g").arg("-O1").arg("-pthread").args(flags);
     cmd.arg("-I").arg(root().join("include"));
     cmd.arg("-I").arg(root().join("tests/c"));
     for s in sources {
         cmd.arg(root().join(s));
     }
-    let lib = lib_dir();
     cmd.arg("-o")
         .arg(&out)
         .arg("-L")
@@ -130,7 +161,7 @@ pub fn compile(name: &str, sources: &[&str]) -> PathBuf {
     let o = cmd.output().expect("running the C compiler");
     assert!(
         o.status.success(),
-        "compiling {sources:?} failed:\n{}{}",
+        "compiling {sources:?} {flags:?} failed:\n{}{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
@@ -162,25 +193,10 @@ pub fn have(tool: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Runs a compiled C test, also under valgrind when `valgrind` is true.
-pub fn run_c_test(bin: &Path, valgrind: bool) {
-    run_ok(&mut Command::new(bin));
-    if valgrind {
-        assert!(
-            have("valgrind"),
-            "valgrind is required by make test (.ci/run installs it)"
-        );
-        run_ok(
-            Command::new("valgrind")
-                .args([
-                    "-q",
-                    "--leak-check=full",
-                    "--errors-for-leak-kinds=definite",
-                    "--error-exitcode=1",
-                ])
-                .arg(bin),
-        );
-    }
+/// Prints past the test harness's capture (figures belong in the output).
+pub fn say(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{msg}");
 }
 
 /// Where skips are recorded for `make test`'s summary line (tests/prereqs):

@@ -1,4 +1,4 @@
-/* test_gso.c CASE - batches on the wire (API.md 0.2 mc_opts_set_gso/_gro):
+/* gso.c CASE - batches on the wire (API.md 0.2 mc_opts_set_gso/_gro):
  *   lo        mc_sendto_many's runs go out as UDP GSO sends (a GRO listener counts
  *             coalesced runs) yet a plain socket receives every datagram, byte-exact
  *             and in order, mixed sizes and short last segments included; a GRO
@@ -91,7 +91,7 @@ static mc_listener *listener(mc_poller *p, const char *group, uint16_t port, int
     return l;
 }
 
-static void case_lo(void) {
+static void sendto_many_lo(void) {
     mc_poller *p = NULL;
     CHECK_RC(mc_poller_new(&p), 0);
     struct got a, b, c, f;
@@ -179,7 +179,7 @@ static int feed_next(void *ud, const uint8_t **data, size_t *len) {
     return MC_NEXT_PACKET;
 }
 
-static void case_multicaster(void) {
+static void multicaster_lo(void) {
     for (int gso = 0; gso <= 1; gso++) {
         mc_poller *p = NULL;
         CHECK_RC(mc_poller_new(&p), 0);
@@ -319,7 +319,7 @@ static int seq_next(void *ud, const uint8_t **data, size_t *len) {
     return MC_NEXT_PACKET;
 }
 
-static void case_fallback(void) {
+static void test_fallback(void) {
     const int total = 2000;
     pid_t pid;
     int fd = peer_counter("239.6.6.4", 6604, total, 10000, &pid);
@@ -348,7 +348,7 @@ static void case_fallback(void) {
     mc_poller_free(p);
 }
 
-static void case_v6(void) {
+static void test_v6(void) {
     /* ours -> the peer's plain socket */
     pid_t pid;
     int fd = peer_counter("ff05::6605", 6605, N, 5000, &pid);
@@ -397,36 +397,15 @@ static void case_v6(void) {
     mc_poller_free(p);
 }
 
-/* burst GROUP PORT COUNT: COUNT text lines "gso NNNNN ...\n" of 32 bytes each
-   (equal sizes: GSO runs) with one mc_sendto_many, for the interop tests. */
-static int burst(const char *group, int port, int count) {
-    static char lines[4096][40];
-    static mc_buf b[4096];
-    if (count < 1 || count > 4096) return 2;
-    for (int i = 0; i < count; i++) {
-        snprintf(lines[i], sizeof lines[i], "gso %05d abcdefghijklmnopqrstu\n", i % 100000);
-        b[i].data = lines[i];
-        b[i].len = 32;
-    }
-    int rc = mc_sendto_many(b, (size_t)count, group, (uint16_t)port, 1);
-    if (rc != count) {
-        fprintf(stderr, "mc_sendto_many: %d (%s)\n", rc, mc_last_error());
-        return 1;
-    }
-    printf("sent %d\n", rc);
-    return 0;
+static void test_lo(void) {
+    sendto_many_lo();
+    multicaster_lo();
 }
 
 int main(int argc, char **argv) {
-    require_private_netns();
+    static const check_case cases[] = {
+        { "lo", test_lo }, { "fallback", test_fallback }, { "v6", test_v6 },
+    };
     make_packets();
-    if (argc == 5 && !strcmp(argv[1], "burst")) return burst(argv[2], atoi(argv[3]), atoi(argv[4]));
-    const char *c = argc > 1 ? argv[1] : "lo";
-    if (!strcmp(c, "lo")) { case_lo(); case_multicaster(); }
-    else if (!strcmp(c, "fallback")) case_fallback();
-    else if (!strcmp(c, "v6")) case_v6();
-    else { fprintf(stderr, "unknown case %s\n", c); return 2; }
-    char name[64];
-    snprintf(name, sizeof name, "test_gso %s", c);
-    return check_done(name);
+    return check_main("gso", argc, argv, cases, sizeof cases / sizeof *cases);
 }

@@ -1,6 +1,6 @@
-/* test_veth.c - libmulticast over veth pairs: what lo cannot show.
+/* veth.c - libmulticast over veth pairs: what lo cannot show.
  *
- *   tests/netns-veth [--two] test_veth CASE
+ *   tests/netns-veth [--two] veth CASE
  *   CASE: loop v6 ff02 star-v4 star-v6 star-ff02 (these three need --two) ssm-v4 ssm-v6 ttl
  *
  * Runs inside tests/netns-veth (inside tests/netns-run): mc0 here, mc1 in the
@@ -31,35 +31,17 @@
 #define WAIT_MS 10000   /* a packet that should come (generous: only a failure waits it out) */
 #define NONE_MS 300     /* a packet that should not */
 
-static char tmpdir[64];
-static int ready_seq;
-
-static const char *env(const char *name) {
-    const char *v = getenv(name);
-    if (!v || !*v) {
-        fprintf(stderr, "environment variable %s is not set: run this under tests/netns-veth "
-                        "(and set MC_MCAST_PY)\n", name);
-        exit(2);
-    }
-    return v;
-}
-
-static unsigned env_index(const char *name) { return (unsigned)strtoul(env(name), NULL, 10); }
-
 static long now_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void nap_ms(long ms) {
-    struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&t, NULL);
-}
-
 /* ------------------------------------------------------------ peers --- */
 
 #include "peer.h"
+
+static unsigned env_index(const char *name) { return (unsigned)strtoul(env(name), NULL, 10); }
 
 
 /* Starts `mcast.py recv GROUP PORT --iface IF --count N --ready FILE` in the
@@ -67,7 +49,6 @@ static void nap_ms(long ms) {
 static int peer_recv_start(peer_t *p, const char *peer_env, const char *iface,
                            const char *group, int port, int count) {
     char sport[16], scount[16], what[96];
-    long end;
     const char *args[16];
     char ready[128];
     int n = 0;
@@ -82,19 +63,7 @@ static int peer_recv_start(peer_t *p, const char *peer_env, const char *iface,
     args[n++] = "--ready"; args[n++] = ready;
     args[n] = NULL;
     peer_spawn(p, peer_env, what, args);
-    snprintf(p->ready, sizeof p->ready, "%s", ready);
-    end = now_ms() + WAIT_MS;
-    while (now_ms() < end) {
-        if (access(p->ready, F_OK) == 0) return 1;
-        peer_reap(p, WNOHANG);
-        if (p->done) break;
-        peer_drain(p);
-        nap_ms(2);
-    }
-    fprintf(stderr, "%s: never became ready\n", what);
-    check_failures++;
-    peer_finish(p, 10);
-    return 0;
+    return peer_wait_ready(p, ready, WAIT_MS);
 }
 
 /* Runs `mcast.py send GROUP PORT --iface IF --payload PAYLOAD [--source SRC] [--ttl T]`
@@ -470,8 +439,7 @@ static void multicast_one(mc_poller *poller, mc_opts *o, const char *payload) {
 
 /* IP_MULTICAST_LOOP on a real link: off = this host's listeners get nothing while the
    peer gets the packet; on = both get it. */
-static void case_loop(int which) {
-    (void)which;
+static void test_loop(void) {
     const char *G = "239.1.2.3";
     const int P = 5001;
     unsigned ix = env_index("MC_IFINDEX");
@@ -529,8 +497,7 @@ static void case_loop(int which) {
 }
 
 /* IPv6 on a link: receive from the peer, send to the peer, loopback on/off. */
-static void case_v6(int which) {
-    (void)which;
+static void test_v6(void) {
     static const char *groups[] = { "ff05::4242", "ff15::4243", "ff0e::4244" };
     unsigned ix = env_index("MC_IFINDEX");
     const int P = 5002;
@@ -571,8 +538,7 @@ static void case_v6(int which) {
 }
 
 /* ff02:: (link-local scope) needs an interface; with one, scope ids are mc0's index. */
-static void case_ff02(int which) {
-    (void)which;
+static void test_ff02(void) {
     const char *G = "ff02::4242";
     const int P = 5003;
     unsigned ix = env_index("MC_IFINDEX");
@@ -625,7 +591,7 @@ static void case_ff02(int which) {
    burst from distinct source ports (see peer_burst). Neither listener gets another
    group's datagram or a unicast one sent to the same port (a listener on mc0 of that
    other group is the control that it did arrive). which: 0 IPv4, 1 ff05::, 2 ff02::. */
-static void case_star(int which) {
+static void star(int which) {
     static const struct {
         const char *group, *from0, *from2;
         int scoped;
@@ -688,7 +654,7 @@ static void case_star(int which) {
    listener of any source on the same group:port (which gets both: the control). The
    other source sends a burst from distinct ports (see peer_burst). which: 0 IPv4,
    1 IPv6. */
-static void case_ssm(int which) {
+static void ssm(int which) {
     static const struct { const char *group, *src, *other, *wrong; } gs[] = {
         { "232.1.1.1", "192.0.2.2", "192.0.2.3", "fd42::2" },
         { "ff3e::1234", "fd42::2", "fd42::3", "192.0.2.2" },
@@ -757,8 +723,7 @@ static void case_ssm(int which) {
 }
 
 /* The TTL / hop limit the peer sees is the one asked for. */
-static void case_ttl(int which) {
-    (void)which;
+static void test_ttl(void) {
     const int P = 5008;
     mc_poller *poller = NULL;
     peer_t peer;
@@ -804,36 +769,17 @@ static void case_ttl(int which) {
     mc_poller_free(poller);
 }
 
+static void test_star_v4(void) { star(0); }
+static void test_star_v6(void) { star(1); }
+static void test_star_ff02(void) { star(2); }
+static void test_ssm_v4(void) { ssm(0); }
+static void test_ssm_v6(void) { ssm(1); }
+
 int main(int argc, char **argv) {
-    static const struct { const char *name; void (*fn)(int); int which; } cases[] = {
-        { "loop", case_loop, 0 }, { "v6", case_v6, 0 }, { "ff02", case_ff02, 0 },
-        { "star-v4", case_star, 0 }, { "star-v6", case_star, 1 },
-        { "star-ff02", case_star, 2 }, { "ssm-v4", case_ssm, 0 }, { "ssm-v6", case_ssm, 1 },
-        { "ttl", case_ttl, 0 },
+    static const check_case cases[] = {
+        { "loop", test_loop }, { "v6", test_v6 }, { "ff02", test_ff02 },
+        { "star-v4", test_star_v4 }, { "star-v6", test_star_v6 }, { "star-ff02", test_star_ff02 },
+        { "ssm-v4", test_ssm_v4 }, { "ssm-v6", test_ssm_v6 }, { "ttl", test_ttl },
     };
-    char name[64];
-    size_t i;
-    setvbuf(stdout, NULL, _IOLBF, 0);  /* keep stdout and stderr in order */
-    require_private_netns();
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_veth CASE (loop v6 ff02 star-v4 star-v6 star-ff02 ssm-v4 "
-                        "ssm-v6 ttl)\n");
-        return 2;
-    }
-    if (strcmp(env("MC_VETH"), "1") != 0) return 2;
-    env("MC_MCAST_PY");
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mc-veth.XXXXXX");
-    if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 2; }
-    for (i = 0; i < sizeof cases / sizeof *cases; i++) {
-        if (strcmp(cases[i].name, argv[1]) == 0) break;
-    }
-    if (i == sizeof cases / sizeof *cases) {
-        fprintf(stderr, "unknown case %s\n", argv[1]);
-        rmdir(tmpdir);
-        return 2;
-    }
-    cases[i].fn(cases[i].which);
-    rmdir(tmpdir);
-    snprintf(name, sizeof name, "test_veth %s", argv[1]);
-    return check_done(name);
+    return peer_main("veth", "/tmp/mc-veth.XXXXXX", argc, argv, cases, sizeof cases / sizeof *cases);
 }

@@ -1,4 +1,4 @@
-/* test_poller.c - the Poller, errors and version through libmulticast.so. */
+/* poller.c - the Poller, errors and version through libmulticast.so. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -391,5 +391,5 @@ int main(void) {
     for (int mode = 0; mode < 4; mode++) run_reent(mode);
     test_loop_and_stop();
     test_default_poller();
-    return check_done("test_poller");
+    return check_done("poller");
 }

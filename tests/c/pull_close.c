@@ -1,4 +1,4 @@
-/* test_pull_close.c - mc_listener_next runs callbacks (its listener's filter,
+/* pull_close.c - mc_listener_next runs callbacks (its listener's filter,
    other registrations while it waits); they may close the listener and may
    not poll or free the poller. Run under valgrind: no invalid reads. */
 #include <stdint.h>
@@ -84,5 +84,5 @@ int main(void) {
     mc_poller_free(P);
 
     mc_opts_free(o);
-    return check_done("test_pull_close");
+    return check_done("pull_close");
 }

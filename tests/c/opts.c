@@ -1,4 +1,4 @@
-/* test_opts.c - every mc_opts_* function, good and bad input. */
+/* opts.c - every mc_opts_* function, good and bad input. */
 #include <errno.h>
 #include <stdint.h>
 
@@ -105,5 +105,5 @@ int main(void) {
     CHECK_MSG("recv buffer");
 
     mc_opts_free(o);
-    return check_done("test_opts");
+    return check_done("opts");
 }

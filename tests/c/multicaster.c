@@ -1,10 +1,10 @@
-/* test_multicaster.c - mc_multicaster_* through libmulticast.so, IPv4 on lo
+/* multicaster.c - mc_multicaster_* through libmulticast.so, IPv4 on lo
  * (inside tests/netns-run's namespace). A library listener on the same
  * poller receives what the multicaster sends; a plain socket with
  * IP_RECVTTL checks the ttl.
  *
  * Groups 224.3.0.x and ports 5401..5499 belong to this program (the other C
- * programs of c_wire run at the same time in the same namespace).
+ * programs on lo run at the same time in the same namespace).
  * Every wait is bounded. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -31,34 +31,6 @@
             check_failures++;                                                  \
         }                                                                      \
     } while (0)
-
-/* --- a recorder for on_packet ---------------------------------------------- */
-
-#define REC_MAX 512
-#define REC_TEXT 16
-
-struct rec {
-    int count;
-    int stop_at;                  /* answer non-zero at this call (0: never) */
-    mc_packet last;
-    char text[REC_MAX][REC_TEXT];
-    void (*also)(void *);         /* called after each packet */
-    void *also_arg;
-};
-
-static int record(void *ud, const mc_packet *p) {
-    struct rec *r = ud;
-    if (r->count < REC_MAX) {
-        size_t n = p->len < REC_TEXT - 1 ? p->len : REC_TEXT - 1;
-        if (n) memcpy(r->text[r->count], p->data, n);
-        r->text[r->count][n] = '\0';
-    }
-    r->last = *p;
-    r->last.data = NULL;
-    r->count++;
-    if (r->also) r->also(r->also_arg);
-    return r->stop_at != 0 && r->count == r->stop_at;
-}
 
 /* ========================================================================= */
 
@@ -565,5 +537,5 @@ int main(void) {
     test_send();
     test_default_poller();
     test_bad_input();
-    return check_done("test_multicaster");
+    return check_done("multicaster");
 }

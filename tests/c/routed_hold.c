@@ -1,9 +1,9 @@
-/* test_routed.c - a libmulticast listener on one host of tests/netns-routed's
+/* routed_hold.c - a libmulticast listener on one host of tests/netns-routed's
    network, for tests/routed.rs: it joins, and closes when told to, so that
    the test can see the IGMP / MLD leave that mc_listener_close puts on the
    segment.
 
-     test_routed hold GROUP PORT IFACE
+     routed_hold hold GROUP PORT IFACE
 
    Creates a listener (pull mode) of GROUP:PORT on IFACE and prints
    "joined GROUP" once mc_listener_new returned. Then it reads standard input:
@@ -50,13 +50,13 @@ static int hold(const char *group, const char *port, const char *iface) {
         }
     }
     CHECK(closed);
-    return check_done("test_routed hold");
+    return check_done("routed_hold hold");
 }
 
 int main(int argc, char **argv) {
     require_private_netns();
     alarm(30);
     if (argc == 5 && strcmp(argv[1], "hold") == 0) return hold(argv[2], argv[3], argv[4]);
-    fprintf(stderr, "usage: test_routed hold GROUP PORT IFACE\n");
+    fprintf(stderr, "usage: routed_hold hold GROUP PORT IFACE\n");
     return 2;
 }

@@ -1,4 +1,4 @@
-// test_header.cpp - multicast.h compiles as C++ (extern "C") and links.
+// header.cpp - multicast.h compiles as C++ (extern "C") and links.
 #include <multicast.h>
 
 #include <cstdio>
@@ -17,6 +17,6 @@ int main() {
     mc_buf b{nullptr, 0};
     (void)a; (void)pk; (void)st; (void)b;
     if (rc != 0 || std::strcmp(MC_DEFAULT_GROUP, "224.0.42.42") != 0) return 1;
-    std::printf("test_header.cpp: %s\n", mc_version());
+    std::printf("header.cpp: %s\n", mc_version());
     return 0;
 }

@@ -1,11 +1,11 @@
-/* test_send.c - mc_sendto, mc_sendto_many and mc_sendto_opts through
+/* send.c - mc_sendto, mc_sendto_many and mc_sendto_opts through
  * libmulticast.so, IPv4 on lo (inside tests/netns-run's namespace).
  *
  * The receivers are plain sockets with IP_RECVTTL (lo keeps the TTL the
  * sender set, so the received TTL shows what the library configured), plus a
  * library listener where the group and port it reports matter.
  * Groups 224.2.0.x, ports 5201..5299 and the defaults 224.0.42.42:4242 belong
- * to this program (the other C programs of c_wire run at the same time).
+ * to this program (the other C programs on lo run at the same time).
  * Every wait is bounded. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -424,5 +424,5 @@ int main(void) {
     test_sendto_opts();
     test_threads();
     test_bad_input();
-    return check_done("test_send");
+    return check_done("send");
 }

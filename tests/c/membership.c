@@ -1,4 +1,4 @@
-/* test_membership.c - joins and leaves as the kernel sees them (/proc/net/igmp),
+/* membership.c - joins and leaves as the kernel sees them (/proc/net/igmp),
    and the receive buffer the kernel grants. */
 #include <stdint.h>
 
@@ -142,5 +142,5 @@ int main(void) {
     CHECK(st.delivered == st.received);
     mc_poller_free(p);
     mc_opts_free(o);
-    return check_done("test_membership");
+    return check_done("membership");
 }

@@ -1,10 +1,10 @@
-/* test_groups_veth.c - the 0.2 additions of issue 10 over a veth pair, against
+/* veth_ttl_dscp.c - received TTLs, IPv6 groups and DSCP over a veth pair, against
  * independent Python peers in the peer namespace: the received TTL / IPv6 hop
  * limit of a peer's datagrams, several IPv6 groups on one listener (lo carries
  * no IPv6 multicast), and the DSCP (TOS / traffic-class byte) of what the
  * library sends, read by a Python receiver with IP_RECVTOS / IPV6_RECVTCLASS.
  *
- *   tests/netns-veth test_groups_veth CASE     CASE: ttl-v4 v6 tos-v4 tos-v6
+ *   tests/netns-veth veth_ttl_dscp CASE     CASE: ttl-v4 v6 tos-v4 tos-v6
  *
  * Runs inside tests/netns-veth (inside tests/netns-run): mc0 here (192.0.2.1,
  * fd42::1), mc1 in the peer netns MC_PEER_PID (192.0.2.2, fd42::2). The peer
@@ -24,26 +24,11 @@
 
 #include "wire.h"
 
-static char tmpdir[64];
-static int ready_seq;
-
-static const char *env(const char *name) {
-    const char *v = getenv(name);
-    if (!v || !*v) {
-        fprintf(stderr, "environment variable %s is not set: run this under tests/netns-veth "
-                        "(and set MC_MCAST_PY)\n", name);
-        exit(2);
-    }
-    return v;
-}
-
-static unsigned mc0(void) { return (unsigned)strtoul(env("MC_IFINDEX"), NULL, 10); }
-
-static const char *onoff(int v) { return v ? "on" : "off"; }
-
 /* ------------------------------------------------------------ peers --- */
 
 #include "peer.h"
+
+static unsigned mc0(void) { return (unsigned)strtoul(env("MC_IFINDEX"), NULL, 10); }
 
 /* Starts `nsenter -t $MC_PEER_PID -n python3 (MC_MCAST_PY | -c CODE) ARGS...`. */
 static void peer_start(peer_t *p, const char *what, const char *code, const char **args) {
@@ -118,7 +103,6 @@ static const char tos_py[] =
 static int peer_tos_start(peer_t *p, const char *group, int port, int count) {
     char sport[16], scount[16], what[96], ready[128];
     const char *args[8];
-    long end;
     snprintf(sport, sizeof sport, "%d", port);
     snprintf(scount, sizeof scount, "%d", count);
     snprintf(what, sizeof what, "peer tos recv %s:%d", group, port);
@@ -126,19 +110,7 @@ static int peer_tos_start(peer_t *p, const char *group, int port, int count) {
     args[0] = group; args[1] = sport; args[2] = "mc1"; args[3] = scount;
     args[4] = ready; args[5] = NULL;
     peer_start(p, what, tos_py, args);   /* clears *p */
-    snprintf(p->ready, sizeof p->ready, "%s", ready);
-    end = now_ms() + WAIT_MS;
-    while (now_ms() < end) {
-        if (access(p->ready, F_OK) == 0) return 1;
-        peer_reap(p, WNOHANG);
-        if (p->done) break;
-        peer_drain(p);
-        poll(NULL, 0, 2);
-    }
-    fprintf(stderr, "%s: never became ready\n", what);
-    check_failures++;
-    peer_finish(p, 10);
-    return 0;
+    return peer_wait_ready(p, ready, WAIT_MS);
 }
 
 /* The tos the peer reported for the datagram `payload` (-2: not received). */
@@ -172,15 +144,6 @@ static int ip_is(const mc_addr *a, const char *ip) {
     if (strchr(ip, ':'))
         return a->family == AF_INET6 && inet_pton(AF_INET6, ip, b) == 1 && !memcmp(a->ip, b, 16);
     return a->family == AF_INET && inet_pton(AF_INET, ip, b) == 1 && !memcmp(a->ip, b, 4);
-}
-
-static void print_packet(const char *tag, const mc_packet *p) {
-    char f[INET6_ADDRSTRLEN] = "?", g[INET6_ADDRSTRLEN] = "?";
-    inet_ntop(p->from.family, p->from.ip, f, sizeof f);
-    inet_ntop(p->group.family, p->group.ip, g, sizeof g);
-    printf("  [%s] \"%.*s\" from %s to %s:%u scope %u ifindex %u ttl %d\n", tag,
-           (int)(p->len > 60 ? 60 : p->len), (const char *)p->data, f, g, p->group.port,
-           p->group.scope_id, p->ifindex, p->ttl);
 }
 
 /* One packet a listener must get: payload, group, ttl (-1: reporting off). */
@@ -251,7 +214,7 @@ static int igmp6_on(const char *dev, const char *group) {
 
 /* The TTL of the peer's datagrams (mcast.py --ttl), on a listener of two
    groups; -1 on one that did not ask. */
-static void case_ttl_v4(void) {
+static void test_ttl_v4(void) {
     for (int gro = 1; gro >= 0; gro--) {
         const int port = gro ? 4420 : 4470;
         mc_poller *p = NULL;
@@ -281,7 +244,7 @@ static void case_ttl_v4(void) {
 /* Three IPv6 groups on one listener: each of the peer's datagrams once, with
    its group and hop limit; not a 4th group (a control listener gets it), not
    unicast to the port; a dropped group leaves (/proc/net/igmp6) and stops. */
-static void case_v6(void) {
+static void test_v6(void) {
     for (int gro = 1; gro >= 0; gro--) {
         const int port = gro ? 4421 : 4471;
         mc_poller *p = NULL;
@@ -369,7 +332,7 @@ static int next_wait(void *ud, const uint8_t **data, size_t *len) {
    from mc_sendto_opts and multicasters (GSO on and off), 0 by default and
    from mc_sendto, 0x20 set on another multicaster; a refused value (256)
    leaves the one set before. */
-static void case_tos(int v6) {
+static void test_tos(int v6) {
     const char *grp = v6 ? "ff05::44:11" : "239.44.11.1";
     const int port = v6 ? 4423 : 4422;
     static const struct { const char *payload; int tos; } want[] = {
@@ -437,34 +400,13 @@ static void case_tos(int v6) {
     mc_poller_free(p);
 }
 
-static void case_tos_v4(void) { case_tos(0); }
-static void case_tos_v6(void) { case_tos(1); }
+static void test_tos_v4(void) { test_tos(0); }
+static void test_tos_v6(void) { test_tos(1); }
 
 int main(int argc, char **argv) {
-    static const struct { const char *name; void (*fn)(void); } cases[] = {
-        { "ttl-v4", case_ttl_v4 }, { "v6", case_v6 }, { "tos-v4", case_tos_v4 },
-        { "tos-v6", case_tos_v6 },
+    static const check_case cases[] = {
+        { "ttl-v4", test_ttl_v4 }, { "v6", test_v6 }, { "tos-v4", test_tos_v4 },
+        { "tos-v6", test_tos_v6 },
     };
-    char name[64];
-    size_t i;
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    require_private_netns();
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_groups_veth CASE (ttl-v4 v6 tos-v4 tos-v6)\n");
-        return 2;
-    }
-    if (strcmp(env("MC_VETH"), "1") != 0) return 2;
-    env("MC_MCAST_PY");
-    for (i = 0; i < sizeof cases / sizeof *cases; i++)
-        if (strcmp(cases[i].name, argv[1]) == 0) break;
-    if (i == sizeof cases / sizeof *cases) {
-        fprintf(stderr, "unknown case %s\n", argv[1]);
-        return 2;
-    }
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mc-groups.XXXXXX");
-    if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 2; }
-    cases[i].fn();
-    rmdir(tmpdir);
-    snprintf(name, sizeof name, "test_groups_veth %s", argv[1]);
-    return check_done(name);
+    return peer_main("veth_ttl_dscp", "/tmp/mc-groups.XXXXXX", argc, argv, cases, sizeof cases / sizeof *cases);
 }

@@ -1,5 +1,5 @@
-/* test_follow.c CASE - listeners and senders follow the system's interfaces
- * (API.md 0.2 "Interfaces come and go"). Run by tests/c_veth.rs through
+/* follow.c CASE - listeners and senders follow the system's interfaces
+ * (API.md "Interfaces come and go"). Run by tests/follow.rs through
  * tests/netns-veth: mc0 here, its veth peer mc1 in the peer netns
  * (MC_PEER_PID). The test deletes and re-creates mc0 (with its peer) and
  * checks what the listener says (mc_listener_set_iface_fn), counts
@@ -41,7 +41,7 @@
 static const char *env(const char *name) {
     const char *v = getenv(name);
     if (!v || !*v) {
-        fprintf(stderr, "test_follow: %s is not set (run through tests/netns-veth)\n", name);
+        fprintf(stderr, "follow: %s is not set (run through tests/netns-veth)\n", name);
         exit(2);
     }
     return v;
@@ -50,7 +50,7 @@ static const char *env(const char *name) {
 static void sh(const char *script) {
     int rc = system(script);
     if (rc != 0) {
-        fprintf(stderr, "test_follow: script failed (%d):\n%s\n", rc, script);
+        fprintf(stderr, "follow: script failed (%d):\n%s\n", rc, script);
         exit(2);
     }
 }
@@ -181,13 +181,6 @@ static mc_listener *listen_follow(mc_poller *p, const char *group, int port, con
     return l;
 }
 
-static mc_listener_counts counts_of(mc_listener *l) {
-    mc_listener_counts c;
-    memset(&c, 0, sizeof c);
-    CHECK_RC(mc_listener_get_counts(l, &c), 0);
-    return c;
-}
-
 /* The peer sends until one arrives (the first may race the join). */
 static int arrives(mc_poller *p, struct seen *s, const char *group, int port) {
     int want = s->packets + 1;
@@ -208,7 +201,7 @@ static void recreate_and_rejoin(mc_poller *p, struct seen *s, int route) {
     CHECK(wait_for(p, &s->told_joined, joined + 1));
 }
 
-static void case_named(const char *iface_arg, const char *group, int port) {
+static void follow_named(const char *iface_arg, const char *group, int port) {
     mc_poller *p = NULL;
     struct seen s;
     memset(&s, 0, sizeof s);
@@ -255,7 +248,7 @@ static void case_named(const char *iface_arg, const char *group, int port) {
     mc_poller_free(p);
 }
 
-static void case_star(void) {
+static void test_star(void) {
     mc_poller *p = NULL;
     struct seen s;
     memset(&s, 0, sizeof s);
@@ -288,7 +281,7 @@ static void case_star(void) {
     mc_poller_free(p);
 }
 
-static void case_default(void) {
+static void test_default(void) {
     mc_poller *p = NULL;
     struct seen s;
     memset(&s, 0, sizeof s);
@@ -352,7 +345,7 @@ static void wait_ready(int fd) {
     CHECK(read(fd, &r, 1) == 1);
 }
 
-static void case_sender(void) {
+static void test_sender(void) {
     mc_poller *p = NULL;
     CHECK_RC(mc_poller_new(&p), 0);
     mc_opts *o = opts_for("239.5.5.7", 5507);
@@ -396,7 +389,7 @@ static void case_sender(void) {
     mc_poller_free(p);
 }
 
-static void case_churn(void) {
+static void test_churn(void) {
     mc_poller *p = NULL;
     struct seen s;
     memset(&s, 0, sizeof s);
@@ -502,7 +495,7 @@ static uint64_t refused(mc_poller *p) {
     return n;
 }
 
-static void case_forged(void) {
+static void test_forged(void) {
     mc_poller *p = NULL;
     struct seen s;
     memset(&s, 0, sizeof s);
@@ -543,31 +536,19 @@ static void case_forged(void) {
     mc_poller_free(p);
 }
 
-int main(int argc, char **argv) {
-    require_private_netns();
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_follow CASE\n");
-        return 2;
-    }
-    const char *c = argv[1];
+static void test_named(void) { follow_named("mc0", "239.5.5.4", 5504); }
+
+static void test_index(void) {
     char ix[16];
     snprintf(ix, sizeof ix, "%u", if_nametoindex("mc0"));
-    if (!strcmp(c, "named")) case_named("mc0", "239.5.5.4", 5504);
-    else if (!strcmp(c, "index")) case_named(ix, "239.5.5.3", 5503);
-    else if (!strcmp(c, "v6")) {
-        case_named("mc0", "ff05::4242", 5509);
-        case_named("mc0", "ff02::4242", 5510);
-    }
-    else if (!strcmp(c, "star")) case_star();
-    else if (!strcmp(c, "default")) case_default();
-    else if (!strcmp(c, "sender")) case_sender();
-    else if (!strcmp(c, "churn")) case_churn();
-    else if (!strcmp(c, "forged")) case_forged();
-    else {
-        fprintf(stderr, "test_follow: unknown case %s\n", c);
-        return 2;
-    }
-    char name[64];
-    snprintf(name, sizeof name, "test_follow %s", c);
-    return check_done(name);
+    follow_named(ix, "239.5.5.3", 5503);
 }
+
+static void test_v6(void) {
+    follow_named("mc0", "ff05::4242", 5509);
+    follow_named("mc0", "ff02::4242", 5510);
+}
+
+CHECK_MAIN("follow", { "named", test_named }, { "index", test_index }, { "v6", test_v6 },
+           { "star", test_star }, { "default", test_default }, { "sender", test_sender },
+           { "churn", test_churn }, { "forged", test_forged })

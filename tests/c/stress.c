@@ -1,7 +1,7 @@
-/* test_stress.c - bounded stress of the C API, inside the private namespace
+/* stress.c - bounded stress of the C API, inside the private namespace
  * of tests/netns-run (lo only). Figures are printed, never asserted.
  *
- *   test_stress flood   8 threads each send 125,000 datagrams with mc_sendto
+ *   stress flood   8 threads each send 125,000 datagrams with mc_sendto
  *                       (one per call: no GSO), round robin over 8 groups, while
  *                       the main thread runs 8 listeners (one per group) and one
  *                       more that holds all 8 groups (mc_listener_add_group), all
@@ -12,7 +12,7 @@
  *                       /proc/net/softnet_stat), the all-groups listener's sum
  *                       agrees, every datagram reached only its own group's
  *                       listener, none twice.
- *   test_stress many    1000 listeners on one poller, each on its own group and
+ *   stress many    1000 listeners on one poller, each on its own group and
  *                       port, each receives exactly the one datagram sent to it;
  *                       all closed, the fd count is back where it started.
  * Every wait is bounded; a watchdog ends a run that hangs. */
@@ -54,7 +54,7 @@ static uint64_t backlog_drops(void) {
 }
 
 static void hung(void *arg) {
-    fprintf(stderr, "test_stress %s: still running after %d ms: giving up\n", (const char *)arg,
+    fprintf(stderr, "stress %s: still running after %d ms: giving up\n", (const char *)arg,
             LIMIT_MS);
     _exit(3);
 }
@@ -372,12 +372,12 @@ int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     require_private_netns();
     if (strcmp(mode, "flood") != 0 && strcmp(mode, "many") != 0) {
-        fprintf(stderr, "usage: test_stress flood|many\n");
+        fprintf(stderr, "usage: stress flood|many\n");
         return 2;
     }
     watchdog_start(&w, LIMIT_MS, hung, (void *)mode);
     if (strcmp(mode, "flood") == 0) flood();
     else many();
     watchdog_end(&w);
-    return check_done(strcmp(mode, "flood") == 0 ? "test_stress flood" : "test_stress many");
+    return check_done(strcmp(mode, "flood") == 0 ? "stress flood" : "stress many");
 }

@@ -1,4 +1,4 @@
-/* test_handles.c - the reliability defects of 0.1, each a check that failed there:
+/* handles.c - the reliability defects of 0.1, each a check that failed there:
  *  1. closed handles: a second close (after on_packet's non-zero answer, after
  *     MC_NEXT_DONE, after mc_poller_free, after an explicit close) is a no-op and
  *     every other call is MC_ECLOSED; a stale handle never reaches a newer object;
@@ -374,5 +374,5 @@ int main(void) {
     forks();
     shared_poller_never_spins();
     cycles();
-    return check_done("test_handles");
+    return check_done("handles");
 }

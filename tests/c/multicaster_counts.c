@@ -1,4 +1,4 @@
-/* test_counts.c - a multicaster keeps going past a packet the OS refuses,
+/* multicaster_counts.c - a multicaster keeps going past a packet the OS refuses,
    and says so in mc_multicaster_get_counts. */
 #include <stdint.h>
 
@@ -54,5 +54,5 @@ int main(void) {
     CHECK_RC(mc_loop(p, 0, 0), 0);  /* nothing left registered */
     mc_poller_free(p);
     mc_opts_free(o);
-    return check_done("test_counts");
+    return check_done("multicaster_counts");
 }
