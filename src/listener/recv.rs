@@ -20,7 +20,8 @@ const READ_PER_WAKEUP: usize = 1024;
 /// The largest datagram (or GRO run): a GRO socket reads whole runs.
 const GRO_SLOT: usize = 65535;
 
-/// After a wakeup whose batch read found one datagram, this many wakeups
+/// After a wakeup whose batch read found one datagram (not a GRO run), this
+/// many wakeups
 /// read with one recvmsg and stop (a request/response peer gets one
 /// datagram per wakeup: recvmmsg would try once more, in vain); then a
 /// batch read looks again, so a flood is back to batches at once.
@@ -164,9 +165,6 @@ impl ListenerInner {
             let Ok(n) = read else {
                 return;
             };
-            if round == 0 && !single && n == 1 {
-                self.single_reads.set(SINGLE_READS);
-            }
             let mut drops = None;
             for i in 0..n {
                 let r = batch.get(i);
@@ -191,6 +189,10 @@ impl ListenerInner {
                 let parts = segments(r.size, info.gro_segment);
                 if parts.coalesced() {
                     add(&c.coalesced, 1);
+                } else if round == 0 && n == 1 && !single {
+                    // One plain datagram was all there was: a peer that waits
+                    // for an answer, most likely.
+                    self.single_reads.set(SINGLE_READS);
                 }
                 for (off, size) in parts {
                     let end = (off + size.min(self.mtu)).min(r.data.len());
