@@ -105,10 +105,9 @@ impl RecvBatch {
         self.hdrs.len()
     }
 
-    /// Reads up to `max` datagrams of up to `mtu` bytes each without waiting.
-    /// Returns how many were read (0 when the socket is empty).
-    pub fn recv(&mut self, fd: RawFd, mtu: usize, max: usize) -> io::Result<usize> {
-        let n = max.clamp(1, self.hdrs.len());
+    /// Before a read: every slot takes `mtu` bytes (at most its size), and
+    /// the slots the last read used are reset for the kernel to fill.
+    fn prepare(&mut self, mtu: usize) {
         let len = mtu.min(self.slot);
         if len != self.iov_len {
             for iov in &mut self.iovs {
@@ -119,6 +118,13 @@ impl RecvBatch {
         for i in 0..self.count {
             self.reset(i);
         }
+    }
+
+    /// Reads up to `max` datagrams of up to `mtu` bytes each without waiting.
+    /// Returns how many were read (0 when the socket is empty).
+    pub fn recv(&mut self, fd: RawFd, mtu: usize, max: usize) -> io::Result<usize> {
+        let n = max.clamp(1, self.hdrs.len());
+        self.prepare(mtu);
         self.count = 0;
         // SAFETY: every header points into buffers owned by self, sized as
         // declared; the Vecs are never resized, so the pointers stay valid.
@@ -148,16 +154,7 @@ impl RecvBatch {
     /// Reads one datagram of up to `mtu` bytes into the first slot with
     /// recvmsg, without waiting: 1, or 0 when the socket is empty.
     pub fn recv_one(&mut self, fd: RawFd, mtu: usize) -> io::Result<usize> {
-        let len = mtu.min(self.slot);
-        if len != self.iov_len {
-            for iov in &mut self.iovs {
-                iov.iov_len = len;
-            }
-            self.iov_len = len;
-        }
-        for i in 0..self.count {
-            self.reset(i);
-        }
+        self.prepare(mtu);
         self.count = 1; // the kernel may write the first slot's fields
                         // SAFETY: the first header points into buffers owned by self, sized
                         // as declared.
