@@ -35,9 +35,7 @@ static CACHE: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
 thread_local! {
     // The last key this thread used: the common case takes no lock.
     static LAST: Cell<Option<(SendKey, RawFd, &'static gso::State)>> = const { Cell::new(None) };
-    // The last destination of `sendto_group` on this thread, its cached
-    // socket and its address built once: a repeated send is one sendto.
-    static LAST_GROUP: RefCell<Option<GroupDest>> = const { RefCell::new(None) };
+
     static GSO_BUF: RefCell<sys::GsoBuf> = RefCell::new(sys::GsoBuf::default());
 }
 
@@ -232,30 +230,32 @@ pub fn sendto_opts(opts: &Options, data: &[u8]) -> Result<usize> {
     ))
 }
 
-/// A destination of `sendto_group` and the cached socket that sends to it.
-struct GroupDest {
-    group: IpAddr,
-    port: u16,
-    ttl: u32,
+/// A destination of [`sendto_group`] prepared for repeated sends: its
+/// cached socket (never closed) and its address, built once.
+pub struct GroupSender {
     fd: RawFd,
     dest: SockAddr,
 }
 
+impl GroupSender {
+    /// Sends `data` with one sendto. An error means nothing was sent
+    /// ([`sendto_group`] then says why, in full).
+    #[inline]
+    pub fn send(&self, data: &[u8]) -> std::io::Result<usize> {
+        send_one(self.fd, &self.dest, data)
+    }
+}
+
 /// Sends one packet to `group:port` with `ttl` on the system's choice of
 /// interface, loopback on: what `mc_sendto` does, without an `Options`.
-pub fn sendto_group(group: IpAddr, port: u16, ttl: u32, data: &[u8]) -> Result<usize> {
-    // The thread's last destination again: one sendto on its cached socket
-    // (never closed). A failure sends nothing, and the full path below
-    // then says why.
-    let sent = LAST_GROUP.with(|last| match &*last.borrow() {
-        Some(d) if d.group == group && d.port == port && d.ttl == ttl => {
-            send_one(d.fd, &d.dest, data).ok()
-        }
-        _ => None,
-    });
-    if let Some(n) = sent {
-        return Ok(n);
-    }
+/// Also returns the destination prepared for the next sends, when its
+/// socket is a cached one.
+pub fn sendto_group(
+    group: IpAddr,
+    port: u16,
+    ttl: u32,
+    data: &[u8],
+) -> Result<(usize, Option<GroupSender>)> {
     let key = SendKey {
         v6: group.is_ipv6(),
         ttl,
@@ -272,20 +272,12 @@ pub fn sendto_group(group: IpAddr, port: u16, ttl: u32, data: &[u8]) -> Result<u
     let dest = socket::dest(group, port, 0);
     let n = with_socket(key, group, |fd, _| send_one(fd, &dest, data))?
         .map_err(|e| Error::os(describe(group, port, &key), e))?;
-    // Remembered only for a cached socket (LAST holds those alone).
-    if let Some((k, fd, _)) = LAST.with(|l| l.get()) {
-        if k == key {
-            let d = GroupDest {
-                group,
-                port,
-                ttl,
-                fd,
-                dest,
-            };
-            LAST_GROUP.with(|last| *last.borrow_mut() = Some(d));
-        }
-    }
-    Ok(n)
+    // Only a cached socket outlives the call (LAST holds those alone).
+    let prepared = match LAST.with(|l| l.get()) {
+        Some((k, fd, _)) if k == key => Some(GroupSender { fd, dest }),
+        _ => None,
+    };
+    Ok((n, prepared))
 }
 
 fn send_one(fd: RawFd, dest: &SockAddr, data: &[u8]) -> std::io::Result<usize> {

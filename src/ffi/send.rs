@@ -15,6 +15,23 @@ thread_local! {
     // The last group string this thread sent to and what it parsed to:
     // repeated sends skip the parsing (a strlen and a memcmp instead).
     static LAST_GROUP: RefCell<(Vec<u8>, Option<IpAddr>)> = const { RefCell::new((Vec::new(), None)) };
+    // mc_sendto's last destination as the program wrote it, prepared: a
+    // repeated call is a strlen, a memcmp and one sendto.
+    static LAST_SEND: RefCell<Option<LastSend>> = const { RefCell::new(None) };
+}
+
+/// mc_sendto's arguments (group NULL: None) and the prepared destination.
+struct LastSend {
+    group: Option<Vec<u8>>,
+    port: u16,
+    ttl: c_int,
+    sender: send::GroupSender,
+}
+
+/// The group argument's bytes (None for NULL).
+fn group_bytes<'a>(group: *const c_char) -> Option<&'a [u8]> {
+    // SAFETY: a NUL-terminated string by the API's contract.
+    (!group.is_null()).then(|| unsafe { CStr::from_ptr(group) }.to_bytes())
 }
 
 fn group_of(group: *const c_char) -> Result<Option<IpAddr>> {
@@ -73,18 +90,39 @@ pub unsafe extern "C" fn mc_sendto(
 ) -> c_int {
     guard(|| {
         let data = bytes(packet, len, "mc_sendto: packet")?;
+        let sent = LAST_SEND.with(|last| match &*last.borrow() {
+            Some(l)
+                if l.port == port && l.ttl == ttl && l.group.as_deref() == group_bytes(group) =>
+            {
+                l.sender.send(data).ok()
+            }
+            _ => None,
+        });
+        if let Some(n) = sent {
+            return Ok(to_int(n));
+        }
         let g = group_of(group)?.unwrap_or(IpAddr::V4(crate::opts::DEFAULT_GROUP));
-        let port = if port == 0 {
+        let port_or_default = if port == 0 {
             crate::opts::DEFAULT_PORT
         } else {
             port
         };
-        let ttl = match ttl {
+        let hops = match ttl {
             t if t < 0 => crate::opts::DEFAULT_TTL,
             t if t <= 255 => t as u32,
             t => return Err(Error::invalid(format!("ttl {t}: must be 0..255"))),
         };
-        send::sendto_group(g, port, ttl, data).map(to_int)
+        let (n, prepared) = send::sendto_group(g, port_or_default, hops, data)?;
+        if let Some(sender) = prepared {
+            let l = LastSend {
+                group: group_bytes(group).map(<[u8]>::to_vec),
+                port,
+                ttl,
+                sender,
+            };
+            LAST_SEND.with(|last| *last.borrow_mut() = Some(l));
+        }
+        Ok(to_int(n))
     })
 }
 

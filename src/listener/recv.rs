@@ -20,13 +20,6 @@ const READ_PER_WAKEUP: usize = 1024;
 /// The largest datagram (or GRO run): a GRO socket reads whole runs.
 const GRO_SLOT: usize = 65535;
 
-/// After a wakeup whose batch read found one datagram (not a GRO run), this
-/// many wakeups
-/// read with one recvmsg and stop (a request/response peer gets one
-/// datagram per wakeup: recvmmsg would try once more, in vain); then a
-/// batch read looks again, so a flood is back to batches at once.
-const SINGLE_READS: u8 = 3;
-
 /// The datagrams of a read of `size` bytes, as (offset, size): a GRO run
 /// (`gro_segment` below `size`) is cut at its segment size, the last
 /// segment possibly shorter; anything else, a zero-length datagram too, is
@@ -142,27 +135,16 @@ impl ListenerInner {
         filter: &mut Held,
     ) {
         let c = &self.counts;
-        let single = self.single_reads.get() > 0;
-        let rounds = if single {
-            self.single_reads.set(self.single_reads.get() - 1);
-            1
-        } else {
-            (READ_PER_WAKEUP / batch.slots()).max(1)
-        };
+        let rounds = (READ_PER_WAKEUP / batch.slots()).max(1);
         let gen0 = self.members_gen.get();
         let mut gen = gen0;
         let mut fast = self.same_for_all(fd);
-        for round in 0..rounds {
+        for _round in 0..rounds {
             // A socket goes only with a membership change (or the close).
             if self.life.is_closed() || (self.members_gen.get() != gen0 && !self.has_fd(fd)) {
                 return;
             }
-            let read = if single {
-                batch.recv_one(fd, slot)
-            } else {
-                batch.recv(fd, slot, batch.slots())
-            };
-            let Ok(n) = read else {
+            let Ok(n) = batch.recv(fd, slot, batch.slots()) else {
                 return;
             };
             let mut drops = None;
@@ -189,10 +171,6 @@ impl ListenerInner {
                 let parts = segments(r.size, info.gro_segment);
                 if parts.coalesced() {
                     add(&c.coalesced, 1);
-                } else if round == 0 && n == 1 && !single {
-                    // One plain datagram was all there was: a peer that waits
-                    // for an answer, most likely.
-                    self.single_reads.set(SINGLE_READS);
                 }
                 for (off, size) in parts {
                     let end = (off + size.min(self.mtu)).min(r.data.len());
@@ -216,7 +194,7 @@ impl ListenerInner {
             if let Some(d) = drops {
                 self.note_drops(fd, d);
             }
-            if single || n < batch.slots() {
+            if n < batch.slots() {
                 return;
             }
         }

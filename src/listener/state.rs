@@ -89,8 +89,6 @@ pub struct ListenerInner {
     pub(super) filter_gen: Cell<u64>,
     pub(super) iface_fn: Cell<Option<IfaceFn>>,
     pub(super) counts: Counters,
-    /// Wakeups left that read one datagram with recvmsg (see `recv.rs`).
-    pub(super) single_reads: Cell<u8>,
     pub(super) queue: RefCell<VecDeque<Pulled>>,
     pub(super) spare: RefCell<Vec<Pulled>>,
     pub(super) current: RefCell<Option<Pulled>>,
@@ -179,7 +177,6 @@ impl Listener {
             filter_gen: Cell::new(0),
             iface_fn: Cell::new(None),
             counts: Counters::default(),
-            single_reads: Cell::new(0),
             queue: RefCell::new(VecDeque::new()),
             spare: RefCell::new(Vec::new()),
             current: RefCell::new(None),

@@ -151,31 +151,6 @@ impl RecvBatch {
         Ok(self.count)
     }
 
-    /// Reads one datagram of up to `mtu` bytes into the first slot with
-    /// recvmsg, without waiting: 1, or 0 when the socket is empty.
-    pub fn recv_one(&mut self, fd: RawFd, mtu: usize) -> io::Result<usize> {
-        self.prepare(mtu);
-        self.count = 1; // the kernel may write the first slot's fields
-                        // SAFETY: the first header points into buffers owned by self, sized
-                        // as declared.
-        let r = unsafe {
-            libc::recvmsg(
-                fd,
-                &mut self.hdrs[0].msg_hdr,
-                libc::MSG_DONTWAIT | libc::MSG_TRUNC,
-            )
-        };
-        if r < 0 {
-            let e = io::Error::last_os_error();
-            return match e.raw_os_error() {
-                Some(libc::EAGAIN) => Ok(0),
-                _ => Err(e),
-            };
-        }
-        self.hdrs[0].msg_len = r as libc::c_uint;
-        Ok(1)
-    }
-
     /// Datagram `i` of the last `recv` (i < its result).
     #[inline]
     pub fn get(&self, i: usize) -> Received<'_> {
