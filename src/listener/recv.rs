@@ -150,6 +150,23 @@ impl ListenerInner {
             let mut drops = None;
             for i in 0..n {
                 let r = batch.get(i);
+                if let (Some((group, ifindex)), true) = (fast, r.control.is_empty()) {
+                    if self.members_gen.get() == gen {
+                        // The common case: one datagram, nothing from the kernel
+                        // beside it, on a socket that needs no check per datagram.
+                        let len = r.size.min(self.mtu).min(r.data.len());
+                        let mut packet = Packet::new(&r.data[..len], r.size, r.from, group);
+                        packet.ifindex = ifindex;
+                        add(&c.received, 1);
+                        if r.size > len {
+                            add(&c.truncated, 1);
+                        }
+                        if !self.deliver(&packet, handler, filter) {
+                            return; // closed
+                        }
+                        continue;
+                    }
+                }
                 let parsed;
                 let info = if r.control.is_empty() {
                     &cmsg::Info::NONE // the common case: the kernel had nothing to tell
