@@ -1,5 +1,7 @@
-//! Interface following from C (tests/c/follow.c under tests/netns-veth,
-//! through support::ctest): listeners and senders given an interface by name,
+//! Interface following from C (under tests/netns-veth, through
+//! support::ctest): tests/c/follow.c (listeners), follow_sender.c (senders)
+//! and follow_forged.c (forged rtnetlink messages), with their shared setting
+//! in tests/c/follow.h. Listeners and senders given an interface by name,
 //! by index, "*" or none follow the system's interfaces as they are deleted,
 //! re-created, brought up and down; rtnetlink messages from anyone but the
 //! kernel are refused. The other end is the peer netns of tests/netns-veth.
@@ -7,9 +9,9 @@
 mod support;
 use support::*;
 
-/// `follow CASE` under tests/netns-veth, bounded (60 s).
-fn follow(case: &str) {
-    CTest::new("follow").case(case).veth().timeout(60).run();
+/// `PROGRAM CASE` (tests/c/PROGRAM.c) under tests/netns-veth, bounded (60 s).
+fn follow(program: &str, case: &str) {
+    CTest::new(program).case(case).veth().timeout(60).run();
 }
 
 /// A listener on "mc0" is told when mc0 is
@@ -20,47 +22,47 @@ fn follow(case: &str) {
 /// nothing.
 #[test]
 fn follow_named_interface() {
-    follow("named");
+    follow("follow", "named");
 }
 
 /// As follow_named_interface for a listener given mc0's index.
 #[test]
 fn follow_interface_given_by_index() {
-    follow("index");
+    follow("follow", "index");
 }
 
 /// As follow_named_interface for IPv6 (ff05::4242 and link-local ff02::4242).
 #[test]
 fn follow_named_interface_ipv6() {
-    follow("v6");
+    follow("follow", "v6");
 }
 
 /// "*": an interface that comes up with MULTICAST is joined (not before it
 /// has the flag), a deleted one forgotten, a re-created one joined again.
 #[test]
 fn follow_star() {
-    follow("star");
+    follow("follow", "star");
 }
 
 /// The system's choice: after mc0 and its route are gone, the listener
 /// joins again when the route to the group is back.
 #[test]
 fn follow_default_route() {
-    follow("default");
+    follow("follow", "default");
 }
 
 /// Senders given "mc0" by name (a multicaster, mc_sendto_opts) reach the peer
 /// after mc0 was re-created with another index.
 #[test]
 fn follow_senders_by_name() {
-    follow("sender");
+    follow("follow_sender", "sender");
 }
 
 /// 100 delete/re-create cycles of mc0 while the peer sends: after each, a
 /// packet arrives again; joins 101, leaves 100, one socket.
 #[test]
 fn follow_interface_churn() {
-    follow("churn");
+    follow("follow", "churn");
 }
 
 /// rtnetlink messages from anyone but the kernel are dropped: an RTM_DELLINK
@@ -70,5 +72,5 @@ fn follow_interface_churn() {
 /// packets still arrive on mc0, and a real deletion is still followed.
 #[test]
 fn follow_refuses_forged_netlink() {
-    follow("forged");
+    follow("follow_forged", "forged");
 }

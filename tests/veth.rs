@@ -3,19 +3,22 @@
 //! Run: `cargo test --test veth -- --nocapture` (needs python3, iproute2,
 //! util-linux).
 //!
-//! Each test runs `tests/netns-veth [--two] veth CASE` (tests/c/veth.c, through
-//! support::ctest): netns-veth makes a fresh network namespace inside the
-//! runner's private one, with mc0 here and mc1 in a peer netns (--two: mc2
-//! here, mc3 in a second peer). The C program is the library's user; the other
-//! end is the independent peer tests/peers/mcast.py, run in the peer netns
-//! with nsenter.
+//! Each test runs `tests/netns-veth [--two] PROGRAM CASE` (through
+//! support::ctest) of a C program of one behaviour: tests/c/veth.c (loopback,
+//! TTL), veth_ipv6.c (IPv6, ff02::), veth_star.c ("*" on two links) and
+//! veth_ssm.c (SSM), with their shared side in tests/c/veth.h and peer.h.
+//! netns-veth makes a fresh network namespace inside the runner's private one,
+//! with mc0 here and mc1 in a peer netns (--two: mc2 here, mc3 in a second
+//! peer). The C program is the library's user; the other end is the independent
+//! peer tests/peers/mcast.py, run in the peer netns with nsenter.
 
 mod support;
 use support::*;
 
-/// `veth CASE` under tests/netns-veth (`two`: --two), bounded (60 s).
-fn veth_case(case: &str, two: bool) {
-    let t = CTest::new("veth").case(case).timeout(60);
+/// `PROGRAM CASE` (tests/c/PROGRAM.c) under tests/netns-veth (`two`: --two),
+/// bounded (60 s).
+fn veth_case(program: &str, case: &str, two: bool) {
+    let t = CTest::new(program).case(case).timeout(60);
     if two { t.veth_two() } else { t.veth() }.run();
 }
 
@@ -25,7 +28,7 @@ fn veth_case(case: &str, two: bool) {
 /// from 192.0.2.1, group 239.1.2.3:5001 and ifindex = mc0.
 #[test]
 fn veth_loopback_off_and_on() {
-    veth_case("loop", false);
+    veth_case("veth", "loop", false);
 }
 
 /// IPv6 on a link (ff05::, ff15::, ff0e::; interface by name, index and
@@ -34,7 +37,7 @@ fn veth_loopback_off_and_on() {
 /// ifindex = mc0; ours reaches the peer; loopback on/off as for IPv4.
 #[test]
 fn veth_ipv6_groups() {
-    veth_case("v6", false);
+    veth_case("veth_ipv6", "v6", false);
 }
 
 /// ff02:: needs an interface (mc_listener_new: MC_EADDRESS with a message
@@ -43,7 +46,7 @@ fn veth_ipv6_groups() {
 /// scope_id = ifindex = mc0's index; ours reach the peer.
 #[test]
 fn veth_ff02_link_local() {
-    veth_case("ff02", false);
+    veth_case("veth_ipv6", "ff02", false);
 }
 
 /// Interface "*" on two links, IPv4 (239.7.7.7): a listener gets each peer's
@@ -52,20 +55,20 @@ fn veth_ff02_link_local() {
 /// group's datagram or a unicast one to the same port.
 #[test]
 fn veth_star_ipv4() {
-    veth_case("star-v4", true);
+    veth_case("veth_star", "star-v4", true);
 }
 
 /// As veth_star_ipv4 for ff05::4344.
 #[test]
 fn veth_star_ipv6() {
-    veth_case("star-v6", true);
+    veth_case("veth_star", "star-v6", true);
 }
 
 /// As veth_star_ipv4 for ff02::4343, where also from.scope_id and
 /// group.scope_id are the index of the arrival link.
 #[test]
 fn veth_star_ff02() {
-    veth_case("star-ff02", true);
+    veth_case("veth_star", "star-ff02", true);
 }
 
 /// SSM, IPv4 (232.1.1.1 from 192.0.2.2): only the chosen source's packet
@@ -74,13 +77,13 @@ fn veth_star_ff02() {
 /// (fd42::2) is MC_EADDRESS.
 #[test]
 fn veth_ssm_ipv4() {
-    veth_case("ssm-v4", false);
+    veth_case("veth_ssm", "ssm-v4", false);
 }
 
 /// As veth_ssm_ipv4 for ff3e::1234 from fd42::2 (other family: 192.0.2.2).
 #[test]
 fn veth_ssm_ipv6() {
-    veth_case("ssm-v6", false);
+    veth_case("veth_ssm", "ssm-v6", false);
 }
 
 /// The TTL / hop limit the peer receives is the one asked for: 1, 32, 255
@@ -88,7 +91,7 @@ fn veth_ssm_ipv6() {
 /// IPv6 hop limits 1, 32, 255, 9, 128.
 #[test]
 fn veth_ttl_and_hop_limit() {
-    veth_case("ttl", false);
+    veth_case("veth", "ttl", false);
 }
 
 /// The topology netns-veth promises, as its environment describes it.

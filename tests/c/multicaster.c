@@ -1,11 +1,12 @@
 /* multicaster.c - mc_multicaster_* through libmulticast.so, IPv4 on lo
- * (inside tests/netns-run's namespace). A library listener on the same
- * poller receives what the multicaster sends; a plain socket with
- * IP_RECVTTL checks the ttl.
+ * (inside tests/netns-run's namespace): what the source's answers do (packets,
+ * MC_NEXT_DONE, MC_NEXT_WAIT and mc_multicaster_resume, answers that count as
+ * WAIT), on a poller of its own and on the default one. A library listener on
+ * the same poller receives what the multicaster sends.
  *
- * Groups 224.3.0.x and ports 5401..5499 belong to this program (the other C
- * programs on lo run at the same time in the same namespace).
- * Every wait is bounded. */
+ * Groups 224.3.0.x and ports 5401..5499 belong to the multicaster programs
+ * (multicaster*.c; the other C programs on lo run at the same time in the same
+ * namespace). Every wait is bounded. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,21 +19,6 @@
 #include <unistd.h>
 
 #include "wire.h"
-
-/* Runs mc_loop on p; it must end by itself (everything closed). */
-#define LOOP_ENDS(p)                                                           \
-    do {                                                                       \
-        struct watchdog wd_;                                                   \
-        watchdog_start(&wd_, 2 * WAIT_MS, stop_poller, (p));                   \
-        CHECK_RC(mc_loop((p), 100, 0), 0);                                     \
-        if (watchdog_end(&wd_)) {                                              \
-            fprintf(stderr, "%s:%d: mc_loop did not end by itself\n",         \
-                    __FILE__, __LINE__);                                       \
-            check_failures++;                                                  \
-        }                                                                      \
-    } while (0)
-
-/* ========================================================================= */
 
 /* Packets from an array, then MC_NEXT_DONE. */
 #define ARRAY_N 50
@@ -227,257 +213,6 @@ static void test_odd_answers(void) {
     mc_poller_free(p);
 }
 
-/* mc_multicaster_close inside next: the answer is ignored, no more calls. */
-struct closing_src {
-    mc_multicaster *m;
-    int calls, close_at, answer;
-    int send_rc, resume_rc, counts_rc;
-    char buf[16];
-};
-
-static int next_closing(void *ud, const uint8_t **data, size_t *len) {
-    struct closing_src *c = ud;
-    c->calls++;
-    if (c->calls == c->close_at) {
-        mc_multicaster_close(c->m);
-        c->send_rc = mc_multicaster_send(c->m, "x", 1);
-        c->resume_rc = mc_multicaster_resume(c->m);
-        c->counts_rc = mc_multicaster_get_counts(c->m, NULL, NULL);
-        mc_multicaster_close(c->m); /* twice: no-op */
-        *data = (const uint8_t *)"must-not-send";
-        *len = 13;
-        return c->answer;
-    }
-    if (c->calls > c->close_at) return MC_NEXT_WAIT; /* must not happen */
-    snprintf(c->buf, sizeof c->buf, "c%d", c->calls);
-    *data = (const uint8_t *)c->buf;
-    *len = strlen(c->buf);
-    return MC_NEXT_PACKET;
-}
-
-static void test_close_inside_next(void) {
-    const int answers[] = {MC_NEXT_PACKET, MC_NEXT_DONE, MC_NEXT_WAIT};
-    for (int a = 0; a < 3; a++) {
-        mc_poller *p;
-        mc_listener *l = NULL;
-        struct closing_src c;
-        struct rec r;
-
-        memset(&c, 0, sizeof c);
-        c.close_at = 3;
-        c.answer = answers[a];
-        memset(&r, 0, sizeof r);
-        CHECK_RC(mc_poller_new(&p), 0);
-        mc_opts *o = opts_for("224.3.0.3", (uint16_t)(5403 + 10 * a));
-        CHECK_RC(mc_listener_new(p, o, record, &r, &l), 0);
-        CHECK_RC(mc_multicaster_new(p, o, next_closing, &c, &c.m), 0);
-        mc_opts_free(o);
-        CHECK(wait_for(p, &r.count, 2));
-        quiet(p, QUIET_MS);
-        CHECK(c.calls == 3);
-        CHECK(r.count == 2);
-        CHECK(strcmp(r.text[0], "c1") == 0 && strcmp(r.text[1], "c2") == 0);
-        for (int i = 0; i < r.count && i < REC_MAX; i++)
-            CHECK(strcmp(r.text[i], "must-not-send") != 0); /* the answer was ignored */
-        CHECK_RC(c.send_rc, MC_ECLOSED);
-        CHECK_RC(c.resume_rc, MC_ECLOSED);
-        CHECK_RC(c.counts_rc, MC_ECLOSED);
-        mc_listener_close(l);
-        LOOP_ENDS(p); /* the multicaster is unregistered too */
-        mc_poller_free(p);
-    }
-}
-
-/* Closing a multicaster from another object's callback (a listener's). */
-struct endless_src { int calls; int n; char buf[16]; };
-
-static int next_endless(void *ud, const uint8_t **data, size_t *len) {
-    struct endless_src *s = ud;
-    s->calls++;
-    snprintf(s->buf, sizeof s->buf, "e%d", s->n++);
-    *data = (const uint8_t *)s->buf;
-    *len = strlen(s->buf);
-    return MC_NEXT_PACKET;
-}
-
-struct close_ctx { mc_multicaster *m; struct endless_src *s; int calls_at_close; };
-
-static void close_multicaster(void *arg) {
-    struct close_ctx *c = arg;
-    if (c->m) {
-        mc_multicaster_close(c->m);
-        c->calls_at_close = c->s->calls;
-        c->m = NULL;
-    }
-}
-
-static void test_close_from_listener(void) {
-    mc_poller *p;
-    mc_listener *l = NULL;
-    struct endless_src s;
-    struct close_ctx cc;
-    struct rec r;
-
-    memset(&s, 0, sizeof s);
-    memset(&r, 0, sizeof r);
-    memset(&cc, 0, sizeof cc);
-    cc.s = &s;
-    r.also = close_multicaster;
-    r.also_arg = &cc;
-    CHECK_RC(mc_poller_new(&p), 0);
-    mc_opts *o = opts_for("224.3.0.4", 5404);
-    CHECK_RC(mc_listener_new(p, o, record, &r, &l), 0);
-    CHECK_RC(mc_multicaster_new(p, o, next_endless, &s, &cc.m), 0);
-    mc_opts_free(o);
-    CHECK(wait_for(p, &r.count, 1));
-    CHECK(cc.m == NULL);
-    quiet(p, QUIET_MS);
-    CHECK(s.calls == cc.calls_at_close); /* never asked again */
-    CHECK(r.count <= s.n);
-    /* every packet that did arrive came in order */
-    for (int i = 0; i < r.count && i < REC_MAX; i++) {
-        char want[16];
-        snprintf(want, sizeof want, "e%d", i);
-        if (strcmp(r.text[i], want) != 0) { CHECK(strcmp(r.text[i], want) == 0); break; }
-    }
-    mc_listener_close(l);
-    LOOP_ENDS(p);
-    mc_poller_free(p);
-}
-
-/* Flow control with WAIT and resume from the listener's callback, inside
-   one mc_loop: no packet lost, all in order. */
-#define FLOW_N 300
-#define FLOW_WINDOW 32
-
-struct flow {
-    mc_multicaster *m;
-    int given, calls, done, waiting, resumes;
-    int *received;
-    char buf[16];
-};
-
-static int next_flow(void *ud, const uint8_t **data, size_t *len) {
-    struct flow *f = ud;
-    f->calls++;
-    if (f->given >= FLOW_N) { f->done = 1; return MC_NEXT_DONE; }
-    if (f->given - *f->received >= FLOW_WINDOW) { f->waiting = 1; return MC_NEXT_WAIT; }
-    snprintf(f->buf, sizeof f->buf, "f%03d", f->given++);
-    *data = (const uint8_t *)f->buf;
-    *len = strlen(f->buf);
-    return MC_NEXT_PACKET;
-}
-
-static void flow_resume(void *arg) {
-    struct flow *f = arg;
-    if (f->waiting && !f->done) {
-        f->waiting = 0;
-        f->resumes++;
-        CHECK_RC(mc_multicaster_resume(f->m), 0);
-    }
-}
-
-static void test_flow_control(void) {
-    mc_poller *p;
-    mc_listener *l = NULL;
-    struct flow f;
-    struct rec *r = calloc(1, sizeof *r);
-    char want[16];
-
-    memset(&f, 0, sizeof f);
-    f.received = &r->count;
-    r->stop_at = FLOW_N;
-    r->also = flow_resume;
-    r->also_arg = &f;
-    CHECK_RC(mc_poller_new(&p), 0);
-    mc_opts *o = opts_for("224.3.0.6", 5406);
-    CHECK_RC(mc_listener_new(p, o, record, r, &l), 0);
-    CHECK_RC(mc_multicaster_new(p, o, next_flow, &f, &f.m), 0);
-    mc_opts_free(o);
-    LOOP_ENDS(p);
-    CHECK(r->count == FLOW_N);
-    CHECK(f.done);
-    CHECK(f.resumes > 0);
-    for (int i = 0; i < FLOW_N && i < r->count; i++) {
-        snprintf(want, sizeof want, "f%03d", i);
-        if (strcmp(r->text[i], want) != 0) {
-            fprintf(stderr, "flow packet %d: got \"%s\"\n", i, r->text[i]);
-            CHECK(0);
-            break;
-        }
-    }
-    mc_poller_free(p);
-    free(r);
-}
-
-/* mc_multicaster_send, the ttl and interface of opts. */
-static int next_always_wait(void *ud, const uint8_t **data, size_t *len) {
-    int *calls = ud;
-    (void)data;
-    (void)len;
-    (*calls)++;
-    return MC_NEXT_WAIT;
-}
-
-static void test_send(void) {
-    mc_poller *p;
-    mc_multicaster *m = NULL, *m2 = NULL;
-    mc_listener *l = NULL;
-    struct rec r;
-    int calls = 0, calls2 = 0, ttl, s;
-    char buf[64];
-    static char big[65508];
-
-    memset(&r, 0, sizeof r);
-    CHECK_RC(mc_poller_new(&p), 0);
-    mc_opts *o = opts_for("224.3.0.5", 5405);
-    CHECK_RC(mc_listener_new(p, o, record, &r, &l), 0);
-    s = raw_receiver("224.3.0.5", 5405, 0);
-    CHECK_RC(mc_opts_set_ttl(o, 6), 0);
-    CHECK_RC(mc_opts_set_interface(o, "lo"), 0);
-    CHECK_RC(mc_multicaster_new(p, o, next_always_wait, &calls, &m), 0);
-    mc_opts_free(o);
-    if (!m) { mc_poller_free(p); close(s); return; }
-
-    CHECK_RC(mc_multicaster_send(m, "direct", 6), 6); /* before any poll */
-    CHECK(calls == 0);
-    CHECK(raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS) == 6 && memcmp(buf, "direct", 6) == 0);
-    CHECK(ttl == 6);
-    CHECK(wait_for(p, &r.count, 1));
-    CHECK(strcmp(r.text[0], "direct") == 0);
-    CHECK(r.last.group.port == 5405 && r.last.ifindex == 1);
-    CHECK(calls == 1); /* asked once, answered WAIT */
-    CHECK_RC(mc_multicaster_send(m, "s1", 2), 2);
-    CHECK_RC(mc_multicaster_send(m, "s2", 2), 2);
-    CHECK_RC(mc_multicaster_send(m, NULL, 0), 0);
-    CHECK(wait_for(p, &r.count, 4));
-    CHECK(strcmp(r.text[1], "s1") == 0 && strcmp(r.text[2], "s2") == 0);
-    CHECK(r.last.len == 0);
-    CHECK(raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS) == 2 && ttl == 6);
-    CHECK(raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS) == 2 && ttl == 6);
-    CHECK(raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS) == 0);
-
-    /* bad input */
-    CHECK_RC(mc_multicaster_send(NULL, "x", 1), MC_EINVAL);
-    CHECK_RC(mc_multicaster_send(m, NULL, 3), MC_EINVAL);
-    CHECK_RC(mc_multicaster_send(m, big, sizeof big), -EMSGSIZE);
-    CHECK_MSG("224.3.0.5");
-    CHECK_RC(mc_multicaster_send(m, "ok", 2), 2); /* still works */
-    CHECK(raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS) == 2 && memcmp(buf, "ok", 2) == 0);
-    CHECK(calls == 1);
-
-    /* options left at their defaults: ttl 1 */
-    o = opts_for("224.3.0.5", 5405);
-    CHECK_RC(mc_multicaster_new(p, o, next_always_wait, &calls2, &m2), 0);
-    mc_opts_free(o);
-    if (m2) CHECK_RC(mc_multicaster_send(m2, "t1", 2), 2);
-    CHECK(raw_recv(s, buf, sizeof buf, &ttl, NULL, WAIT_MS) == 2 && memcmp(buf, "t1", 2) == 0);
-    CHECK(ttl == 1);
-
-    mc_poller_free(p); /* closes the listener and both multicasters */
-    close(s);
-}
-
 /* On the default poller. */
 static void test_default_poller(void) {
     mc_multicaster *m = NULL;
@@ -500,42 +235,11 @@ static void test_default_poller(void) {
     CHECK(s.done && s.calls == 4);
 }
 
-static void test_bad_input(void) {
-    mc_poller *p;
-    mc_multicaster *m = (mc_multicaster *)&p;
-    int calls = 0;
-
-    CHECK_RC(mc_poller_new(&p), 0);
-    mc_opts *o = opts_for("224.3.0.9", 5409);
-    CHECK_RC(mc_multicaster_new(p, o, NULL, NULL, &m), MC_EINVAL);
-    CHECK(m == NULL);
-    CHECK_MSG("next");
-    CHECK_RC(mc_multicaster_new(p, o, next_always_wait, &calls, NULL), MC_EINVAL);
-    CHECK_MSG("out");
-    CHECK_RC(mc_opts_set_interface(o, "*"), 0);
-    m = (mc_multicaster *)&p;
-    CHECK_RC(mc_multicaster_new(p, o, next_always_wait, &calls, &m), MC_EINVAL);
-    CHECK(m == NULL);
-    CHECK_MSG("*");
-    mc_opts_free(o);
-    CHECK_RC(mc_multicaster_resume(NULL), MC_EINVAL);
-    CHECK_RC(mc_multicaster_send(NULL, NULL, 0), MC_EINVAL);
-    mc_multicaster_close(NULL); /* no-op */
-    CHECK_RC(mc_poll(p, 0), 0); /* nothing was left registered */
-    CHECK(calls == 0);
-    mc_poller_free(p);
-}
-
 int main(void) {
     require_private_netns();
     test_array_then_done();
     test_wait_and_resume();
     test_odd_answers();
-    test_close_inside_next();
-    test_close_from_listener();
-    test_flow_control();
-    test_send();
     test_default_poller();
-    test_bad_input();
     return check_done("multicaster");
 }

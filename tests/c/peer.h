@@ -1,16 +1,21 @@
 /* peer.h - a python3 process in a peer network namespace (tests/netns-veth's
  * MC_PEER_PID / MC_PEER2_PID), its stdout+stderr captured: the independent peer
- * of the veth tests (veth.c, veth_ttl_dscp.c).
+ * of the veth tests (veth*.c, see veth.h; veth_ttl_dscp.c); and the runs of
+ * tests/peers/mcast.py there: a receiver, a sender, a burst of senders, and what
+ * the receiver says it got.
  *
- * Also what the veth programs share: env(), their scratch directory for the
- * peers' --ready files, and peer_main, their main().
+ * Also what the veth programs share: env(), env_index(), ip_is(), their scratch
+ * directory for the peers' --ready files, and peer_main / PEER_MAIN, their main().
  *
  * Include it after defining _GNU_SOURCE and after the includer's own
  *   static long now_ms(void);                   (CLOCK_MONOTONIC, ms)
+ *   #define WAIT_MS ...                         (the bound of a wait for the peer, ms)
+ * The functions are static inline: a program that does not use one gets no warning.
  */
 #ifndef MC_PEER_H
 #define MC_PEER_H
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -38,6 +43,11 @@ static inline const char *env(const char *name) {
     return v;
 }
 
+/* The environment variable `name` as a number (an interface index). */
+static inline unsigned env_index(const char *name) {
+    return (unsigned)strtoul(env(name), NULL, 10);
+}
+
 /* main() of a veth program of cases: under tests/netns-veth only (MC_VETH=1,
    MC_MCAST_PY), with tmpdir made from `tmpl` for the case and removed after
    it; see check_main. */
@@ -52,6 +62,14 @@ static inline int peer_main(const char *program, const char *tmpl, int argc, cha
     rmdir(tmpdir);
     return rc;
 }
+
+/* main() of a veth program of cases, as CHECK_MAIN (check.h) with peer_main. */
+#define PEER_MAIN(program, tmpl, ...)                                          \
+    int main(int argc, char **argv) {                                          \
+        static const check_case cases_[] = { __VA_ARGS__ };                   \
+        return peer_main(program, tmpl, argc, argv, cases_,                    \
+                         sizeof cases_ / sizeof *cases_);                      \
+    }
 
 /* A mcast.py process in a peer netns, its stdout+stderr captured. */
 typedef struct {
@@ -189,6 +207,171 @@ static inline int peer_wait_ready(peer_t *p, const char *ready, long wait_ms) {
     check_failures++;
     peer_finish(p, 10);
     return 0;
+}
+
+/* ------------------------------------------------------ mcast.py runs ---
+ * (they wait up to the includer's WAIT_MS for the peer) */
+
+/* Starts `mcast.py recv GROUP PORT --iface IF --count N --ready FILE` in the
+   peer netns and waits (bounded) until it has joined. 1: ready. */
+static inline int peer_recv_start(peer_t *p, const char *peer_env, const char *iface,
+                                  const char *group, int port, int count) {
+    char sport[16], scount[16], what[96];
+    const char *args[16];
+    char ready[128];
+    int n = 0;
+    snprintf(sport, sizeof sport, "%d", port);
+    snprintf(scount, sizeof scount, "%d", count);
+    snprintf(what, sizeof what, "peer recv %s:%d", group, port);
+    snprintf(ready, sizeof ready, "%s/ready.%d", tmpdir, ++ready_seq);
+    args[n++] = "recv"; args[n++] = group; args[n++] = sport;
+    args[n++] = "--iface"; args[n++] = iface;
+    args[n++] = "--count"; args[n++] = scount;
+    args[n++] = "--timeout"; args[n++] = "10";
+    args[n++] = "--ready"; args[n++] = ready;
+    args[n] = NULL;
+    peer_spawn(p, peer_env, what, args);
+    return peer_wait_ready(p, ready, WAIT_MS);
+}
+
+/* Runs `mcast.py send GROUP PORT --iface IF --payload PAYLOAD [--source SRC] [--ttl TTL]`
+   in the peer netns (the datagram is "PAYLOAD #0"; source NULL: the default,
+   ttl < 0: mcast.py's default) and waits for it. */
+static inline void peer_send(const char *peer_env, const char *iface, const char *group, int port,
+                             const char *payload, const char *source, int ttl) {
+    peer_t p;
+    char sport[16], sttl[16], what[128];
+    const char *args[16];
+    int n = 0;
+    snprintf(sport, sizeof sport, "%d", port);
+    snprintf(sttl, sizeof sttl, "%d", ttl);
+    snprintf(what, sizeof what, "peer send %s:%d %s", group, port, payload);
+    args[n++] = "send"; args[n++] = group; args[n++] = sport;
+    args[n++] = "--iface"; args[n++] = iface;
+    args[n++] = "--payload"; args[n++] = payload;
+    if (source) { args[n++] = "--source"; args[n++] = source; }
+    if (ttl >= 0) { args[n++] = "--ttl"; args[n++] = sttl; }
+    args[n] = NULL;
+    peer_spawn(&p, peer_env, what, args);
+    if (peer_finish(&p, WAIT_MS) != 0 || !strstr(p.out, "SENT 1")) {
+        fprintf(stderr, "%s: failed\n", what);
+        check_failures++;
+    }
+}
+
+/* A burst sender (mcast.py sends from one socket): `count` datagrams "PAYLOAD #i",
+   each from a socket of its own, so each has its own source port (the kernel hashes
+   the ports when it picks one socket of a SO_REUSEPORT group). Optionally bound to a
+   source address; TTL / hop limit 1. */
+static inline void peer_burst(const char *peer_env, const char *iface, const char *group,
+                              int port, const char *payload, const char *source, int count) {
+    static const char burst_py[] =
+        "import socket, struct, sys\n"
+        "g, port, ifname, payload, src, n = sys.argv[1:7]\n"
+        "port, n, ix, v6 = int(port), int(n), socket.if_nametoindex(ifname), ':' in g\n"
+        "socks = []\n"
+        "for i in range(n):\n"
+        "    s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "    socks.append(s)\n"
+        "    if v6:\n"
+        "        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, ix)\n"
+        "        if src != '-': s.bind((src, 0, 0, ix))\n"
+        "        dst = (g, port, 0, ix)\n"
+        "    else:\n"
+        "        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,\n"
+        "                     struct.pack('=4s4si', bytes(4), bytes(4), ix))\n"
+        "        if src != '-': s.bind((src, 0))\n"
+        "        dst = (g, port)\n"
+        "    s.sendto(('%s #%d' % (payload, i)).encode(), dst)\n"
+        "print('SENT %d' % n)\n";
+    peer_t p;
+    char sport[16], scount[16], what[128], want[32];
+    const char *args[8];
+    snprintf(sport, sizeof sport, "%d", port);
+    snprintf(scount, sizeof scount, "%d", count);
+    snprintf(want, sizeof want, "SENT %d", count);
+    snprintf(what, sizeof what, "peer burst %s:%d %s x%d", group, port, payload, count);
+    args[0] = group; args[1] = sport; args[2] = iface; args[3] = payload;
+    args[4] = source ? source : "-"; args[5] = scount; args[6] = NULL;
+    peer_spawn_py(&p, peer_env, what, burst_py, args);
+    if (peer_finish(&p, WAIT_MS) != 0 || !strstr(p.out, want)) {
+        fprintf(stderr, "%s: failed\n", what);
+        check_failures++;
+    }
+}
+
+/* The RECV line of mcast.py's output whose data is exactly `payload`, copied
+   into line; 0 if none. */
+static inline int recv_line(const peer_t *p, const char *payload, char *line, size_t size) {
+    const char *s = p->out;
+    size_t pl = strlen(payload);
+    while (s && *s) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        const char *d = strstr(s, " data=");
+        if (strncmp(s, "RECV ", 5) == 0 && d && d < s + len &&
+            (size_t)(s + len - (d + 6)) == pl && memcmp(d + 6, payload, pl) == 0) {
+            snprintf(line, size, "%.*s", (int)len, s);
+            return 1;
+        }
+        s = nl ? nl + 1 : NULL;
+    }
+    return 0;
+}
+
+/* The value of "KEY=" in a RECV line, up to a space (or '%' of a scoped address). */
+static inline const char *field(const char *line, const char *key, char *buf, size_t size) {
+    char k[32];
+    const char *v;
+    size_t i = 0;
+    snprintf(k, sizeof k, " %s=", key);
+    v = strstr(line, k);
+    buf[0] = 0;
+    if (!v) return buf;
+    v += strlen(k);
+    while (v[i] && v[i] != ' ' && v[i] != '%' && i + 1 < size) { buf[i] = v[i]; i++; }
+    buf[i] = 0;
+    return buf;
+}
+
+/* The peer got `payload` from one of the addresses src1/src2 (src2 may be NULL),
+   with TTL/hop limit `ttl` (< 0: any). */
+static inline void expect_peer_got(const peer_t *p, const char *payload, const char *src1,
+                                   const char *src2, int ttl) {
+    char line[512], v[64];
+    if (!recv_line(p, payload, line, sizeof line)) {
+        fprintf(stderr, "%s: did not receive \"%s\"\n", p->what, payload);
+        check_failures++;
+        return;
+    }
+    field(line, "src", v, sizeof v);
+    if (strcmp(v, src1) != 0 && !(src2 && strcmp(v, src2) == 0)) {
+        fprintf(stderr, "%s: \"%s\" came from %s, want %s%s%s\n", p->what, payload, v, src1,
+                src2 ? " or " : "", src2 ? src2 : "");
+        check_failures++;
+    }
+    if (ttl >= 0 && atoi(field(line, "ttl", v, sizeof v)) != ttl) {
+        fprintf(stderr, "%s: \"%s\" arrived with ttl/hop limit %s, want %d\n", p->what,
+                payload, v, ttl);
+        check_failures++;
+    }
+    if (strcmp(field(line, "ifindex", v, sizeof v), env("MC_PEER_IFINDEX")) != 0 &&
+        strcmp(v, getenv("MC_PEER2_IFINDEX") ? getenv("MC_PEER2_IFINDEX") : "") != 0) {
+        fprintf(stderr, "%s: \"%s\" arrived on ifindex %s, want MC_PEER_IFINDEX %s%s%s\n",
+                p->what, payload, v, env("MC_PEER_IFINDEX"),
+                getenv("MC_PEER2_IFINDEX") ? " or MC_PEER2_IFINDEX " : "",
+                getenv("MC_PEER2_IFINDEX") ? getenv("MC_PEER2_IFINDEX") : "");
+        check_failures++;
+    }
+}
+
+/* The address a is ip (IPv4 or IPv6; the port and scope id aside). */
+static inline int ip_is(const mc_addr *a, const char *ip) {
+    unsigned char b[16];
+    if (strchr(ip, ':')) {
+        return a->family == AF_INET6 && inet_pton(AF_INET6, ip, b) == 1 && !memcmp(a->ip, b, 16);
+    }
+    return a->family == AF_INET && inet_pton(AF_INET, ip, b) == 1 && !memcmp(a->ip, b, 4);
 }
 
 #endif

@@ -28,8 +28,6 @@
 
 #include "peer.h"
 
-static unsigned mc0(void) { return (unsigned)strtoul(env("MC_IFINDEX"), NULL, 10); }
-
 /* Starts `nsenter -t $MC_PEER_PID -n python3 (MC_MCAST_PY | -c CODE) ARGS...`. */
 static void peer_start(peer_t *p, const char *what, const char *code, const char **args) {
     peer_spawn_py(p, "MC_PEER_PID", what, code, args);
@@ -37,24 +35,8 @@ static void peer_start(peer_t *p, const char *what, const char *code, const char
 
 /* `mcast.py send GROUP PORT --iface mc1 --ttl TTL --payload PAYLOAD` in the
    peer (the datagram is "PAYLOAD #0"); waits for it. */
-static void peer_send(const char *group, int port, int ttl, const char *payload) {
-    peer_t p;
-    char sport[16], sttl[16], what[128];
-    const char *args[16];
-    int n = 0;
-    snprintf(sport, sizeof sport, "%d", port);
-    snprintf(sttl, sizeof sttl, "%d", ttl);
-    snprintf(what, sizeof what, "peer send %s:%d ttl %d %s", group, port, ttl, payload);
-    args[n++] = "send"; args[n++] = group; args[n++] = sport;
-    args[n++] = "--iface"; args[n++] = "mc1";
-    args[n++] = "--ttl"; args[n++] = sttl;
-    args[n++] = "--payload"; args[n++] = payload;
-    args[n] = NULL;
-    peer_start(&p, what, NULL, args);
-    if (peer_finish(&p, WAIT_MS) != 0 || !strstr(p.out, "SENT 1")) {
-        fprintf(stderr, "%s: failed\n", what);
-        check_failures++;
-    }
+static void send_ttl(const char *group, int port, int ttl, const char *payload) {
+    peer_send("MC_PEER_PID", "mc1", group, port, payload, NULL, ttl);
 }
 
 /* A receiver that reports each datagram's TOS (IPv4, IP_RECVTOS) or traffic
@@ -139,13 +121,6 @@ static mc_listener *listen_on(mc_poller *p, const char *group, int port, int gro
     return l;
 }
 
-static int ip_is(const mc_addr *a, const char *ip) {
-    unsigned char b[16];
-    if (strchr(ip, ':'))
-        return a->family == AF_INET6 && inet_pton(AF_INET6, ip, b) == 1 && !memcmp(a->ip, b, 16);
-    return a->family == AF_INET && inet_pton(AF_INET, ip, b) == 1 && !memcmp(a->ip, b, 4);
-}
-
 /* One packet a listener must get: payload, group, ttl (-1: reporting off). */
 typedef struct { const char *payload, *group; int ttl, got; } want_t;
 
@@ -173,7 +148,7 @@ static void expect(const char *tag, mc_listener *l, int port, want_t *w, int nw)
             check_failures++;
         }
         if (!(ip_is(&p->from, "192.0.2.2") || ip_is(&p->from, "fd42::2") ||
-              ip_is(&p->from, "fe80::2")) || p->ifindex != mc0()) {
+              ip_is(&p->from, "fe80::2")) || p->ifindex != env_index("MC_IFINDEX")) {
             fprintf(stderr, "%s: \"%s\" from the wrong sender or interface\n", tag, w[k].payload);
             check_failures++;
         }
@@ -224,9 +199,9 @@ static void test_ttl_v4(void) {
         on = listen_on(p, "239.44.10.1", port, gro, 1);
         off = listen_on(p, "239.44.10.1", port, gro, 0);
         if (on) CHECK_RC(mc_listener_add_group(on, "239.44.10.2", NULL), 0);
-        peer_send("239.44.10.1", port, 5, "ttl-5");
-        peer_send("239.44.10.2", port, 3, "ttl-3");
-        peer_send("239.44.10.1", port, 1, "ttl-1");
+        send_ttl("239.44.10.1", port, 5, "ttl-5");
+        send_ttl("239.44.10.2", port, 3, "ttl-3");
+        send_ttl("239.44.10.1", port, 1, "ttl-1");
         {
             want_t w[] = { { "ttl-5 #0", "239.44.10.1", 5, 0 }, { "ttl-3 #0", "239.44.10.2", 3, 0 },
                            { "ttl-1 #0", "239.44.10.1", 1, 0 } };
@@ -277,11 +252,11 @@ static void test_v6(void) {
         CHECK(c.joins == 3 && c.leaves == 0 && c.sockets >= 1);
         CHECK(igmp6_on("mc0", "ff05::44:1") && igmp6_on("mc0", "ff05::44:2") &&
               igmp6_on("mc0", "ff05::44:3"));
-        peer_send("ff05::44:1", port, 5, "g1-hops-5");
-        peer_send("ff05::44:2", port, 5, "g2-hops-5");
-        peer_send("ff05::44:3", port, 7, "g3-hops-7");
-        peer_send("ff05::44:4", port, 5, "g4-hops-5");
-        peer_send(env("MC_ADDR6"), port, 5, "unicast");
+        send_ttl("ff05::44:1", port, 5, "g1-hops-5");
+        send_ttl("ff05::44:2", port, 5, "g2-hops-5");
+        send_ttl("ff05::44:3", port, 7, "g3-hops-7");
+        send_ttl("ff05::44:4", port, 5, "g4-hops-5");
+        send_ttl(env("MC_ADDR6"), port, 5, "unicast");
         {
             want_t w[] = { { "g1-hops-5 #0", "ff05::44:1", 5, 0 },
                            { "g2-hops-5 #0", "ff05::44:2", 5, 0 },
@@ -294,8 +269,8 @@ static void test_v6(void) {
         }
         CHECK_RC(mc_listener_drop_group(l, "ff05::44:2", NULL), 0);
         CHECK(!igmp6_on("mc0", "ff05::44:2") && igmp6_on("mc0", "ff05::44:1"));
-        peer_send("ff05::44:2", port, 5, "g2-after-drop");
-        peer_send("ff05::44:3", port, 5, "g3-after-drop");
+        send_ttl("ff05::44:2", port, 5, "g2-after-drop");
+        send_ttl("ff05::44:3", port, 5, "g3-after-drop");
         {
             want_t w[] = { { "g3-after-drop #0", "ff05::44:3", 5, 0 } };
             expect("after dropping group 2", l, port, w, 1);
@@ -403,10 +378,5 @@ static void test_tos(int v6) {
 static void test_tos_v4(void) { test_tos(0); }
 static void test_tos_v6(void) { test_tos(1); }
 
-int main(int argc, char **argv) {
-    static const check_case cases[] = {
-        { "ttl-v4", test_ttl_v4 }, { "v6", test_v6 }, { "tos-v4", test_tos_v4 },
-        { "tos-v6", test_tos_v6 },
-    };
-    return peer_main("veth_ttl_dscp", "/tmp/mc-groups.XXXXXX", argc, argv, cases, sizeof cases / sizeof *cases);
-}
+PEER_MAIN("veth_ttl_dscp", "/tmp/mc-groups.XXXXXX", { "ttl-v4", test_ttl_v4 }, { "v6", test_v6 },
+          { "tos-v4", test_tos_v4 }, { "tos-v6", test_tos_v6 })

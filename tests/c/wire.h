@@ -122,6 +122,19 @@ static inline int watchdog_end(struct watchdog *w) {
 /* A watchdog action: stops the poller arg (NULL: the default). */
 static inline void stop_poller(void *arg) { mc_stop((mc_poller *)arg); }
 
+/* Runs mc_loop on p; it must end by itself (everything closed). */
+#define LOOP_ENDS(p)                                                           \
+    do {                                                                       \
+        struct watchdog wd_;                                                   \
+        watchdog_start(&wd_, 2 * WAIT_MS, stop_poller, (p));                   \
+        CHECK_RC(mc_loop((p), 100, 0), 0);                                     \
+        if (watchdog_end(&wd_)) {                                              \
+            fprintf(stderr, "%s:%d: mc_loop did not end by itself\n",         \
+                    __FILE__, __LINE__);                                       \
+            check_failures++;                                                  \
+        }                                                                      \
+    } while (0)
+
 /* --- a plain receiving socket, for the ttl -------------------------------- */
 
 /* Joins group on port with IP_RECVTTL; a receive buffer of rcvbuf bytes
