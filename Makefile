@@ -90,12 +90,12 @@ demo: $(BUILD)/demo
 bench: release
 	$(if $(QUICK),QUICK="$(QUICK)" )bench/run.sh
 
-# The soak (tests/soak/soak.c): GSO and plain senders, IPv4 and IPv6, several groups, through
+# The soak (tests/soak/*.c): GSO and plain senders, IPv4 and IPv6, several groups, through
 # interface, MTU, group, listener/multicaster/poller and signal faults, inside a private
 # namespace with a veth pair, for MINUTES minutes; checked all the time, one summary line.
 MINUTES ?= 1
-$(BUILD)/soak: tests/soak/soak.c include/multicast.h $(BUILD)/lib/$(SONAME)
-	$(CC) $(WARN) $(CFLAGS) -Iinclude $< -o $@ -L$(BUILD)/lib -lmulticast -Wl,-rpath,'$$ORIGIN/lib'
+$(BUILD)/soak: $(wildcard tests/soak/*.c) tests/soak/soak.h include/multicast.h $(BUILD)/lib/$(SONAME)
+	$(CC) $(WARN) $(CFLAGS) -Iinclude $(filter %.c,$^) -o $@ -L$(BUILD)/lib -lmulticast -Wl,-rpath,'$$ORIGIN/lib'
 
 soak: $(BUILD)/soak
 	tests/netns-run tests/netns-veth $(BUILD)/soak --minutes $(MINUTES)

@@ -1,7 +1,7 @@
 //! The C examples (examples-c/*.c), short programs that teach the API: each
 //! is built warning-free against include/multicast.h and the built
 //! libmulticast.so, run inside the runner's private namespace, and its output
-//! checked. The command-line tools (tools/) are tested in tests/tools.rs.
+//! checked. The command-line tools (tools/) are tested in tests/tools_*.rs.
 //!
 //! Programs are synchronized on what they print, never on sleeps: a test
 //! starts `mclisten`, waits for its "mclisten: listening on ..." line (printed

@@ -129,15 +129,15 @@ fn failures_of_a_run_are_all_named() {
          \x20    Running tests/routed.rs (target/debug/deps/routed-2)\n\
          test routed_ipv4_ttl_scope ... FAILED\n\
          test routed_script_refuses_outside_runner ... ok\n\
-         \x20    Running tests/tools.rs (target/debug/deps/tools-3)\n\
+         \x20    Running tests/tools_mcsend.rs (target/debug/deps/tools_mcsend-3)\n\
          test mcsend_rate ... FAILED\n\
-         error: 3 targets failed:\n    `--lib`\n    `--test routed`\n    `--test tools`\n",
+         error: 3 targets failed:\n    `--lib`\n    `--test routed`\n    `--test tools_mcsend`\n",
     )
     .unwrap();
     let (out, _) = prereqs(&["failures".as_ref(), log.as_path()]);
     assert_eq!(
         out.trim(),
-        "lib::poller::tests::x, routed::routed_ipv4_ttl_scope, tools::mcsend_rate"
+        "lib::poller::tests::x, routed::routed_ipv4_ttl_scope, tools_mcsend::mcsend_rate"
     );
     std::fs::write(
         &log,

@@ -1,4 +1,4 @@
-//! The soak (tests/soak/soak.c, `make soak MINUTES=N`) for a few seconds, so that `cargo test`
+//! The soak (tests/soak/*.c, `make soak MINUTES=N`) for a few seconds, so that `cargo test`
 //! covers the soak itself: it compiles warning-free against the library built with this test,
 //! runs its faults inside tests/netns-veth's namespaces (nested in the runner's), and every
 //! one of its checks passes. The real soak is `make soak` (minutes; CI runs one).
@@ -13,7 +13,14 @@ use support::*;
 #[test]
 fn soak_24_epochs() {
     let o = CTest::new("soak")
-        .sources(&["tests/soak/soak.c"])
+        .sources(&[
+            "tests/soak/soak.c",
+            "tests/soak/soak_common.c",
+            "tests/soak/soak_sender.c",
+            "tests/soak/soak_listeners.c",
+            "tests/soak/soak_account.c",
+            "tests/soak/soak_faults.c",
+        ])
         .args(&["--epochs", "24", "--seconds", "120"])
         .veth()
         .timeout(180)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A peer for tests/tools.rs that speaks mcsend's test header (man mcsend,
+"""A peer for tests/tools_*.rs that speaks mcsend's test header (man mcsend,
 THE TEST HEADER) from the documentation alone: standard library only, Linux
 only. Run it ONLY inside a private network namespace (the tests do).
 

@@ -3,12 +3,17 @@
 //! private network namespace. The C test programs of tests/c/ run through one
 //! runner, [`ctest::CTest`] (compile, namespace, valgrind, ASan, checks);
 //! kernel features are probed by [`kernel`], programs with output read line by
-//! line run through [`process`].
+//! line run through [`process`]; the command-line tools' tests share [`tools`]
+//! (peers, waits, re-runs in nested namespaces) and [`json`] (mclisten -j);
+//! the parsers' property tests (tests/fuzz_*.rs) share [`fuzz`] (the generator).
 #![allow(dead_code)]
 
 pub mod ctest;
+pub mod fuzz;
+pub mod json;
 pub mod kernel;
 pub mod process;
+pub mod tools;
 
 #[allow(unused_imports)]
 pub use ctest::CTest;
