@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include "follow.h"
+#include "groups.h"
 
 static void follow_named(const char *iface_arg, const char *group, int port) {
     mc_poller *p = NULL;

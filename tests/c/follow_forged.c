@@ -12,6 +12,7 @@
 #include <linux/rtnetlink.h>
 
 #include "follow.h"
+#include "groups.h"
 
 /* The port id of this process's NETLINK_ROUTE socket bound to multicast groups
    (the poller's interface watcher): its inode among /proc/self/fd, its line in

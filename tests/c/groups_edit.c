@@ -7,7 +7,7 @@
  *
  * Runs inside tests/netns-run's namespace (lo, route 224/4 dev lo src
  * 127.0.0.1), from tests/groups.rs. Groups 239.44.x.y and 232.44.x.y, ports 4401..4460
- * (wire.h's helpers for groups on lo). Every wait is bounded (wire.h: WAIT_MS
+ * (groups.h's helpers for groups on lo). Every wait is bounded (wire.h: WAIT_MS
  * for what must come, QUIET_MS of polling for what must not).
  */
 #define _GNU_SOURCE
@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 
 #include "wire.h"
+#include "groups.h"
 
 /* ------------------------------------------------- add/drop in callbacks --- */
 

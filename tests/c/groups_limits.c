@@ -6,7 +6,7 @@
  *                and igmp_max_msf
  *         star   "*" on more interfaces than one socket may join (25 veth pairs)
  *
- * Groups 239.44.x.y, ports 4401..4460 (wire.h's helpers for groups on lo).
+ * Groups 239.44.x.y, ports 4401..4460 (groups.h's helpers for groups on lo).
  * Every wait is bounded (wire.h: WAIT_MS for what must come, QUIET_MS of
  * polling for what must not).
  */
@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 
 #include "wire.h"
+#include "groups.h"
 
 /* ----------------------------------------------------------- the limits --- */
 

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 
 #include "wire.h"
+#include "groups.h"
 
 /* ------------------------------------------------------------ peers --- */
 
