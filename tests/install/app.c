@@ -1,5 +1,5 @@
 /* app.c - an out-of-tree program built against an *installed* libmulticast
-   (tests/install.rs compiles it with `pkg-config --cflags --libs multicast`,
+   (tests/install_consumers.rs compiles it with `pkg-config --cflags --libs multicast`,
    once linked to libmulticast.so and once with -static to libmulticast.a).
 
      app EXPECTED_VERSION

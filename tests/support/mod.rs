@@ -5,11 +5,13 @@
 //! kernel features are probed by [`kernel`], programs with output read line by
 //! line run through [`process`]; the command-line tools' tests share [`tools`]
 //! (peers, waits, re-runs in nested namespaces) and [`json`] (mclisten -j);
-//! the parsers' property tests (tests/fuzz_*.rs) share [`fuzz`] (the generator).
+//! the parsers' property tests (tests/fuzz_*.rs) share [`fuzz`] (the generator);
+//! the install tests (tests/install_*.rs) share [`install`] (DESTDIR installs).
 #![allow(dead_code)]
 
 pub mod ctest;
 pub mod fuzz;
+pub mod install;
 pub mod json;
 pub mod kernel;
 pub mod process;
