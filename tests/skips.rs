@@ -93,9 +93,9 @@ fn summary_of_tools_and_kernel_features() {
         &skips,
         "tool\tsocat\tsocat\tinterop::a\n\
          tool\tsocat\tsocat\tinterop::b\n\
-         kernel\tIPv4 multicast routing\tMRT_INIT: ENOPROTOOPT\trouted::x\n\
+         kernel\tIPv4 multicast routing\tMRT_INIT: ENOPROTOOPT\trouted_ttl::x\n\
          kernel\tUDP GSO (UDP_SEGMENT)\tUDP_SEGMENT: ENOPROTOOPT\tveth::y\n\
-         kernel\tIPv4 multicast routing\tMRT_INIT: ENOPROTOOPT\trouted::z\n",
+         kernel\tIPv4 multicast routing\tMRT_INIT: ENOPROTOOPT\trouted_ttl::z\n",
     )
     .unwrap();
     let (_, summary) = prereqs(&["summary".as_ref(), skips.as_path()]);
@@ -108,7 +108,7 @@ fn summary_of_tools_and_kernel_features() {
     assert_eq!(
         lines[1],
         "make test: SKIPPED 2 tests, the kernel lacks IPv4 multicast routing \
-         (MRT_INIT: ENOPROTOOPT): routed::x, routed::z"
+         (MRT_INIT: ENOPROTOOPT): routed_ttl::x, routed_ttl::z"
     );
     assert_eq!(
         lines[2],
@@ -126,18 +126,18 @@ fn failures_of_a_run_are_all_named() {
         &log,
         "     Running unittests src/lib.rs (target/debug/deps/multicast-1)\n\
          test poller::tests::x ... FAILED\n\
-         \x20    Running tests/routed.rs (target/debug/deps/routed-2)\n\
+         \x20    Running tests/routed_ttl.rs (target/debug/deps/routed_ttl-2)\n\
          test routed_ipv4_ttl_scope ... FAILED\n\
-         test routed_script_refuses_outside_runner ... ok\n\
+         test routed_ipv6_hop_limit_scope ... ok\n\
          \x20    Running tests/tools_mcsend.rs (target/debug/deps/tools_mcsend-3)\n\
          test mcsend_rate ... FAILED\n\
-         error: 3 targets failed:\n    `--lib`\n    `--test routed`\n    `--test tools_mcsend`\n",
+         error: 3 targets failed:\n    `--lib`\n    `--test routed_ttl`\n    `--test tools_mcsend`\n",
     )
     .unwrap();
     let (out, _) = prereqs(&["failures".as_ref(), log.as_path()]);
     assert_eq!(
         out.trim(),
-        "lib::poller::tests::x, routed::routed_ipv4_ttl_scope, tools_mcsend::mcsend_rate"
+        "lib::poller::tests::x, routed_ttl::routed_ipv4_ttl_scope, tools_mcsend::mcsend_rate"
     );
     std::fs::write(
         &log,

@@ -1,5 +1,5 @@
 /* routed_hold.c - a libmulticast listener on one host of tests/netns-routed's
-   network, for tests/routed.rs: it joins, and closes when told to, so that
+   network, for tests/routed_leave.rs: it joins, and closes when told to, so that
    the test can see the IGMP / MLD leave that mc_listener_close puts on the
    segment.
 

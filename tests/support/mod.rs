@@ -6,7 +6,9 @@
 //! line run through [`process`]; the command-line tools' tests share [`tools`]
 //! (peers, waits, re-runs in nested namespaces) and [`json`] (mclisten -j);
 //! the parsers' property tests (tests/fuzz_*.rs) share [`fuzz`] (the generator);
-//! the install tests (tests/install_*.rs) share [`install`] (DESTDIR installs).
+//! the install tests (tests/install_*.rs) share [`install`] (DESTDIR installs),
+//! the routed tests (tests/routed_*.rs) [`routed`] (the re-run in
+//! tests/netns-routed, its hosts).
 #![allow(dead_code)]
 
 pub mod ctest;
@@ -15,6 +17,7 @@ pub mod install;
 pub mod json;
 pub mod kernel;
 pub mod process;
+pub mod routed;
 pub mod tools;
 
 #[allow(unused_imports)]
