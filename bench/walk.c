@@ -11,7 +11,10 @@
  * With -r the same rounds go to the raw-C floor instead: a socket joined to the group,
  * epoll_wait + recvmmsg of 64 (count its instructions with --toggle-collect=raw_poll).
  *
- * usage: walk [-r] [-n DATAGRAMS] [-b BATCH]      (defaults 40000, 64)
+ * With -g each round goes as one mc_sendto_many (UDP GSO: the listener reads GRO runs),
+ * datagrams of -s SIZE bytes (default 64).
+ *
+ * usage: walk [-r] [-g] [-s SIZE] [-n DATAGRAMS] [-b BATCH]      (defaults 40000, 64)
  * Refuses to run (exit 2) if any interface other than lo exists: run it inside
  * tests/netns-run.
  */
@@ -120,16 +123,22 @@ static int only_lo(void)
 int main(int argc, char **argv)
 {
     unsigned long total = 40000, batch = 64, sent = 0;
-    int opt, rc, fd, raw = 0;
+    int opt, rc, fd, raw = 0, gso = 0;
+    size_t size = 64;
+    mc_buf bufs[64];
     mc_poller *poller;
     mc_opts *op;
     mc_listener *l = NULL;
     struct sockaddr_in to;
-    unsigned char payload[64];
+    unsigned char payload[1472];
 
-    while ((opt = getopt(argc, argv, "rn:b:")) != -1) {
+    while ((opt = getopt(argc, argv, "rgs:n:b:")) != -1) {
         if (opt == 'r')
             raw = 1;
+        else if (opt == 'g')
+            gso = 1;
+        else if (opt == 's')
+            size = strtoul(optarg, NULL, 10);
         else if (opt == 'n')
             total = strtoul(optarg, NULL, 10);
         else if (opt == 'b')
@@ -166,9 +175,20 @@ int main(int argc, char **argv)
     while (sent < total) {
         unsigned long n = total - sent < batch ? total - sent : batch, i, want;
         int idle = 0;
-        for (i = 0; i < n; i++)
-            if (sendto(fd, payload, sizeof payload, 0, (struct sockaddr *)&to, sizeof to) < 0)
-                return perror("sendto"), 1;
+        if (size > sizeof payload || batch > 64)
+            return fprintf(stderr, "walk: -s at most %zu, -b at most 64\n", sizeof payload), 2;
+        if (gso) {
+            for (i = 0; i < n; i++) {
+                bufs[i].data = payload;
+                bufs[i].len = size;
+            }
+            if ((rc = mc_sendto_many(bufs, n, GROUP, PORT, 1)) != (int)n)
+                die("mc_sendto_many", rc);
+        } else {
+            for (i = 0; i < n; i++)
+                if (sendto(fd, payload, size, 0, (struct sockaddr *)&to, sizeof to) < 0)
+                    return perror("sendto"), 1;
+        }
         sent += n;
         want = sent;
         while (delivered < want) {
