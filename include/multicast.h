@@ -216,6 +216,11 @@ typedef struct mc_opts mc_opts;
 typedef struct mc_poller mc_poller;
 
 /**
+ * A timer (opaque): a function run from its poller's dispatch.
+ */
+typedef struct mc_timer mc_timer;
+
+/**
  * An address and port.
  */
 typedef struct mc_addr {
@@ -374,6 +379,13 @@ typedef struct mc_buf {
    */
   size_t len;
 } mc_buf;
+
+/**
+ * Timer function: runs from the poller's dispatch at each expiry, with the timer's
+ * handle; it may call anything a callback may, mc_timer_set/stop/close of this timer
+ * included.
+ */
+typedef void (*mc_timer_fn)(void *user_data, struct mc_timer *t);
 
 #ifdef __cplusplus
 extern "C" {
@@ -879,6 +891,47 @@ int mc_sendto_many(const struct mc_buf *packets,
  * if the system refuses the send.
  */
 int mc_sendto_opts(const struct mc_opts *opts, const void *packet, size_t len);
+
+/**
+ * Arms a timer on poller (NULL: the default poller): fn runs from the poller's dispatch
+ * delay_ms after this call (0: at the next poll), then every interval_ms. interval_ms 0:
+ * fn runs once and the timer is then disarmed (it stays open until closed). Monotonic
+ * clock; fn never runs early; periods missed while the poller was not polled are not made
+ * up (fn runs once for all of them), and the next period counts from the expiry that was
+ * due. An armed timer keeps mc_loop running like a registered fd; a disarmed one does
+ * not. On failure *out is NULL.
+ * Returns 0. Errors: MC_EINVAL (NULL fn or out, a delay or interval above 2147483647
+ * ms); -errno if the system refuses the timerfd (e.g. -EMFILE) or its registration.
+ */
+int mc_timer_new(struct mc_poller *poller,
+                 uint32_t delay_ms,
+                 uint32_t interval_ms,
+                 mc_timer_fn f,
+                 void *user_data,
+                 struct mc_timer **out);
+
+/**
+ * Re-arms the timer from now with new values (as mc_timer_new takes them), also from
+ * inside its own fn and on a disarmed timer.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a timer handle, a delay or interval above
+ * 2147483647 ms); MC_ECLOSED; -errno if the system refuses (timerfd_settime).
+ */
+int mc_timer_set(struct mc_timer *t, uint32_t delay_ms, uint32_t interval_ms);
+
+/**
+ * Disarms the timer: fn does not run until mc_timer_set (an expiry already fetched in
+ * the same wait included). Disarmed, it no longer keeps mc_loop running.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a timer handle), MC_ECLOSED.
+ */
+int mc_timer_stop(struct mc_timer *t);
+
+/**
+ * Closes and frees the timer: fn never runs after this returns, even for an expiry
+ * already fetched in the same wait. Safe inside any callback, its own fn included. NULL,
+ * already closed (by the program or by mc_poller_free) or not a timer handle: no-op;
+ * every other call with a closed handle returns MC_ECLOSED, forever.
+ */
+void mc_timer_close(struct mc_timer *t);
 
 #ifdef __cplusplus
 }  // extern "C"

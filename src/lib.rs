@@ -21,6 +21,7 @@ pub mod poller;
 pub mod send;
 pub mod socket;
 pub mod sys;
+pub mod timer;
 
 #[doc(hidden)]
 pub mod ffi;
@@ -33,3 +34,4 @@ pub use multicaster::{Multicaster, Next, PacketSource};
 pub use opts::Options;
 pub use packet::Packet;
 pub use poller::Poller;
+pub use timer::Timer;

@@ -1,4 +1,4 @@
-//! C handles of listeners and multicasters: keys into one process-wide
+//! C handles of listeners, multicasters and timers: keys into one process-wide
 //! table, never the objects' addresses. This is the C side's state of each
 //! object: the table holds a reference to it, the poller it belongs to, and
 //! the packet `mc_listener_next` handed out.
@@ -28,6 +28,8 @@ pub enum HandleKind {
     Listener,
     /// An `mc_multicaster`.
     Multicaster,
+    /// An `mc_timer`.
+    Timer,
 }
 
 impl HandleKind {
@@ -35,11 +37,12 @@ impl HandleKind {
         match self {
             HandleKind::Listener => "listener",
             HandleKind::Multicaster => "multicaster",
+            HandleKind::Timer => "timer",
         }
     }
 }
 
-/// A library object behind a C handle (a listener, a multicaster).
+/// A library object behind a C handle (a listener, a multicaster, a timer).
 pub trait Object: Any + Sized {
     /// Which handles name it.
     const KIND: HandleKind;

@@ -17,4 +17,5 @@ pub mod multicaster;
 pub mod opts;
 pub mod poller;
 pub mod send;
+pub mod timer;
 pub mod types;

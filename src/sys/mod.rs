@@ -1,5 +1,5 @@
 //! The raw system calls that socket2 does not cover, one file per concern:
-//! epoll, eventfd, fork detection, interface enumeration, rtnetlink, socket options (joins, pktinfo),
+//! epoll, eventfd, timerfd, fork detection, interface enumeration, rtnetlink, socket options (joins, pktinfo),
 //! batched receive and send. Every `unsafe` block of the core lives here,
 //! each with its SAFETY line.
 //!
@@ -16,6 +16,7 @@ pub mod netlink;
 mod recv;
 mod send;
 mod sockopt;
+mod timerfd;
 
 pub use epoll::{Epoll, EventBuf};
 pub use eventfd::{eventfd_signal, wait_for, wait_readable, wait_readable_for, EventFd};
@@ -30,6 +31,7 @@ pub use sockopt::{
     enable_recv, join_group, join_source_group, leave_group, leave_source_group, set_int,
     set_multicast_if_v4_index, set_tos, RecvInfo, UDP_GRO, UDP_SEGMENT,
 };
+pub use timerfd::TimerFd;
 
 fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret < 0 {
