@@ -83,7 +83,7 @@ REPS=${REPS:-3}
 SCOUNT=${SCOUNT:-1000000}
 SECS=${SECS:-3}
 SCALE_L=${SCALE_L:-1000}
-SECTIONS=${SECTIONS:-1 2 3 4 5}
+SECTIONS=${SECTIONS:-1 2 3 4 5 6}
 want_section() { [[ " $SECTIONS " == *" $1 "* ]]; }
 want_name() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
 OUT=${OUT:-$HERE/results/inner-$$}
@@ -413,6 +413,15 @@ if want_section 5; then
     drop_trial "mid-stream (sleeps 2 ms per drain)" "$((COUNT / 2))" "-b 0 -d 2000"
 fi
 
+# ------------------------------------------------------------------ 6. timers
+# bench/lib_timer.c: lateness p50/p99/max at 1 ms and 100 ms periods, idle and with a
+# plain-sender flood on the same poller; CPU per empty poll with 10,000 armed timers vs none.
+TIMERS=""
+if want_section 6; then
+    echo "== 6. timers (lib_timer, ${SECS}s per lateness trial)"
+    TIMERS=$(timeout 300 ./lib_timer -s "$SECS" 2>&1 | tee -a "$RAW" | grep '^RESULT' || true)
+fi
+
 SNMP=$(grep '^Udp:' /proc/net/snmp | awk 'NR==1{for(i=2;i<=NF;i++)h[i]=$i} NR==2{for(i=2;i<=NF;i++) printf "%s=%s ", h[i], $i}')
 T_END=$(date +%s)
 
@@ -614,6 +623,18 @@ pps_fig() { # file name size col
     row drops "lib kernel_drops = kernel's" - "forced loss: $fe equal, $fd differ" "full rate: $lossy lossy, $mism differ" "" "equal" "$(if [ "$fe" = 0 ] && [ "$fd" = 0 ] && [ "$lossy" = 0 ]; then echo n/a; elif [ "$fd" = 0 ] && [ "$mism" = 0 ]; then echo met; else echo UNMET; fi)"
     printf '%s' "$DROPS" | sed 's/^/    /'
     row checks "group / timestamp / TTL of every packet" - "$CHECKS_FAILED trials failed" "" "" "0" "$([ "$CHECKS_FAILED" = 0 ] && echo met || echo UNMET)"
+    if [ -n "$TIMERS" ]; then
+        echo
+        echo "-- timers: lateness = time from the due expiry to fn, blocking mc_poll (info)"
+        printf '%s\n' "$TIMERS" | awk '/trial=lateness/ {
+            for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+            printf "timers    %-5s ms period, %-18s p50 %7s us  p99 %8s us  max %8s us  (%s runs)\n",
+                v["period_ms"], v["flood"] == 1 ? "plain-sender flood" : "idle", v["p50_us"], v["p99_us"], v["max_us"], v["runs"] }
+            /trial=poll_cost/ {
+            for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+            printf "timers    empty mc_poll with %s armed timers: %s ns vs %s ns with none = %s x (info)\n",
+                v["timers"], v["ns_per_poll"], v["none_ns_per_poll"], v["ratio"] }'
+    fi
     echo
     echo "== receiver details (medians): rx pkt/s, packets per wakeup, whole-machine busy ns/pkt (/proc/stat), sender CPU ns/pkt"
     printf '  %-9s %5s %10s %10s %12s %12s\n' recv size "rx pkt/s" pkts/wake "all ns/pkt" "tx ns/pkt"
