@@ -87,6 +87,9 @@ pub fn sender(key: SendKey, nonblocking: bool) -> Result<Socket> {
     }
     if let Some(local) = key.bind {
         bind_sender(&s, local).map_err(|(step, e)| Error::os(format!("{what}: {step}"), e))?;
+        if let Some(ix) = v6_holder(local).filter(|_| key.ifindex == 0) {
+            s.set_multicast_if_v6(ix).map_err(os("IPV6_MULTICAST_IF"))?;
+        }
     }
     Ok(s)
 }
@@ -97,11 +100,27 @@ pub fn from_label(bind: Option<SocketAddr>) -> String {
         .unwrap_or_default()
 }
 
+/// The interface holding `local`, an IPv6 address that is neither link-local (its
+/// scope already binds the socket to its interface) nor unspecified: IPv6, unlike
+/// IPv4, does not send a bound socket's multicast out of the interface that holds
+/// its address; IPV6_MULTICAST_IF does.
+fn v6_holder(local: SocketAddr) -> Option<u32> {
+    match local {
+        SocketAddr::V6(a) if a.scope_id() == 0 && !a.ip().is_unspecified() => {
+            let ip = IpAddr::V6(*a.ip());
+            let list = sys::interfaces().ok()?;
+            list.iter().find(|i| i.addrs.contains(&ip)).map(|i| i.index)
+        }
+        _ => None,
+    }
+}
+
 /// Binds a send socket to `local` so that the port can be shared (SO_REUSEADDR)
 /// and the socket never queues the traffic of groups others joined on that port
 /// (IP_MULTICAST_ALL / IPV6_MULTICAST_ALL off, as listeners do). No
-/// IP_MULTICAST_IF is set for the address: a bound socket without one leaves by
-/// the interface that holds its address. The failing step and why.
+/// IP_MULTICAST_IF is set for an IPv4 address: a bound socket without one leaves
+/// by the interface that holds its address (IPv6: [`v6_holder`]). The failing
+/// step and why.
 fn bind_sender(s: &Socket, local: SocketAddr) -> std::result::Result<(), (String, std::io::Error)> {
     let step = |name: &str| {
         let name = name.to_string();
