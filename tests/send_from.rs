@@ -7,7 +7,11 @@ use support::*;
 
 /// `send_from CASE` on lo, natively and under valgrind.
 fn lo_case(case: &str) {
-    CTest::new("send_from").case(case).timeout(60).valgrind().run();
+    CTest::new("send_from")
+        .case(case)
+        .timeout(60)
+        .valgrind()
+        .run();
 }
 
 /// mc_addr_format: "192.0.2.1:5000", "[ff05::1]:5000", "[fe80::1%lo]:5000", a
@@ -44,4 +48,37 @@ fn send_from_shared_port() {
 #[test]
 fn send_from_refused() {
     lo_case("refused");
+}
+
+/// `send_from_veth CASE` under tests/netns-veth --two (bounded, 60 s).
+fn veth_case(case: &str) {
+    CTest::new("send_from_veth")
+        .case(case)
+        .timeout(60)
+        .veth_two()
+        .run();
+}
+
+/// IPv4 over veth, as mcast.py in the peer reports it: src 192.0.2.1 and the
+/// bound port from mc0's address; from mc2's address (no interface set) the
+/// datagram reaches mc2's peer, though the route to 224.0.0.0/4 is mc0's
+/// (mc_sendto_opts and a multicaster).
+#[test]
+fn send_from_veth_ipv4() {
+    veth_case("v4");
+}
+
+/// IPv6 link-local with its scope: "fe80::1%mc0" and "fe80::1%<index>" reach
+/// mc0's peer, "fe80::3%mc2" mc2's, with src and port as bound (ff05::99, a
+/// multicaster too; ff02::99 with the interface set).
+#[test]
+fn send_from_veth_link_local() {
+    veth_case("ll6");
+}
+
+/// IPv6 global addresses without an interface: fd42::1 reaches mc0's peer,
+/// fd43::1 mc2's, with src and port as bound.
+#[test]
+fn send_from_veth_ipv6() {
+    veth_case("v6");
 }
