@@ -1,5 +1,5 @@
 //! mc_addr_format and mc_opts_set_send_from from C (tests/c/send_from.c on lo,
-//! natively and under valgrind; send_from_veth.c over veth pairs, where the
+//! natively, under valgrind and with AddressSanitizer; send_from_veth.c over veth pairs, where the
 //! independent peer tests/peers/mcast.py reports the source address and port).
 
 mod support;
@@ -48,6 +48,15 @@ fn send_from_shared_port() {
 #[test]
 fn send_from_refused() {
     lo_case("refused");
+}
+
+/// The lo cases built with AddressSanitizer (mc_addr_format writes into the
+/// caller's buffer, up to its last byte).
+#[test]
+fn send_from_under_asan() {
+    for case in ["format", "v4", "shared", "refused"] {
+        CTest::new("send_from").case(case).timeout(60).asan().run();
+    }
 }
 
 /// `send_from_veth CASE` under tests/netns-veth --two (bounded, 60 s).
