@@ -3,7 +3,6 @@
    Run it inside a private namespace: make demo (tests/netns-run ./demo). */
 #include <stdio.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <net/if.h>
 
 #include <multicast.h>
@@ -25,13 +24,12 @@ static int next_packet(void *user_data, const uint8_t **data, size_t *len) {
 /* Called for every packet; returning non-zero closes the listener. */
 static int on_packet(void *user_data, const mc_packet *p) {
     int *count = user_data;
-    char from[INET6_ADDRSTRLEN], group[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE] = "?";
-    inet_ntop(p->from.family, p->from.ip, from, sizeof from);
-    inet_ntop(p->group.family, p->group.ip, group, sizeof group);
+    char from[MC_ADDR_STRLEN], group[MC_ADDR_STRLEN], ifname[IF_NAMESIZE] = "?";
+    mc_addr_format(&p->from, from, sizeof from);
+    mc_addr_format(&p->group, group, sizeof group);
     if_indextoname(p->ifindex, ifname);
-    printf("packet %d: %.*s  (%zu bytes from %s:%u to %s:%u on %s)\n", ++*count,
-           (int)p->len, (const char *)p->data, p->size, from, p->from.port, group,
-           p->group.port, ifname);
+    printf("packet %d: %.*s  (%zu bytes from %s to %s on %s)\n", ++*count, (int)p->len,
+           (const char *)p->data, p->size, from, group, ifname);
     return *count == 5;
 }
 

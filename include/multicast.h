@@ -71,6 +71,11 @@
 #define MC_DEFAULT_GROUP "224.0.42.42"
 
 /**
+ * Bytes enough for any address mc_addr_format writes, its terminating NUL included.
+ */
+#define MC_ADDR_STRLEN 64
+
+/**
  * The default port (mc_opts_new, mc_sendto, mc_listen).
  */
 #define MC_DEFAULT_PORT 4242
@@ -390,6 +395,17 @@ typedef void (*mc_timer_fn)(void *user_data, struct mc_timer *t);
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Writes addr as text with its port and a terminating NUL into buf (len bytes):
+ * "192.0.2.1:5000", "[ff05::1]:5000", "[fe80::1%eth0]:5000" (a scope by its interface's
+ * name, or by its index if no interface has it now). MC_ADDR_STRLEN bytes are always
+ * enough.
+ * Returns the length written, without the NUL. Errors: MC_EINVAL (NULL addr or buf, a
+ * family that is neither AF_INET nor AF_INET6); -ENOSPC if len is too small (buf then
+ * holds "" if len > 0).
+ */
+int mc_addr_format(const struct mc_addr *addr, char *buf, size_t len);
 
 /**
  * Returns a static description of any code: the MC_E* codes, negative errno values
@@ -742,6 +758,24 @@ int mc_opts_set_recv_ttl(struct mc_opts *opts, int enabled);
 int mc_opts_set_tos(struct mc_opts *opts, int tos);
 
 /**
+ * Senders given these opts (mc_sendto_opts, multicasters) bind their socket to
+ * address:port: address a unicast address of this host of the group's family (IPv6
+ * link-local with its scope: "fe80::1%eth0", or "fe80::1%3" by index), NULL for any (the
+ * default); port 0 for an ephemeral port (the default). Receivers see that address and
+ * port as mc_packet.from. With an address and no interface set, datagrams leave by the
+ * interface that holds the address. SO_REUSEADDR is set, so listeners and other senders
+ * may share the port; the socket never receives the group's traffic
+ * (IP_MULTICAST_ALL / IPV6_MULTICAST_ALL off). Sends with different send-from settings
+ * never share a socket.
+ * Returns 0. Errors: MC_EINVAL (NULL opts); MC_EADDRESS (a string that is not a unicast
+ * address, a link-local one without its scope, or a scope that names no interface; the
+ * opts are unchanged). When the opts are used: MC_EADDRESS for an address of the other
+ * family than the group, naming both; -EADDRNOTAVAIL (mc_multicaster_new, mc_sendto_opts)
+ * for an address this host does not have, naming it.
+ */
+int mc_opts_set_send_from(struct mc_opts *opts, const char *address, uint16_t port);
+
+/**
  * Creates a poller (an epoll fd and a stop eventfd). On success *out is the poller (the
  * caller owns it: free with mc_poller_free); on failure *out is NULL.
  * Returns 0. Errors: MC_EINVAL (NULL out); -errno if the system refuses the fds (e.g.
@@ -882,12 +916,13 @@ int mc_sendto_many(const struct mc_buf *packets,
                    int ttl);
 
 /**
- * Sends one packet now as opts says (group, port, ttl, interface, loopback, tos; NULL:
- * defaults). Thread-safe.
+ * Sends one packet now as opts says (group, port, ttl, interface, loopback, tos,
+ * send-from; NULL: defaults). Thread-safe.
  * Returns the bytes sent. Errors: MC_EINVAL (NULL packet with len > 0, interface "*");
  * MC_EADDRESS (a link-local IPv6 group such as ff02::... without an interface, or a source
- * in opts of the other family than the group); -EMSGSIZE above what a UDP datagram carries
- * (65507 bytes over IPv4, 65527 over IPv6); -ENODEV if the interface is gone; other -errno
+ * or send-from address in opts of the other family than the group); -EMSGSIZE above what a
+ * UDP datagram carries (65507 bytes over IPv4, 65527 over IPv6); -ENODEV if the interface
+ * is gone; -EADDRNOTAVAIL for a send-from address this host does not have; other -errno
  * if the system refuses the send.
  */
 int mc_sendto_opts(const struct mc_opts *opts, const void *packet, size_t len);

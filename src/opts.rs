@@ -1,6 +1,6 @@
 //! Options shared by listeners, multicasters and `sendto`: validated on set.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 use crate::addr::{self, Interface};
 use crate::error::{Error, Result};
@@ -48,6 +48,74 @@ pub struct Options {
     pub recv_ttl: bool,
     /// Senders: the IPv4 TOS / IPv6 traffic-class byte.
     pub tos: u8,
+    /// Senders: the local address and port their socket is bound to.
+    pub send_from: SendFrom,
+}
+
+/// Where senders send from: an address of this host (None: any) and a port
+/// (0: ephemeral). The default, any and 0, binds nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendFrom {
+    /// A unicast address of this host; None: any.
+    pub ip: Option<IpAddr>,
+    /// The scope (interface index) of an IPv6 link-local address; else 0.
+    pub scope: u32,
+    /// The local port; 0: ephemeral.
+    pub port: u16,
+}
+
+impl SendFrom {
+    /// The address to bind a socket of the family (`v6`) to; None: bind nothing.
+    pub fn bind_addr(&self, v6: bool) -> Option<SocketAddr> {
+        let ip = match self.ip {
+            Some(ip) => ip,
+            None if self.port == 0 => return None,
+            None if v6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        };
+        Some(match ip {
+            IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, self.port, 0, self.scope)),
+            IpAddr::V4(_) => SocketAddr::new(ip, self.port),
+        })
+    }
+}
+
+/// A send-from address: a unicast literal, an IPv6 link-local one with its
+/// scope ("fe80::1%eth0", or "%3" by index).
+pub fn parse_send_from(s: &str) -> Result<(IpAddr, u32)> {
+    let bad = |why: &str| Error::address(format!("send-from address \"{s}\": {why}"));
+    let (text, scope) = match s.split_once('%') {
+        Some((a, sc)) => (a, Some(sc)),
+        None => (s, None),
+    };
+    let ip: IpAddr = text
+        .parse()
+        .map_err(|_| bad("not an IPv4 or IPv6 address literal"))?;
+    let broadcast = matches!(ip, IpAddr::V4(v4) if v4.is_broadcast());
+    if ip.is_multicast() || broadcast {
+        return Err(bad("not a unicast address"));
+    }
+    if ip.is_unspecified() {
+        return Err(bad("not a unicast address (NULL sends from any address)"));
+    }
+    let link_local = matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80);
+    let index = match scope {
+        None if link_local => {
+            return Err(bad(
+                "a link-local address needs its scope (\"fe80::1%eth0\")",
+            ))
+        }
+        None => 0,
+        Some(_) if !link_local => return Err(bad("a scope is for IPv6 link-local addresses")),
+        Some(sc) if sc.is_empty() || sc == "*" || sc.parse::<IpAddr>().is_ok() => {
+            return Err(bad("the scope must be an interface name or index"))
+        }
+        Some(sc) => match addr::parse_interface(sc) {
+            Ok(Interface::Index(i)) => i,
+            _ => return Err(bad(&format!("no interface \"{sc}\""))),
+        },
+    };
+    Ok((ip, index))
 }
 
 impl Default for Options {
@@ -67,6 +135,7 @@ impl Default for Options {
             timestamps: false,
             recv_ttl: false,
             tos: 0,
+            send_from: SendFrom::default(),
         }
     }
 }
@@ -150,6 +219,20 @@ impl Options {
         Ok(())
     }
 
+    /// Sets where senders send from: `address` (None: any; see
+    /// [`parse_send_from`]) and `port` (0: ephemeral).
+    pub fn set_send_from(&mut self, address: Option<&str>, port: u16) -> Result<()> {
+        let (ip, scope) = match address {
+            None => (None, 0),
+            Some(s) => {
+                let (ip, scope) = parse_send_from(s)?;
+                (Some(ip), scope)
+            }
+        };
+        self.send_from = SendFrom { ip, scope, port };
+        Ok(())
+    }
+
     /// Checks the combination: source family = group family, scoped IPv6
     /// groups have an interface.
     pub fn check(&self, what: &str) -> Result<()> {
@@ -189,5 +272,46 @@ mod tests {
         assert_eq!(o.ttl, 255);
         assert_eq!(o.group, IpAddr::V4(DEFAULT_GROUP));
         assert_eq!(o.mtu, DEFAULT_MTU);
+    }
+
+    #[test]
+    fn send_from() {
+        let mut o = Options::default();
+        assert_eq!(o.send_from.bind_addr(false), None);
+        o.set_send_from(Some("192.0.2.1"), 5000).unwrap();
+        assert_eq!(
+            o.send_from.bind_addr(false),
+            Some("192.0.2.1:5000".parse().unwrap())
+        );
+        o.set_send_from(Some("fe80::1%1"), 0).unwrap();
+        assert_eq!(o.send_from.scope, 1);
+        o.set_send_from(Some("fe80::1%lo"), 0).unwrap();
+        assert_eq!(o.send_from.scope, 1);
+        let kept = o.send_from;
+        for bad in [
+            "",
+            "x",
+            "224.0.0.1",
+            "ff05::1",
+            "0.0.0.0",
+            "::",
+            "255.255.255.255",
+            "fe80::1",
+            "fe80::1%",
+            "fe80::1%*",
+            "fe80::1%nosuch0",
+            "fd42::1%lo",
+            "192.0.2.1%lo",
+        ] {
+            let e = o.set_send_from(Some(bad), 1).unwrap_err();
+            assert_eq!(e.kind(), Kind::Address, "{bad}");
+            assert!(e.message().contains(bad), "{}", e.message());
+        }
+        assert_eq!(o.send_from, kept);
+        o.set_send_from(None, 4242).unwrap();
+        assert_eq!(
+            o.send_from.bind_addr(true),
+            Some("[::]:4242".parse().unwrap())
+        );
     }
 }

@@ -96,12 +96,20 @@ pub fn send_key(opts: &Options, what: &str) -> Result<SendKey> {
             )))
         }
     };
+    let v6 = opts.group.is_ipv6();
+    if let Some(ip) = opts.send_from.ip.filter(|ip| ip.is_ipv6() != v6) {
+        return Err(Error::address(format!(
+            "{what}: send-from address {ip} and group {} are of different families",
+            opts.group
+        )));
+    }
     Ok(SendKey {
-        v6: opts.group.is_ipv6(),
+        v6,
         ttl: opts.ttl,
         ifindex,
         loopback: opts.loopback,
         tos: opts.tos,
+        bind: opts.send_from.bind_addr(v6),
     })
 }
 
@@ -178,10 +186,11 @@ fn repoint_dead(
 
 fn describe(group: IpAddr, port: u16, key: &SendKey) -> String {
     format!(
-        "send to {} (ttl {}, {})",
+        "send to {} (ttl {}, {}{})",
         crate::addr::display(crate::addr::group_addr(group, port, key.ifindex)),
         key.ttl,
-        socket::iface_label(key.ifindex)
+        socket::iface_label(key.ifindex),
+        socket::from_label(key.bind)
     )
 }
 
@@ -262,6 +271,7 @@ pub fn sendto_group(
         ifindex: 0,
         loopback: true,
         tos: 0,
+        bind: None,
     };
     if crate::addr::needs_scope(group) {
         return Err(Error::address(format!(

@@ -1,7 +1,7 @@
 //! Building configured sockets with socket2: a receive socket for a
 //! listener and a send socket for multicasters and `sendto`.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -41,16 +41,19 @@ pub struct SendKey {
     pub loopback: bool,
     /// IP_TOS / IPV6_TCLASS.
     pub tos: u8,
+    /// The local address the socket is bound to (None: not bound).
+    pub bind: Option<SocketAddr>,
 }
 
 /// A send socket configured for `key` (blocking unless `nonblocking`).
 pub fn sender(key: SendKey, nonblocking: bool) -> Result<Socket> {
     let what = format!(
-        "send socket (ttl {}, {}, loopback {}, tos {})",
+        "send socket (ttl {}, {}, loopback {}, tos {}{})",
         key.ttl,
         iface_label(key.ifindex),
         if key.loopback { "on" } else { "off" },
-        key.tos
+        key.tos,
+        from_label(key.bind)
     );
     let s = new_udp(key.v6, &what)?;
     let os = |step: &'static str| {
@@ -82,7 +85,62 @@ pub fn sender(key: SendKey, nonblocking: bool) -> Result<Socket> {
     if nonblocking {
         s.set_nonblocking(true).map_err(os("O_NONBLOCK"))?;
     }
+    if let Some(local) = key.bind {
+        bind_sender(&s, local).map_err(|(step, e)| Error::os(format!("{what}: {step}"), e))?;
+        if let Some(ix) = v6_holder(local).filter(|_| key.ifindex == 0) {
+            s.set_multicast_if_v6(ix).map_err(os("IPV6_MULTICAST_IF"))?;
+        }
+    }
     Ok(s)
+}
+
+/// ", from 192.0.2.1:5000" for a bound send socket; "" otherwise.
+pub fn from_label(bind: Option<SocketAddr>) -> String {
+    bind.map(|b| format!(", from {}", addr::display(b)))
+        .unwrap_or_default()
+}
+
+/// The interface holding `local`, an IPv6 address that is neither link-local (its
+/// scope already binds the socket to its interface) nor unspecified: IPv6, unlike
+/// IPv4, does not send a bound socket's multicast out of the interface that holds
+/// its address; IPV6_MULTICAST_IF does.
+fn v6_holder(local: SocketAddr) -> Option<u32> {
+    match local {
+        SocketAddr::V6(a) if a.scope_id() == 0 && !a.ip().is_unspecified() => {
+            let ip = IpAddr::V6(*a.ip());
+            let list = sys::interfaces().ok()?;
+            list.iter().find(|i| i.addrs.contains(&ip)).map(|i| i.index)
+        }
+        _ => None,
+    }
+}
+
+/// Binds a send socket to `local` so that the port can be shared (SO_REUSEADDR)
+/// and the socket never queues the traffic of groups others joined on that port
+/// (IP_MULTICAST_ALL / IPV6_MULTICAST_ALL off, as listeners do). No
+/// IP_MULTICAST_IF is set for an IPv4 address: a bound socket without one leaves
+/// by the interface that holds its address (IPv6: [`v6_holder`]). The failing
+/// step and why.
+fn bind_sender(s: &Socket, local: SocketAddr) -> std::result::Result<(), (String, std::io::Error)> {
+    let step = |name: &str| {
+        let name = name.to_string();
+        move |e| (name, e)
+    };
+    s.set_reuse_address(true).map_err(step("SO_REUSEADDR"))?;
+    if local.is_ipv6() {
+        s.set_only_v6(true).map_err(step("IPV6_V6ONLY"))?;
+        // IPV6_MULTICAST_ALL exists since Linux 4.20; older kernels lack it.
+        if let Err(e) = s.set_multicast_all_v6(false) {
+            if e.raw_os_error() != Some(libc::ENOPROTOOPT) {
+                return Err(("IPV6_MULTICAST_ALL".into(), e));
+            }
+        }
+    } else {
+        s.set_multicast_all_v4(false)
+            .map_err(step("IP_MULTICAST_ALL"))?;
+    }
+    s.bind(&local.into())
+        .map_err(step(&format!("bind {}", addr::display(local))))
 }
 
 /// Points a send socket at interface `ifindex`, as [`sender`] does

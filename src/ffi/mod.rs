@@ -9,6 +9,7 @@
     clippy::not_unsafe_ptr_arg_deref
 )]
 
+pub mod addr;
 pub mod boundary;
 pub mod error;
 pub mod handles;

@@ -225,3 +225,30 @@ pub unsafe extern "C" fn mc_opts_set_tos(opts: *mut mc_opts, tos: c_int) -> c_in
             .map(|_| 0)
     })
 }
+
+/// Senders given these opts (mc_sendto_opts, multicasters) bind their socket to
+/// address:port: address a unicast address of this host of the group's family (IPv6
+/// link-local with its scope: "fe80::1%eth0", or "fe80::1%3" by index), NULL for any (the
+/// default); port 0 for an ephemeral port (the default). Receivers see that address and
+/// port as mc_packet.from. With an address and no interface set, datagrams leave by the
+/// interface that holds the address. SO_REUSEADDR is set, so listeners and other senders
+/// may share the port; the socket never receives the group's traffic
+/// (IP_MULTICAST_ALL / IPV6_MULTICAST_ALL off). Sends with different send-from settings
+/// never share a socket.
+/// Returns 0. Errors: MC_EINVAL (NULL opts); MC_EADDRESS (a string that is not a unicast
+/// address, a link-local one without its scope, or a scope that names no interface; the
+/// opts are unchanged). When the opts are used: MC_EADDRESS for an address of the other
+/// family than the group, naming both; -EADDRNOTAVAIL (mc_multicaster_new, mc_sendto_opts)
+/// for an address this host does not have, naming it.
+#[no_mangle]
+pub unsafe extern "C" fn mc_opts_set_send_from(
+    opts: *mut mc_opts,
+    address: *const c_char,
+    port: u16,
+) -> c_int {
+    guard(|| {
+        let o = opts_mut(opts, "mc_opts_set_send_from")?;
+        o.set_send_from(opt_str(address, "send-from address")?, port)
+            .map(|_| 0)
+    })
+}

@@ -171,12 +171,13 @@ pub unsafe extern "C" fn mc_sendto_many(
     })
 }
 
-/// Sends one packet now as opts says (group, port, ttl, interface, loopback, tos; NULL:
-/// defaults). Thread-safe.
+/// Sends one packet now as opts says (group, port, ttl, interface, loopback, tos,
+/// send-from; NULL: defaults). Thread-safe.
 /// Returns the bytes sent. Errors: MC_EINVAL (NULL packet with len > 0, interface "*");
 /// MC_EADDRESS (a link-local IPv6 group such as ff02::... without an interface, or a source
-/// in opts of the other family than the group); -EMSGSIZE above what a UDP datagram carries
-/// (65507 bytes over IPv4, 65527 over IPv6); -ENODEV if the interface is gone; other -errno
+/// or send-from address in opts of the other family than the group); -EMSGSIZE above what a
+/// UDP datagram carries (65507 bytes over IPv4, 65527 over IPv6); -ENODEV if the interface
+/// is gone; -EADDRNOTAVAIL for a send-from address this host does not have; other -errno
 /// if the system refuses the send.
 #[no_mangle]
 pub unsafe extern "C" fn mc_sendto_opts(
