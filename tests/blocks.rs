@@ -82,3 +82,30 @@ fn block_ipv6_on_lo_and_mld_max_msf() {
     }
     case("v6").run();
 }
+
+/// `CASE` of tests/c/blocks_veth.c under tests/netns-veth, bounded (120 s).
+fn veth(case: &str) {
+    CTest::new("blocks_veth").case(case).veth().timeout(120).run();
+}
+
+/// A listener on "mc0" blocks 192.0.2.2 (the Python peer sends from .2 and
+/// .3): silenced while .3 arrives; mc0 deleted and re-created twice, the
+/// block is on the new mc0 (/proc/net/mcfilter) and .2 still silenced, .3
+/// still arriving; unblocked, .2 arrives, and still after one more re-creation.
+#[test]
+fn block_survives_recreation_ipv4() {
+    veth("v4");
+}
+
+/// As block_survives_recreation_ipv4 for IPv6 (ff05::46:9, fd42::2 blocked,
+/// fd42::3 arriving; /proc/net/mcfilter6).
+#[test]
+fn block_survives_recreation_ipv6() {
+    veth("v6");
+}
+
+/// As block_survives_recreation_ipv4 for a listener on "*" (lo and mc0).
+#[test]
+fn block_survives_recreation_star() {
+    veth("star");
+}
