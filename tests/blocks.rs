@@ -85,7 +85,11 @@ fn block_ipv6_on_lo_and_mld_max_msf() {
 
 /// `CASE` of tests/c/blocks_veth.c under tests/netns-veth, bounded (120 s).
 fn veth(case: &str) {
-    CTest::new("blocks_veth").case(case).veth().timeout(120).run();
+    CTest::new("blocks_veth")
+        .case(case)
+        .veth()
+        .timeout(120)
+        .run();
 }
 
 /// A listener on "mc0" blocks 192.0.2.2 (the Python peer sends from .2 and
