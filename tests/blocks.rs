@@ -1,9 +1,10 @@
 //! Blocked sources of any-source groups from C through libmulticast.so
 //! (mc_listener_block_source / mc_listener_unblock_source).
 //!
-//! tests/c/blocks.c runs on lo in the runner's namespace (natively, then under
-//! valgrind), its `limit` case in a namespace of its own where it writes the
-//! per-namespace sysctls net.ipv4.igmp_max_msf and igmp_max_memberships;
+//! tests/c/blocks.c runs on lo in the runner's namespace (natively, then
+//! under valgrind; and built with ASan), its `limit` case in a namespace of
+//! its own where it writes the per-namespace sysctls net.ipv4.igmp_max_msf
+//! and igmp_max_memberships;
 //! tests/c/blocks_veth.c under tests/netns-veth, where the blocks must survive
 //! mc0 deleted and re-created, with the Python peer (tests/peers/mcast.py)
 //! sending from two addresses.
@@ -112,4 +113,12 @@ fn block_survives_recreation_ipv6() {
 #[test]
 fn block_survives_recreation_star() {
     veth("star");
+}
+
+/// The cases on lo built with AddressSanitizer.
+#[test]
+fn blocks_under_asan() {
+    for c in ["lo", "errors", "callback", "drop"] {
+        CTest::new("blocks").case(c).asan().run();
+    }
 }

@@ -53,6 +53,20 @@ static void send_from(int s, const char *group, uint16_t port) {
     plain_send(s, group, port, "blk", 3, 0);
 }
 
+/* A case's start: a poller, r zeroed, the senders open. */
+static void start(mc_poller **p, rec_t *r) {
+    memset(r, 0, sizeof *r);
+    *p = NULL;
+    CHECK_RC(mc_poller_new(p), 0);
+    open_senders();
+}
+
+/* Its end: the senders closed, the poller freed. */
+static void finish(mc_poller *p) {
+    close_senders();
+    mc_poller_free(p);
+}
+
 /* The sender of 127.0.0.`n`. */
 static int sock_of(int n) { return n == 2 ? sock2 : n == 3 ? sock3 : sock4; }
 
@@ -80,11 +94,9 @@ static int silenced(mc_poller *p, rec_t *r, const char *group, uint16_t port, in
 
 static void test_lo(void) {
     groups_of_case(1);
-    mc_poller *p = NULL;
+    mc_poller *p;
     rec_t r;
-    memset(&r, 0, sizeof r);
-    CHECK_RC(mc_poller_new(&p), 0);
-    open_senders();
+    start(&p, &r);
     mc_listener *l = listen_rec(p, G1, 4601, NULL, &r);
     CHECK(arrives(p, &r, G1, 4601, 2));
     CHECK(arrives(p, &r, G1, 4601, 3));
@@ -116,16 +128,14 @@ static void test_lo(void) {
            (unsigned long long)c.sockets);
     mc_listener_close(l);
     CHECK(mcfilter_exc("lo", G1, NULL) == 0); /* closing leaves: the kernel forgets */
-    close_senders();
-    mc_poller_free(p);
+    finish(p);
 }
 
 static void test_errors(void) {
     groups_of_case(2);
-    mc_poller *p = NULL;
+    mc_poller *p;
     rec_t r;
-    memset(&r, 0, sizeof r);
-    CHECK_RC(mc_poller_new(&p), 0);
+    start(&p, &r);
     mc_listener *l = listen_rec(p, G1, 4602, NULL, &r);
     CHECK_RC(mc_listener_add_group(l, SSM, "127.0.0.9"), 0);
 
@@ -184,7 +194,7 @@ static void test_errors(void) {
     CHECK_RC(mc_listener_block_source(l, G1, "127.0.0.2"), MC_ECLOSED);
     CHECK_RC(mc_listener_unblock_source(l, G1, "127.0.0.2"), MC_ECLOSED);
     CHECK_RC(mc_listener_block_source(l, G1, NULL), MC_ECLOSED);
-    mc_poller_free(p);
+    finish(p);
 }
 
 /* on_packet that blocks .2 on its first packet and unblocks it on the first
@@ -211,11 +221,10 @@ static int on_cb(void *ud, const mc_packet *pk) {
 
 static void test_callback(void) {
     groups_of_case(3);
-    mc_poller *p = NULL;
+    mc_poller *p;
     cb_t c;
     memset(&c, 0, sizeof c);
-    CHECK_RC(mc_poller_new(&p), 0);
-    open_senders();
+    start(&p, &c.r);
     mc_opts *o = opts_for(G1, 4603);
     CHECK_RC(mc_listener_new(p, o, on_cb, &c, &c.l), 0);
     mc_opts_free(o);
@@ -227,17 +236,14 @@ static void test_callback(void) {
     CHECK(arrives(p, &c.r, G1, 4603, 2));
     CHECK(mcfilter_exc("lo", G1, NULL) == 0);
     mc_listener_close(c.l);
-    close_senders();
-    mc_poller_free(p);
+    finish(p);
 }
 
 static void test_drop(void) {
     groups_of_case(4);
-    mc_poller *p = NULL;
+    mc_poller *p;
     rec_t r;
-    memset(&r, 0, sizeof r);
-    CHECK_RC(mc_poller_new(&p), 0);
-    open_senders();
+    start(&p, &r);
     mc_listener *l = listen_rec(p, G1, 4604, NULL, &r);
     CHECK_RC(mc_listener_add_group(l, G2, NULL), 0);
     CHECK_RC(mc_listener_block_source(l, G1, "127.0.0.2"), 0);
@@ -258,8 +264,7 @@ static void test_drop(void) {
     CHECK(mcfilter_exc("lo", G2, "127.0.0.2") == 1);
     CHECK(silenced(p, &r, G2, 4604, 2, 4));
     mc_listener_close(l);
-    close_senders();
-    mc_poller_free(p);
+    finish(p);
 }
 
 static void write_sysctl(const char *name, long v) {
@@ -274,11 +279,9 @@ static void test_limit(void) {
     groups_of_case(5);
     write_sysctl("igmp_max_msf", 2);
     write_sysctl("igmp_max_memberships", 1);
-    mc_poller *p = NULL;
+    mc_poller *p;
     rec_t r;
-    memset(&r, 0, sizeof r);
-    CHECK_RC(mc_poller_new(&p), 0);
-    open_senders();
+    start(&p, &r);
     mc_listener *l = listen_rec(p, G1, 4605, "*", &r);
     mc_listener_counts c = counts_of(l);
     printf("limit: \"*\" joined %llu interfaces on %llu sockets\n", (unsigned long long)c.joins,
@@ -311,16 +314,14 @@ static void test_limit(void) {
     CHECK_RC(mc_listener_block_source(l, G1, "127.0.0.4"), 0);
     CHECK(silenced(p, &r, G1, 4605, 4, 3));
     mc_listener_close(l);
-    close_senders();
-    mc_poller_free(p);
+    finish(p);
 }
 
 static void test_v6(void) {
     const char *g = "ff05::46:1";
-    mc_poller *p = NULL;
+    mc_poller *p;
     rec_t r;
-    memset(&r, 0, sizeof r);
-    CHECK_RC(mc_poller_new(&p), 0);
+    start(&p, &r);
     mc_listener *l = listen_rec(p, g, 4606, "lo", &r);
     CHECK_RC(mc_listener_block_source(l, g, "127.0.0.2"), MC_EADDRESS);
     CHECK_MSG("other family");
@@ -350,7 +351,7 @@ static void test_v6(void) {
     }
     CHECK(mcfilter_exc("lo", g, NULL) == 0);
     mc_listener_close(l);
-    mc_poller_free(p);
+    finish(p);
 }
 
 CHECK_MAIN("blocks", { "lo", test_lo }, { "errors", test_errors }, { "callback", test_callback },
