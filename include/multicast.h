@@ -506,6 +506,30 @@ int mc_listener_add_group(struct mc_listener *l, const char *group, const char *
 int mc_listener_drop_group(struct mc_listener *l, const char *group, const char *source);
 
 /**
+ * The kernel stops delivering group's datagrams from source to l (MCAST_BLOCK_SOURCE), on
+ * every interface where l holds group (on each socket it is spread over), and again after
+ * every re-join (an interface re-created, a new one for "*"); all or nothing. group must
+ * be joined by l any-source. mc_listener_drop_group forgets the group's blocked sources.
+ * Safe inside callbacks.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL group or source; l
+ * holds group source-specific); MC_ECLOSED; MC_EADDRESS (group or source not an address
+ * of the kind, or of the other family); MC_ENOTFOUND (l does not hold group); MC_EEXIST
+ * (source already blocked for group); -ENOBUFS past the kernel's limit of sources per
+ * group and socket (net.ipv4.igmp_max_msf, net.ipv6.mld_max_msf: mc_last_error names the
+ * sysctl and its value); -errno if the system refuses otherwise.
+ */
+int mc_listener_block_source(struct mc_listener *l, const char *group, const char *source);
+
+/**
+ * Takes source off group's blocked sources (MCAST_UNBLOCK_SOURCE): its datagrams are
+ * delivered to l again. Safe inside callbacks.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL group or source; l
+ * holds group source-specific); MC_ECLOSED; MC_EADDRESS (as mc_listener_block_source);
+ * MC_ENOTFOUND (l does not hold group, or source was not blocked).
+ */
+int mc_listener_unblock_source(struct mc_listener *l, const char *group, const char *source);
+
+/**
  * Returns the number of (group, source) pairs joined now (>= 0). Errors: MC_EINVAL (NULL
  * or not a listener handle), MC_ECLOSED.
  */

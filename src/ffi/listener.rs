@@ -208,13 +208,8 @@ pub unsafe extern "C" fn mc_listener_add_group(
     group: *const c_char,
     source: *const c_char,
 ) -> c_int {
-    guard(|| {
-        let l = listener(l, "mc_listener_add_group")?;
-        let g = non_null(group, "mc_listener_add_group: group")?;
-        let g = opt_str(g, "group")?.unwrap_or_default();
-        l.add_group(g, opt_str(source, "source")?)
-            .map(|_| 0)
-            .map_err(|e| e.context("mc_listener_add_group"))
+    on_pair(l, group, source, "mc_listener_add_group", |l, g, s| {
+        l.add_group(g, s)
     })
 }
 
@@ -231,13 +226,69 @@ pub unsafe extern "C" fn mc_listener_drop_group(
     group: *const c_char,
     source: *const c_char,
 ) -> c_int {
+    on_pair(l, group, source, "mc_listener_drop_group", |l, g, s| {
+        l.drop_group(g, s)
+    })
+}
+
+/// The kernel stops delivering group's datagrams from source to l (MCAST_BLOCK_SOURCE), on
+/// every interface where l holds group (on each socket it is spread over), and again after
+/// every re-join (an interface re-created, a new one for "*"); all or nothing. group must
+/// be joined by l any-source. mc_listener_drop_group forgets the group's blocked sources.
+/// Safe inside callbacks.
+/// Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL group or source; l
+/// holds group source-specific); MC_ECLOSED; MC_EADDRESS (group or source not an address
+/// of the kind, or of the other family); MC_ENOTFOUND (l does not hold group); MC_EEXIST
+/// (source already blocked for group); -ENOBUFS past the kernel's limit of sources per
+/// group and socket (net.ipv4.igmp_max_msf, net.ipv6.mld_max_msf: mc_last_error names the
+/// sysctl and its value); -errno if the system refuses otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_block_source(
+    l: *mut mc_listener,
+    group: *const c_char,
+    source: *const c_char,
+) -> c_int {
+    on_pair(l, group, source, "mc_listener_block_source", |l, g, s| {
+        l.block_source(g, required(s)?)
+    })
+}
+
+/// Takes source off group's blocked sources (MCAST_UNBLOCK_SOURCE): its datagrams are
+/// delivered to l again. Safe inside callbacks.
+/// Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL group or source; l
+/// holds group source-specific); MC_ECLOSED; MC_EADDRESS (as mc_listener_block_source);
+/// MC_ENOTFOUND (l does not hold group, or source was not blocked).
+#[no_mangle]
+pub unsafe extern "C" fn mc_listener_unblock_source(
+    l: *mut mc_listener,
+    group: *const c_char,
+    source: *const c_char,
+) -> c_int {
+    on_pair(l, group, source, "mc_listener_unblock_source", |l, g, s| {
+        l.unblock_source(g, required(s)?)
+    })
+}
+
+/// A source a call needs: NULL is MC_EINVAL.
+fn required(source: Option<&str>) -> Result<&str> {
+    source.ok_or_else(|| Error::invalid("source: NULL"))
+}
+
+/// `f` on the listener, group (required) and source of export `what`: 0 or its error code.
+fn on_pair(
+    l: *mut mc_listener,
+    group: *const c_char,
+    source: *const c_char,
+    what: &str,
+    f: impl FnOnce(&ListenerInner, &str, Option<&str>) -> Result<()>,
+) -> c_int {
     guard(|| {
-        let l = listener(l, "mc_listener_drop_group")?;
-        let g = non_null(group, "mc_listener_drop_group: group")?;
+        let l = listener(l, what)?;
+        let g = non_null(group, &format!("{what}: group"))?;
         let g = opt_str(g, "group")?.unwrap_or_default();
-        l.drop_group(g, opt_str(source, "source")?)
+        f(&l, g, opt_str(source, "source")?)
             .map(|_| 0)
-            .map_err(|e| e.context("mc_listener_drop_group"))
+            .map_err(|e| e.context(what))
     })
 }
 

@@ -47,6 +47,13 @@ impl ListenerInner {
                 let mut socks = self.socks.borrow_mut();
                 membership::place(&mut socks, &m, || self.open_extra(poller, what))
             };
+            // The group's blocked sources go with each membership (a re-join).
+            let r = r.and_then(|placed| {
+                let fd = self.socks.borrow()[placed.sock].fd;
+                self.reblock(fd, &m)
+                    .inspect_err(|_| self.forget(poller, &m, true))
+                    .map(|_| placed)
+            });
             match r {
                 Ok(placed) => {
                     done.push(m);
@@ -212,6 +219,9 @@ impl ListenerInner {
         }
         add(&self.counts.leaves, members.len() as u64);
         self.pairs.borrow_mut().retain(|p| *p != pair);
+        if pair.source.is_none() {
+            self.forget_blocks(pair.group);
+        }
         Ok(())
     }
 }

@@ -254,11 +254,16 @@ fn join_error(m: &Member, e: std::io::Error) -> Error {
     }
 }
 
-fn sysctl(name: &str) -> String {
+/// "its limit of WHAT, NAME, is VALUE here; raise it (sysctl -w NAME=N) or
+/// INSTEAD": a kernel limit named with its value, read now (a sysctl that
+/// only the initial network namespace has cannot be read in another).
+pub fn limit_hint(name: &str, what: &str, instead: &str) -> String {
     let path = format!("/proc/sys/{}", name.replace('.', "/"));
-    std::fs::read_to_string(path)
-        .map(|v| v.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
+    let value = match std::fs::read_to_string(path) {
+        Ok(v) => format!("is {} here", v.trim()),
+        Err(_) => "cannot be read in this network namespace (the initial one holds it)".into(),
+    };
+    format!("its limit of {what}, {name}, {value}; raise it (sysctl -w {name}=N) or {instead}")
 }
 
 /// ENOBUFS from a fresh socket: a kernel limit, named with its value. A
@@ -281,9 +286,9 @@ fn limit_error(m: &Member, e: std::io::Error) -> Error {
     Error::new(
         err.kind(),
         format!(
-            "{}: the kernel refuses even a new socket: its limit of {what}, {name}, is {} here; raise it (sysctl -w {name}=N) or join fewer",
+            "{}: the kernel refuses even a new socket: {}",
             err.message(),
-            sysctl(name)
+            limit_hint(name, what, "join fewer")
         ),
     )
 }

@@ -6,11 +6,13 @@
 //! - `state.rs`: the object, its construction and its lifecycle;
 //! - `membership.rs`: its sockets and the memberships each holds;
 //! - `groups.rs`: adding and dropping (group, source) pairs;
+//! - `blocks.rs`: blocked sources of any-source groups;
 //! - `recv.rs`: the receive loop (read, GRO split, filter, deliver);
 //! - `pull.rs`, `pulled.rs`: the pull queue (`next`) and its packets;
 //! - `follow.rs`: following interfaces as they come and go;
 //! - `stats.rs`: its counters.
 
+mod blocks;
 mod follow;
 mod groups;
 pub mod membership;

@@ -79,6 +79,8 @@ pub struct ListenerInner {
     pub(super) first_fd: RawFd,
     pub(super) socks: RefCell<Vec<Sock>>,
     pub(super) pairs: RefCell<Vec<Pair>>,
+    /// Blocked (group, source) of its any-source groups (`blocks.rs`).
+    pub(super) blocked: RefCell<Vec<(IpAddr, IpAddr)>>,
     /// Bumped whenever memberships change (a read in progress looks again).
     pub(super) members_gen: Cell<u64>,
     /// Kernel drops of sockets closed since.
@@ -169,6 +171,7 @@ impl Listener {
                 ovfl: Cell::new(0),
             }]),
             pairs: RefCell::new(Vec::new()),
+            blocked: RefCell::new(Vec::new()),
             members_gen: Cell::new(0),
             old_drops: Cell::new(0),
             pull: handler.is_none(),

@@ -28,8 +28,8 @@ pub use send::{
     MAX_SEGMENTS, SEND_BATCH,
 };
 pub use sockopt::{
-    enable_recv, join_group, join_source_group, leave_group, leave_source_group, set_int,
-    set_multicast_if_v4_index, set_tos, RecvInfo, UDP_GRO, UDP_SEGMENT,
+    block_source, enable_recv, join_group, join_source_group, leave_group, leave_source_group,
+    set_int, set_multicast_if_v4_index, set_tos, unblock_source, RecvInfo, UDP_GRO, UDP_SEGMENT,
 };
 pub use timerfd::TimerFd;
 

@@ -1,5 +1,6 @@
-//! Socket options socket2 does not cover: index-based multicast joins,
-//! IP_MULTICAST_IF by index, pktinfo and drop-count control messages.
+//! Socket options socket2 does not cover: index-based multicast joins and
+//! source blocks, IP_MULTICAST_IF by index, pktinfo and drop-count control
+//! messages.
 
 use std::io;
 use std::mem::{size_of, zeroed};
@@ -12,6 +13,8 @@ const MCAST_JOIN_GROUP: libc::c_int = 42;
 const MCAST_JOIN_SOURCE_GROUP: libc::c_int = 46;
 const MCAST_LEAVE_GROUP: libc::c_int = 45;
 const MCAST_LEAVE_SOURCE_GROUP: libc::c_int = 47;
+const MCAST_BLOCK_SOURCE: libc::c_int = 43;
+const MCAST_UNBLOCK_SOURCE: libc::c_int = 44;
 const SO_TIMESTAMPNS: libc::c_int = 35;
 const IP_RECVTTL: libc::c_int = 12;
 const IPV6_RECVHOPLIMIT: libc::c_int = 51;
@@ -93,9 +96,10 @@ pub fn leave_group(fd: RawFd, group: IpAddr, ifindex: u32) -> io::Result<()> {
     setsockopt(fd, level_of(group), MCAST_LEAVE_GROUP, &req)
 }
 
-/// MCAST_LEAVE_SOURCE_GROUP: leave one source of a source-specific join.
-pub fn leave_source_group(
+/// A `struct group_source_req` option (`name`) of `group` and `source` on `ifindex`.
+fn group_source(
     fd: RawFd,
+    name: libc::c_int,
     group: IpAddr,
     source: IpAddr,
     ifindex: u32,
@@ -105,7 +109,30 @@ pub fn leave_source_group(
     req.interface = ifindex;
     req.group = storage_of(group);
     req.source = storage_of(source);
-    setsockopt(fd, level_of(group), MCAST_LEAVE_SOURCE_GROUP, &req)
+    setsockopt(fd, level_of(group), name, &req)
+}
+
+/// MCAST_LEAVE_SOURCE_GROUP: leave one source of a source-specific join.
+pub fn leave_source_group(
+    fd: RawFd,
+    group: IpAddr,
+    source: IpAddr,
+    ifindex: u32,
+) -> io::Result<()> {
+    group_source(fd, MCAST_LEAVE_SOURCE_GROUP, group, source, ifindex)
+}
+
+/// MCAST_BLOCK_SOURCE: the any-source membership of `group` on `ifindex`
+/// stops taking datagrams from `source` (ENOBUFS past the kernel's limit of
+/// sources per membership: igmp_max_msf / mld_max_msf).
+pub fn block_source(fd: RawFd, group: IpAddr, source: IpAddr, ifindex: u32) -> io::Result<()> {
+    group_source(fd, MCAST_BLOCK_SOURCE, group, source, ifindex)
+}
+
+/// MCAST_UNBLOCK_SOURCE: takes `source` off the membership's blocked list
+/// (EADDRNOTAVAIL if it is not on it).
+pub fn unblock_source(fd: RawFd, group: IpAddr, source: IpAddr, ifindex: u32) -> io::Result<()> {
+    group_source(fd, MCAST_UNBLOCK_SOURCE, group, source, ifindex)
 }
 
 /// An `int` socket option.
@@ -168,12 +195,7 @@ pub fn set_tos(fd: RawFd, v6: bool, tos: u8) -> io::Result<()> {
 
 /// MCAST_JOIN_SOURCE_GROUP: source-specific join.
 pub fn join_source_group(fd: RawFd, group: IpAddr, source: IpAddr, ifindex: u32) -> io::Result<()> {
-    // SAFETY: plain C struct; zeroing also clears the padding the kernel reads.
-    let mut req: GroupSourceReq = unsafe { zeroed() };
-    req.interface = ifindex;
-    req.group = storage_of(group);
-    req.source = storage_of(source);
-    setsockopt(fd, level_of(group), MCAST_JOIN_SOURCE_GROUP, &req)
+    group_source(fd, MCAST_JOIN_SOURCE_GROUP, group, source, ifindex)
 }
 
 /// IP_MULTICAST_IF by interface index (struct ip_mreqn); `source` becomes
