@@ -1,7 +1,6 @@
-/* common.h - shared helpers for the multicast benchmark programs.
- * (Copied from the project's raw-C baseline in /work/shared/bench and extended for
- * libmulticast's programs: -L, rcvbuf_given/bufsz_given, proc_udp_drops(),
- * print_rx_result_x(). The baselines behave exactly as before.)
+/* common.h - shared helpers for the multicast benchmark programs: the project's raw-C
+ * baseline (/work/shared/bench), extended for libmulticast's programs (the baselines
+ * behave exactly as before).
  *
  * Every program here refuses to run unless the current network namespace
  * contains only "lo" (i.e. it was started inside `unshare -rn`), so no test
@@ -170,6 +169,7 @@ struct ropts {
     int ngroups;        /* -N: groups (group_name(0..N-1)); lib_recv: N listeners of one
                            group each, or with -J one listener joined to all N */
     int join_all;       /* -J: lib_recv -N: one listener, mc_listener_add_group for the rest */
+    int blocked;        /* -X n: lib_recv blocks n sources (10.99.0.1..n) that never send */
     int batch_given;    /* -B was on the command line */
 };
 
@@ -189,21 +189,20 @@ static inline void ropts_usage(const char *prog)
             "          [-W first_packet_wait_ms] [-T max_seconds] [-b rcvbuf_bytes|0]\n"
             "          [-F] [-B batch] [-s bufsize] [-M] [-d delay_us] [-D start_delay_ms]\n"
             "          [-R readyfile] [-l label] [-L idle_listeners] [-G 0|1] [-t] [-y]\n"
-            "          [-N groups] [-J]\n"
+            "          [-N groups] [-J] [-X blocked]\n"
             "  defaults: -g " DEF_GROUP " -p 4242 -i " DEF_IFADDR
             " -n 0 -I 1000 -W 5000 -T 60 -b 4194304 -B 64 -s 2048\n"
             "  -F: if SO_RCVBUF is capped by rmem_max, retry with SO_RCVBUFFORCE\n"
             "  -M: (recv_uv) use UV_UDP_RECVMMSG\n"
-            "  -d: (recv_raw, recv_mmsg) after draining the socket, sleep delay_us before the\n"
-            "      next epoll_wait, so one wakeup serves many packets (default 0: off)\n"
-            "  -D: sleep start_delay_ms after joining, before reading,\n"
-            "      to measure how many packets the socket queue holds\n"
+            "  -d: (recv_raw, recv_mmsg) sleep delay_us after a drain (many packets per wakeup)\n"
+            "  -D: sleep start_delay_ms after joining, before reading (how much the queue holds)\n"
             "  -L: (lib_scale) idle listeners on other groups on the same poller (1000)\n"
             "  lib_recv/lib_scale: -b and -s (mtu) default to the library's defaults\n"
             "  -G 0|1: recv_mmsg: UDP_GRO (default 0; with 1, -s 65536 -B 8 unless given;\n"
             "          a coalesced buffer is split at the UDP_GRO segment size and every\n"
             "          datagram counted); lib_*: mc_opts_set_gro (default: the library's, on)\n"
-            "  -t, -y: lib_*: mc_opts_set_timestamps(1), mc_opts_set_recv_ttl(1)\n"
+            "  -t, -y: lib_*: mc_opts_set_timestamps(1), mc_opts_set_recv_ttl(1); -X n: lib_recv:\n"
+            "        block n sources that never send (mc_listener_block_source)\n"
             "  -N n: lib_recv: n groups (239.42.x.y, from sender -N n): n listeners of one\n"
             "        group each, or with -J one listener joined to all (mc_listener_add_group)\n",
             prog);
@@ -237,8 +236,9 @@ static inline void ropts_parse(struct ropts *o, int argc, char **argv)
     o->recv_ttl = 0;
     o->ngroups = 0;
     o->join_all = 0;
+    o->blocked = 0;
     o->batch_given = 0;
-    while ((c = getopt(argc, argv, "g:p:i:n:I:W:T:b:FB:s:Md:D:R:l:L:G:tyN:Jh")) != -1) {
+    while ((c = getopt(argc, argv, "g:p:i:n:I:W:T:b:FB:s:Md:D:R:l:L:G:tyN:JX:h")) != -1) {
         switch (c) {
         case 'g': o->group = optarg; break;
         case 'p': o->port = atoi(optarg); break;
@@ -262,6 +262,7 @@ static inline void ropts_parse(struct ropts *o, int argc, char **argv)
         case 'y': o->recv_ttl = 1; break;
         case 'N': o->ngroups = atoi(optarg); break;
         case 'J': o->join_all = 1; break;
+        case 'X': o->blocked = atoi(optarg); break;
         default: ropts_usage(argv[0]);
         }
     }
@@ -269,7 +270,8 @@ static inline void ropts_parse(struct ropts *o, int argc, char **argv)
         o->idle_ms < 1 || o->first_ms < 1 || o->delay_us < 0 ||
         o->delay_us > 1000000 || o->start_delay_ms < 0 || o->start_delay_ms > 10000 ||
         o->idle_listeners < 0 || o->idle_listeners > 100000 || o->gro < -1 || o->gro > 1 ||
-        o->ngroups < 0 || o->ngroups > MAX_GROUPS || (o->join_all && o->ngroups < 1))
+        o->ngroups < 0 || o->ngroups > MAX_GROUPS || (o->join_all && o->ngroups < 1) ||
+        o->blocked < 0 || o->blocked > 250)
         ropts_usage(argv[0]);
 }
 
@@ -495,5 +497,4 @@ static inline void print_rx_result(const char *prog, const struct ropts *o,
     print_rx_result_x(prog, o, s, ri, drops, first_ns, last_ns, u0, s0, wakeups, syscalls,
                       exit_reason, extra);
 }
-
 #endif

@@ -65,6 +65,13 @@ int main(int argc, char **argv)
         if ((rc = mc_listener_new(poller, op, lrx_on_packet, &x, &l)) < 0)
             lib_die("mc_listener_new", rc);
         mc_opts_free(op);
+        /* -X n: the kernel filters n sources that never send (the cost of the check) */
+        for (i = 1; i <= o.blocked; i++) {
+            char src[32];
+            snprintf(src, sizeof src, "10.99.0.%d", i);
+            if ((rc = mc_listener_block_source(l, o.group, src)) < 0)
+                lib_die("mc_listener_block_source", rc);
+        }
     }
     lib_receive_n("lib_recv", &o, poller, ls, nl, &x, "");
     mc_poller_free(poller);

@@ -122,7 +122,7 @@ fi
 RX_NAMES=(raw mmsg)
 [ "$HAVE_UV" = 1 ] && RX_NAMES+=(uv)
 [ "$HAVE_UV" = 1 ] && [ -n "${UVMMSG:-}" ] && RX_NAMES+=(uv_mmsg)
-RX_NAMES+=(lib lib_nogro lib_ts lib_ttl)
+RX_NAMES+=(lib lib_nogro lib_ts lib_ttl lib_blk8)
 [ -z "${NOCOALESCE:-}" ] && RX_NAMES+=(lib_d1ms)
 RX_NAMES+=(gro_ceil lib_lib mcast_lib lib_mmsg)
 # a trial is a receiver (RX_CMD) fed by a sender (RX_TX, default sender.c sendmmsg x64
@@ -136,6 +136,7 @@ declare -A RX_CMD=(
     [lib_nogro]="./lib_recv -G 0"
     [lib_ts]="./lib_recv -t"
     [lib_ttl]="./lib_recv -y"
+    [lib_blk8]="./lib_recv -X 8"
     [lib_d1ms]="./lib_recv -d 1000"
     [gro_ceil]="./recv_mmsg -G 1"
     [lib_lib]="./lib_recv"
@@ -155,6 +156,7 @@ declare -A RX_DESC=(
     [lib_nogro]="lib listener, GRO off"
     [lib_ts]="lib listener + timestamps"
     [lib_ttl]="lib listener + received TTL"
+    [lib_blk8]="lib listener + 8 blocked sources"
     [lib_d1ms]="lib + coalesce 1 ms (opt-in)"
     [gro_ceil]="raw GSO -> raw GRO (ceiling)"
     [lib_lib]="lib sendto_many -> lib (GRO)"
@@ -174,7 +176,7 @@ declare -A RX_TX=(
     [grp_Nx1]="./sender -m mmsg -N $NGROUPS"
 )
 declare -A RX_COUNT=([gro_ceil]=$GCOUNT [lib_lib]=$GCOUNT [mcast_lib]=$GCOUNT [grp_1xN]=$GRPCOUNT [grp_Nx1]=$GRPCOUNT)
-declare -A RX_SIZES=([lib_ts]=64 [lib_ttl]=64 [grp_1xN]=64 [grp_Nx1]=64)
+declare -A RX_SIZES=([lib_ts]=64 [lib_ttl]=64 [lib_blk8]=64 [grp_1xN]=64 [grp_Nx1]=64)
 SIZES=(64 1400)
 
 kv() { # file key -> value of key=value in the RESULT line (empty if absent)
@@ -442,7 +444,7 @@ judge() { # value op(<=|>=) target -> met/UNMET/n-a
 ROWFMT='%-9s %-36s %5s  %-30s %-26s %-24s %-9s %s\n'
 row() { printf "$ROWFMT" "$@"; }
 # receivers that are library listeners (their loss target is 0; they report lib= drops)
-LIBRX='^(lib|lib_nogro|lib_ts|lib_ttl|lib_d1ms|lib_lib|mcast_lib|scale1|scaleN|grp_1xN|grp_Nx1)$'
+LIBRX='^(lib|lib_nogro|lib_ts|lib_ttl|lib_blk8|lib_d1ms|lib_lib|mcast_lib|scale1|scaleN|grp_1xN|grp_Nx1)$'
 is_librx() { [[ "$1" =~ $LIBRX ]]; }
 rx_loss() { # name size -> "lost% / drops k=... lib=..."
     local lm lmax dk dl
@@ -589,9 +591,9 @@ pps_fig() { # file name size col
         fi
     done
     echo
-    echo "-- per-packet options and many groups (issue 10), 64 B, plain sender (one control message per datagram)"
+    echo "-- per-packet options, blocked sources and many groups, 64 B, plain sender"
     oc=$(med "$RXT" lib 64 7)
-    for name in lib_ts lib_ttl; do
+    for name in lib_ts lib_ttl lib_blk8; do
         row options "${RX_DESC[$name]}" 64 "$(fig "$RXT" "$name" 64 7 ns/pkt)" "$(rx_loss "$name" 64)" "$(ratio "$(med "$RXT" "$name" 64 7)" "$oc") x off" "(info)" ""
     done
     row "" "(off: ${RX_DESC[lib]})" 64 "$(fig "$RXT" lib 64 7 ns/pkt)" "" "" "" ""
