@@ -1,7 +1,8 @@
 //! The command-line tools' command lines: each tool builds warning-free
 //! (tools/NAME.c, tools/NAME_*.c, tools/common.c); bad usage is one line on
 //! standard error and exit status 2, for each tool; a bad group, interface,
-//! filter or source is the library's own message (exit 2), a failed send
+//! filter, source, send-from address (mcsend -S) or blocked source
+//! (mclisten -X) is the library's own message (exit 2), a failed send
 //! the library's message and exit status 1; --help and -h print the
 //! synopsis; the library's hints name the tool's options, not C functions.
 //!

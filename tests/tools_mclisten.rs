@@ -3,7 +3,8 @@
 //! repeats and swaps sequence numbers, and mclisten counts exactly those
 //! losses, duplicates and reorderings, per group and per datagram, with
 //! exit status 3; its lines, columns, intervals and summary for people;
-//! source-specific pairs in a list of groups. The JSON lines (-j) are
+//! source-specific pairs in a list of groups; -X silencing one of two
+//! senders (mcsend -S 127.0.0.2 / 127.0.0.3 on lo). The JSON lines (-j) are
 //! parsed back here and by Python's json.
 //!
 //! Everything runs inside the runner's private namespace; receivers are

@@ -1,7 +1,8 @@
 //! mcping as an ssmping-compatible reachability test, against Debian's
 //! ssmping, asmping and ssmpingd: mcping against ssmpingd, and ssmping and
 //! asmping against `mcping -s`, IPv4 and IPv6, on one segment (a veth pair,
-//! tests/netns-veth: hops 0) and across the routed network of
+//! tests/netns-veth: hops 0; both replies from the address asked, a secondary
+//! or deprecated one) and across the routed network of
 //! tests/netns-routed (hops 1). Each test re-runs itself inside its
 //! wrapper. Without ssmping or smcroute (or the kernel's multicast routing)
 //! the tests print "SKIPPED: ..." and pass, unless MC_REQUIRE_ALL=1 (CI).

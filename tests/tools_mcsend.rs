@@ -3,7 +3,8 @@
 //! what was asked, at the sender and at the receiver; lines of standard
 //! input to each group in turn; its header, DSCP, TTL and size as Python's
 //! socket module sees them (tests/peers/mctest.py), IPv4 on lo and IPv6
-//! with a traffic class over a veth pair (tests/netns-veth).
+//! with a traffic class over a veth pair (tests/netns-veth); -S's address
+//! and port as mclisten sees them.
 //!
 //! Everything runs inside the runner's private namespace; receivers are
 //! waited for (mclisten's "listening on" line, mctest.py's --ready file, a
