@@ -25,6 +25,7 @@ const EXAMPLES: &[&str] = &[
     "regex_filter",
     "two_pollers",
     "pull",
+    "announce",
 ];
 
 /// An example is short enough to read in one sitting.
@@ -200,4 +201,27 @@ fn example_demo() {
         d.context()
     );
     assert_eq!(lines[6], "received 5 of 5", "{}", d.context());
+}
+
+#[test]
+fn example_announce_sends_from_a_timer_and_prints_what_it_hears() {
+    require_netns();
+    // its own group (SAP's 224.2.127.254:9875): no DEFAULT_GROUP lock
+    let d = run("announce", &["3", "100"]).expect(0);
+    let lines = d.out_lines();
+    assert_eq!(lines.len(), 5, "{}", d.context());
+    assert_eq!(lines[0], "announcing on 224.2.127.254:9875 every 100 ms");
+    for (i, l) in lines[1..4].iter().enumerate() {
+        let n = i + 1;
+        // "received 1/3 from 127.0.0.1:PORT: "libmulticast demo", announcement 1"
+        let rest = l
+            .strip_prefix(&format!("received {n}/3 from 127.0.0.1:"))
+            .unwrap_or_else(|| panic!("line {n}: {l:?}\n{}", d.context()));
+        let (port, what) = rest.split_once(": ").unwrap();
+        assert!(port.parse::<u16>().is_ok_and(|p| p > 0), "{l:?}");
+        assert_eq!(what, format!("\"libmulticast demo\", announcement {n}"));
+    }
+    assert_eq!(lines[4], "sent 3, received 3 of 3", "{}", d.context());
+    let d = run("announce", &["0"]).expect(2);
+    assert!(d.err.contains("usage: announce"), "{}", d.context());
 }

@@ -1,7 +1,8 @@
 //! The command-line tools' command lines: each tool builds warning-free
 //! (tools/NAME.c, tools/NAME_*.c, tools/common.c); bad usage is one line on
 //! standard error and exit status 2, for each tool; a bad group, interface,
-//! filter or source is the library's own message (exit 2), a failed send
+//! filter, source, send-from address (mcsend -S) or blocked source
+//! (mclisten -X) is the library's own message (exit 2), a failed send
 //! the library's message and exit status 1; --help and -h print the
 //! synopsis; the library's hints name the tool's options, not C functions.
 //!
@@ -57,6 +58,38 @@ fn bad_usage_is_one_line_and_exit_status_2() {
         ),
         ("mcsend", &["239.1.0.1", "70000", "x"], "bad PORT \"70000\""),
         ("mcsend", &["-i"], "option -i needs a value"),
+        ("mcsend", &["-S"], "option -S needs a value"),
+        (
+            "mcsend",
+            &["-S", "[::1", "239.1.0.1", "5000", "x"],
+            "bad -S \"[::1\": expected ADDRESS, ADDRESS:PORT or [ADDRESS]:PORT",
+        ),
+        (
+            "mcsend",
+            &["-S", ":5000", "239.1.0.1", "5000", "x"],
+            "bad -S \":5000\"",
+        ),
+        (
+            "mcsend",
+            &["-S", "127.0.0.2:0", "239.1.0.1", "5000", "x"],
+            "bad PORT (-S) \"0\"",
+        ),
+        (
+            "mcsend",
+            &["-S", "[::1]:x", "ff0e::1", "5000", "x"],
+            "bad PORT (-S) \"x\"",
+        ),
+        ("mclisten", &["-X"], "option -X needs a value"),
+        (
+            "mclisten",
+            &["-X", "127.0.0.2", "-s", "127.0.0.1", "239.1.0.1", "5000"],
+            "-X SOURCE blocks a sender of an any-source group; 239.1.0.1 is source-specific",
+        ),
+        (
+            "mclisten",
+            &["-X", "127.0.0.2", "127.0.0.1@239.1.0.1", "5000"],
+            "-X SOURCE blocks a sender of an any-source group",
+        ),
         ("mclisten", &[], "GROUP and PORT are required"),
         (
             "mclisten",
@@ -297,6 +330,41 @@ fn tools_bad_group_interface_filter_source_exit_2_with_the_librarys_message() {
             &["ff02::1", "5000", "x"],
             &["ff02::1", "needs an interface"],
         ),
+        (
+            "mcsend",
+            &["-S", "nope:5000", "239.1.0.1", "5000", "x"],
+            &["\"nope\"", "not an IPv4 or IPv6 address"],
+        ),
+        (
+            "mcsend",
+            &["-S", "224.0.0.1", "239.1.0.1", "5000", "x"],
+            &["\"224.0.0.1\"", "not a unicast address"],
+        ),
+        (
+            "mcsend",
+            &["-S", "[::1]:5000", "239.1.0.1", "5000", "x"],
+            &["::1", "different families"],
+        ),
+        (
+            "mcsend",
+            &["-S", "fe80::1", "ff02::1%lo", "5000", "x"],
+            &["\"fe80::1\"", "needs its scope"],
+        ),
+        (
+            "mclisten",
+            &["-X", "nope", "239.1.0.1", "5000"],
+            &["-X: source \"nope\"", "not an IPv4 or IPv6 address"],
+        ),
+        (
+            "mclisten",
+            &["-X", "::1", "239.1.0.1", "5000"],
+            &["::1", "other family"],
+        ),
+        (
+            "mclisten",
+            &["-X", "127.0.0.2", "-X", "127.0.0.2", "239.1.0.1", "5000"],
+            &["127.0.0.2", "already blocked"],
+        ),
     ];
     for (tool, args, msgs) in cases {
         let d = run(tool, args).expect(2);
@@ -304,6 +372,7 @@ fn tools_bad_group_interface_filter_source_exit_2_with_the_librarys_message() {
             assert!(d.err.contains(m), "want {m:?}\n{}", d.context());
         }
         assert!(d.err.starts_with(&format!("{tool}: ")), "{}", d.context());
+        assert!(!d.err.contains("mc_listener_"), "{}", d.context());
     }
 }
 

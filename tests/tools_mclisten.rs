@@ -3,7 +3,8 @@
 //! repeats and swaps sequence numbers, and mclisten counts exactly those
 //! losses, duplicates and reorderings, per group and per datagram, with
 //! exit status 3; its lines, columns, intervals and summary for people;
-//! source-specific pairs in a list of groups. The JSON lines (-j) are
+//! source-specific pairs in a list of groups; -X silencing one of two
+//! senders (mcsend -S 127.0.0.2 / 127.0.0.3 on lo). The JSON lines (-j) are
 //! parsed back here and by Python's json.
 //!
 //! Everything runs inside the runner's private namespace; receivers are
@@ -367,4 +368,64 @@ fn mclisten_source_specific_pairs_in_a_list() {
         d.context()
     );
     assert_eq!(total(&v).int("packets"), 6);
+}
+
+/// -X: two senders on lo (mcsend -S 127.0.0.2 and -S 127.0.0.3); the
+/// listener that blocks 127.0.0.2 hears 127.0.0.3 alone, on every group of
+/// its list, and the kernel never hands it .2's datagrams; a listener
+/// without -X hears both.
+#[test]
+fn mclisten_blocked_source_is_silenced() {
+    require_netns();
+    let blocking = listen(&[
+        "-X",
+        "127.0.0.2",
+        "-n",
+        "4",
+        "-w",
+        "10000",
+        "239.3.8.1+2",
+        "7108",
+    ]);
+    assert!(
+        blocking.err.text().contains(
+            "listening on 239.3.8.1:7108, 239.3.8.2:7108 (2 groups, the system's interface, \
+             blocking 127.0.0.2)"
+        ),
+        "{}",
+        blocking.err.text()
+    );
+    let all = listen(&["-n", "8", "-w", "10000", "239.3.8.1+2", "7108"]);
+    for (from, text) in [
+        ("127.0.0.2", "blocked"),
+        ("127.0.0.3", "heard"),
+        ("127.0.0.2", "blocked"),
+        ("127.0.0.3", "heard"),
+    ] {
+        run("mcsend", &["-q", "-S", from, "239.3.8.1+2", "7108", text]).expect(0);
+    }
+    let d = blocking.finish(LIMIT).expect(0);
+    let lines = d.out_lines();
+    assert_eq!(lines.len(), 4, "{}", d.context());
+    for l in &lines {
+        let g = if l.contains("239.3.8.1:") {
+            "239.3.8.1:7108"
+        } else {
+            "239.3.8.2:7108"
+        };
+        check_line(l, "127.0.0.3", g, "lo", 5, "heard");
+    }
+    assert!(
+        d.err
+            .contains("mclisten: 4 datagrams printed; 4 received, 0 filtered"),
+        "{}",
+        d.context()
+    );
+    let d = all.finish(LIMIT).expect(0);
+    assert_eq!(
+        d.out.lines().filter(|l| l.ends_with(": blocked")).count(),
+        4,
+        "{}",
+        d.context()
+    );
 }

@@ -1,7 +1,8 @@
 //! mcping as an ssmping-compatible reachability test, against Debian's
 //! ssmping, asmping and ssmpingd: mcping against ssmpingd, and ssmping and
 //! asmping against `mcping -s`, IPv4 and IPv6, on one segment (a veth pair,
-//! tests/netns-veth: hops 0) and across the routed network of
+//! tests/netns-veth: hops 0; both replies from the address asked, a secondary
+//! or deprecated one) and across the routed network of
 //! tests/netns-routed (hops 1). Each test re-runs itself inside its
 //! wrapper. Without ssmping or smcroute (or the kernel's multicast routing)
 //! the tests print "SKIPPED: ..." and pass, unless MC_REQUIRE_ALL=1 (CI).
@@ -223,10 +224,24 @@ fn mcping_against_ssmpingd_and_ssmping_against_mcping_on_one_segment() {
         "{}",
         d.context()
     );
+    // Both replies come from the address asked: 192.0.2.3 is secondary and
+    // fd42::3 deprecated (a socket that binds nothing sends from .2 / ::2),
+    // and the clients join (S,G) with S that address: a multicast reply from
+    // another address would not reach them.
+    ssmping_client(&[], "192.0.2.3", &[], None, 0);
+    let s = mcping_client(
+        &[],
+        "fd42::3",
+        &[],
+        64,
+        0,
+        "mcping (libmulticast) [asm][size]",
+    );
+    println!("tools: mcping fd42::3 -> mcping -s: {s}");
     server.terminate();
     let d = server.finish(LIMIT).expect(0);
     let lines = d.out_lines();
-    assert_eq!(lines.len(), 7, "{}", d.context());
+    assert_eq!(lines.len(), 12, "{}", d.context());
     assert!(
         lines[0].starts_with("request from 192.0.2.1 port ")
             && lines[0].contains(" seq 1: replied unicast and to 232.43.211.234 port "),
@@ -250,11 +265,19 @@ fn mcping_against_ssmpingd_and_ssmping_against_mcping_on_one_segment() {
         d.context()
     );
     assert!(
-        d.err.contains("mcping: answered 7 requests"),
+        lines[7..]
+            .iter()
+            .all(|l| l.contains(": replied unicast and to ")),
+        "{}",
+        d.context()
+    );
+    assert!(
+        d.err.contains("mcping: answered 12 requests"),
         "{}",
         d.context()
     );
     println!("tools: ssmping (IPv4, IPv6 -s 300) and asmping -> mcping -s: every reply on both paths, dist=0");
+    println!("tools: ssmping 192.0.2.3, mcping fd42::3 -> mcping -s: both replies from the address asked");
 }
 
 #[test]

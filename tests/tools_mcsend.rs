@@ -3,7 +3,8 @@
 //! what was asked, at the sender and at the receiver; lines of standard
 //! input to each group in turn; its header, DSCP, TTL and size as Python's
 //! socket module sees them (tests/peers/mctest.py), IPv4 on lo and IPv6
-//! with a traffic class over a veth pair (tests/netns-veth).
+//! with a traffic class over a veth pair (tests/netns-veth); -S's address
+//! and port as mclisten sees them.
 //!
 //! Everything runs inside the runner's private namespace; receivers are
 //! waited for (mclisten's "listening on" line, mctest.py's --ready file, a
@@ -189,6 +190,44 @@ fn mcsend_lines_of_stdin_to_each_group_in_turn() {
             .collect();
         assert_eq!(got, ["1 a", "2 a", "3 b", "4 b"], "{g}\n{}", d.context());
     }
+}
+
+/// -S: mclisten sees the address and port asked for (lo holds all of
+/// 127/8), on every group (their multicasters share the port); a bare
+/// address sends from an ephemeral port; an address this host does not have
+/// is the library's message and exit status 1.
+#[test]
+fn mcsend_send_from_address_and_port_as_mclisten_sees_them() {
+    require_netns();
+    let l = listen(&["-n", "3", "-w", "10000", "239.3.7.1+2", "7107"]);
+    run(
+        "mcsend",
+        &["-S", "127.0.0.5:7777", "239.3.7.1+2", "7107", "from5"],
+    )
+    .expect(0);
+    run("mcsend", &["-S", "127.0.0.6", "239.3.7.1", "7107", "from6"]).expect(0);
+    let d = l.finish(LIMIT).expect(0);
+    let lines = d.out_lines();
+    assert_eq!(lines.len(), 3, "{}", d.context());
+    for g in ["239.3.7.1:7107", "239.3.7.2:7107"] {
+        let line = lines
+            .iter()
+            .find(|l| l.contains(&format!(" -> {g} ")) && l.ends_with("from5"))
+            .unwrap_or_else(|| panic!("nothing to {g}\n{}", d.context()));
+        assert_eq!(check_line(line, "127.0.0.5", g, "lo", 5, "from5"), 7777);
+    }
+    let port = check_line(lines[2], "127.0.0.6", "239.3.7.1:7107", "lo", 5, "from6");
+    assert_ne!(port, 7777, "{}", d.context());
+
+    let d = run("mcsend", &["-S", "192.0.2.99", "239.3.7.1", "7107", "x"]).expect(1);
+    assert!(
+        d.err.starts_with("mcsend: ")
+            && d.err.contains("192.0.2.99")
+            && d.err.contains("(EADDRNOTAVAIL)"),
+        "{}",
+        d.context()
+    );
+    assert_eq!(d.err.lines().count(), 1, "{}", d.context());
 }
 
 #[test]

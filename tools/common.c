@@ -14,12 +14,17 @@
 /* Messages, usage and help */
 
 const char *lib_msg(void) {
+    /* the C functions the library's messages may name, and the tool's words for them */
+    const char *const names[][2] = {{"mc_opts_set_interface", iface_option},
+                                    {"mc_listener_block_source", "-X"}};
     static char buf[1024];
-    const char *m = mc_last_error(), *hit = strstr(m, "mc_opts_set_interface");
-    if (!hit) return m;
-    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(hit - m), m, iface_option,
-             hit + strlen("mc_opts_set_interface"));
-    return buf;
+    const char *m = mc_last_error(), *hit = NULL;
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0] && !hit; i++)
+        if ((hit = strstr(m, names[i][0])) != NULL)
+            snprintf(buf, sizeof buf, "%.*s%s%s", (int)(hit - m), m, names[i][1],
+                     hit + strlen(names[i][0]));
+    return hit ? buf : m;
 }
 
 void usage_error(const char *what, const char *arg, const char *end) {

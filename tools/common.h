@@ -25,9 +25,10 @@ extern const char iface_option[];
 /* ------------------------------------------------------------------------- */
 /* Messages, usage and help */
 
-/* The library's last message (mc_last_error), its hint "mc_opts_set_interface"
-   replaced by iface_option: the tool's terms, not the C function's. The text
-   lives in a static buffer until the next call. */
+/* The library's last message (mc_last_error), the C function it names in the
+   tool's terms: "mc_opts_set_interface" (a hint) as iface_option,
+   "mc_listener_block_source" as "-X" (mclisten's option). The text lives in
+   a static buffer until the next call. */
 const char *lib_msg(void);
 
 /* Prints "PROG: <what><arg><end>  (PROG --help for more)" on standard error

@@ -3,10 +3,12 @@
 
      mclisten [-i IFACE|*] [-s SOURCE] [-f REGEX] [-n COUNT] [-x] [-w TIMEOUT_MS]
               [-m MTU] [-q] [-j] [-t] [-T] [-I SECONDS] [-d SECONDS] [-H FORMAT]
-              GROUP PORT
+              [-X SOURCE]... GROUP PORT
 
    GROUP is one group or a comma-separated list: G, G+N (the N groups from G
    on: 239.1.1.1+3 is .1 .2 .3), SOURCE@G (source-specific), SOURCE@G+N.
+   -X SOURCE (repeatable) blocks a sender on every any-source group of the list:
+   the kernel drops its datagrams (MCAST_BLOCK_SOURCE).
 
    One line per datagram on standard output (not with -q):
 
@@ -33,6 +35,7 @@
    lost (gaps in the test header's sequence numbers, or drops by the kernel).
    Try it inside a private network namespace: tests/netns-run. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +50,7 @@ const char iface_option[] = "-i IFACE";
 static const char usage_line[] =
     "usage: mclisten [-i IFACE|*] [-s SOURCE] [-f REGEX] [-n COUNT] [-x] [-w TIMEOUT_MS]\n"
     "                [-m MTU] [-q] [-j] [-t] [-T] [-I SECONDS] [-d SECONDS] [-H FORMAT]\n"
-    "                GROUP PORT\n";
+    "                [-X SOURCE]... GROUP PORT\n";
 
 static const char usage_text[] =
     "Join the multicast GROUP(s) at PORT, print one line per datagram (time, sender,\n"
@@ -64,6 +67,8 @@ static const char usage_text[] =
     "                 MULTICAST flag (default: the system's choice)\n"
     "  -s SOURCE      source-specific multicast: only datagrams from SOURCE (for the\n"
     "                 groups that do not name their own)\n"
+    "  -X SOURCE      ignore SOURCE: block its datagrams on every any-source group\n"
+    "                 (repeatable: one -X per sender)\n"
     "  -f REGEX       print only datagrams whose bytes match REGEX at their start\n"
     "                 (Rust regex syntax; ${ip}, ${port}, ${mtu} are this listener's)\n"
     "  -n COUNT       exit after COUNT datagrams (default: never)\n"
@@ -117,7 +122,8 @@ static int parse_groups(char *spec, struct group_entry *pairs, const char **ifac
 /* "mclisten: listening on G:P (...)", "G1:P, S@G2:P (...)", "G1:P, ... G1000:P
    (1000 groups, ...)" on standard error, once joined. */
 static void print_listening(const struct group_entry *pairs, int npairs, long port,
-                            const char *iface, const char *filter) {
+                            const char *iface, const char *filter, char **blocked,
+                            int nblocked) {
     int i, v6 = strchr(pairs[0].addr, ':') != NULL;
     fprintf(stderr, "%s: listening on ", prog);
     for (i = 0; i < npairs; i++) {
@@ -131,13 +137,24 @@ static void print_listening(const struct group_entry *pairs, int npairs, long po
     }
     if (npairs > 1) fprintf(stderr, " (%d groups, ", npairs);
     else fputs(" (", stderr);
-    fprintf(stderr, "%s%s%s%s%s)\n",
+    fprintf(stderr, "%s%s%s%s%s",
             !iface ? "the system's interface"
                    : strcmp(iface, "*") == 0 ? "every multicast interface" : "interface ",
             iface && strcmp(iface, "*") != 0 ? iface : "",
             pairs[0].source && npairs == 1 ? ", source " : "",
             pairs[0].source && npairs == 1 ? pairs[0].source : "", filter ? ", filtered" : "");
+    for (i = 0; i < nblocked; i++) fprintf(stderr, "%s%s", i ? " " : ", blocking ", blocked[i]);
+    fputs(")\n", stderr);
     fflush(stderr);
+}
+
+/* -X: blocks every source of `blocked` on every any-source group of `pairs`. */
+static void block_sources(mc_listener *l, const struct group_entry *pairs, int npairs,
+                          char **blocked, int nblocked) {
+    int i, j, rc;
+    for (i = 0; i < npairs; i++)
+        for (j = 0; j < nblocked && !pairs[i].source; j++)
+            if ((rc = mc_listener_block_source(l, pairs[i].addr, blocked[j])) < 0) lib_error(rc);
 }
 
 /* The listener's callback: reads, counts and prints the datagram; returns 1
@@ -163,6 +180,8 @@ static int on_packet(void *user_data, const mc_packet *p) {
 int main(int argc, char **argv) {
     static struct group_entry pairs[MAX_GROUPS];
     const char *iface = NULL, *source = NULL, *filter = NULL, *header = "mc";
+    char **blocked = calloc((size_t)argc, sizeof *blocked); /* -X, in order */
+    int nblocked = 0;
     long port, timeout = -1, mtu = 0;
     double interval = 0, duration = 0;
     static struct state st;
@@ -172,13 +191,15 @@ int main(int argc, char **argv) {
     uint64_t lost = 0, dups = 0, reord = 0, packets = 0, bytes = 0;
     double elapsed;
 
+    if (!blocked) lib_error(-ENOMEM);
     help_if_asked(argc, argv, usage_line, usage_text);
     opterr = 0;
-    while ((opt = getopt(argc, argv, "hi:s:f:n:xw:m:qjtTI:d:H:")) != -1) {
+    while ((opt = getopt(argc, argv, "hi:s:X:f:n:xw:m:qjtTI:d:H:")) != -1) {
         switch (opt) {
         case 'h': show_help(usage_line, usage_text); break;
         case 'i': iface = optarg; break;
         case 's': source = optarg; break;
+        case 'X': blocked[nblocked++] = optarg; break;
         case 'f': filter = optarg; break;
         case 'n': st.count = parse_number(optarg, 1, LONG_MAX, "COUNT"); break;
         case 'x': st.hex = 1; break;
@@ -191,7 +212,7 @@ int main(int argc, char **argv) {
         case 'I': interval = parse_seconds(optarg, 0.001, 1e7, "SECONDS (-I)"); break;
         case 'd': duration = parse_seconds(optarg, 0.001, 1e7, "SECONDS (-d)"); break;
         case 'H': header = optarg; break;
-        default: bad_option(optopt, "isfnwmIdH");
+        default: bad_option(optopt, "isXfnwmIdH");
         }
     }
     if (strcmp(header, "mc") == 0) st.header = KIND_MC;
@@ -202,6 +223,11 @@ int main(int argc, char **argv) {
     if (argc - optind > 2) usage_error("unexpected argument \"", argv[optind + 2], "\"");
     port = parse_number(argv[optind + 1], 1, 65535, "PORT");
     npairs = parse_groups(argv[optind], pairs, &iface, source);
+    for (i = 0; i < npairs && pairs[i].source; i++) {
+    }
+    if (nblocked > 0 && i == npairs)
+        usage_error("-X SOURCE blocks a sender of an any-source group; ", pairs[0].addr,
+                    " is source-specific (-s SOURCE or SOURCE@GROUP)");
     v6 = strchr(pairs[0].addr, ':') != NULL;
     for (i = 1; i < npairs; i++)
         if ((strchr(pairs[i].addr, ':') != NULL) != v6) {
@@ -229,10 +255,11 @@ int main(int argc, char **argv) {
         if ((rc = mc_listener_add_group(st.listener, pairs[i].addr, pairs[i].source)) < 0)
             lib_error(rc);
     if (filter && (rc = mc_listener_set_filter_regex(st.listener, filter)) < 0) lib_error(rc);
+    block_sources(st.listener, pairs, npairs, blocked, nblocked);
 
     catch_signals(st.poller, 1);
 
-    print_listening(pairs, npairs, port, iface, filter);
+    print_listening(pairs, npairs, port, iface, filter, blocked, nblocked);
 
     st.start = st.last = iv_start = mono_ns();
     st.start_real = real_ns();
@@ -327,5 +354,6 @@ int main(int argc, char **argv) {
     catch_signals(st.poller, 0); /* no mc_stop on a freed poller */
     mc_poller_free(st.poller); /* closes the listener if it is still open */
     for (i = 0; i < nflows; i++) free(flows[i]);
+    free(blocked);
     return status;
 }

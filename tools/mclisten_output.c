@@ -10,22 +10,22 @@
 
 #include "mclisten.h"
 
-/* "127.0.0.1:5000" or "[fe80::1%eth0]:5000" */
+/* "127.0.0.1:5000" or "[fe80::1%eth0]:5000", as the library writes it
+   (mc_addr_format), with two exceptions that keep mclisten's own format:
+   an IPv4-compatible IPv6 address (::a.b.c.d, deprecated) in inet_ntop's
+   dotted form ("[::1.2.3.4]:5000", where the library writes "[::102:304]:5000"),
+   and a family neither AF_INET nor AF_INET6 as "?:PORT" (the library refuses it). */
 static void format_addr(const mc_addr *a, char *out, size_t size) {
-    char ip[INET6_ADDRSTRLEN] = "?";
-    char scope[IF_NAMESIZE + 16] = "";
-    if (a->family == AF_INET || a->family == AF_INET6) ip_text(a->family, a->ip, ip, sizeof ip);
-    if (a->family == AF_INET6 && a->scope_id != 0) {
-        char name[IF_NAMESIZE];
-        if (if_indextoname(a->scope_id, name))
-            snprintf(scope, sizeof scope, "%%%s", name);
-        else
-            snprintf(scope, sizeof scope, "%%%u", (unsigned)a->scope_id);
+    static const uint8_t zeros[12];
+    char lib[MC_ADDR_STRLEN], ip[INET6_ADDRSTRLEN];
+    if (mc_addr_format(a, lib, sizeof lib) < 0) {
+        snprintf(out, size, "?:%u", (unsigned)a->port);
+    } else if (a->family == AF_INET6 && memcmp(a->ip, zeros, 12) == 0 && (a->ip[12] | a->ip[13])) {
+        ip_text(AF_INET6, a->ip, ip, sizeof ip);
+        snprintf(out, size, "[%s%s", ip, lib + strcspn(lib, "%]"));
+    } else {
+        snprintf(out, size, "%s", lib);
     }
-    if (a->family == AF_INET6)
-        snprintf(out, size, "[%s%s]:%u", ip, scope, (unsigned)a->port);
-    else
-        snprintf(out, size, "%s:%u", ip, (unsigned)a->port);
 }
 
 static void print_hex(FILE *out, const uint8_t *p, size_t n) {
@@ -49,7 +49,7 @@ static const char *kind_name(enum kind k) {
 }
 
 void print_arrival(const struct state *st, const mc_packet *p, const struct arrival *a) {
-    char from[INET6_ADDRSTRLEN + IF_NAMESIZE + 16], group[INET6_ADDRSTRLEN + IF_NAMESIZE + 16];
+    char from[MC_ADDR_STRLEN], group[MC_ADDR_STRLEN];
     char iface[IF_NAMESIZE] = "?", stamp[32] = "";
     long long rx = a->rx;
     time_t secs = (time_t)(rx / 1000000000LL);

@@ -27,7 +27,7 @@
    one with -4/-6), as ssmpingd does: the multicast reply goes to the group the
    request names (if it is an ssmping group: 232.x.x.234, ffXe::4321:1234, or
    the default) at the client's port, from the address the request was sent
-   to, with TTL 64. One line per request (not with -q). It says "mcping:
+   to (the library's sender, mc_opts_set_send_from), with TTL 64. One line per request (not with -q). It says "mcping:
    answering ..." on standard error once its sockets are bound; it exits after
    COUNT requests (-n), after TIMEOUT_MS without one (-w), or on SIGINT/SIGTERM.
 
@@ -70,7 +70,7 @@ static const char usage_text[] =
     "  -p PORT       the server's port (default 4321)\n"
     "  -v            ask for the server's version\n"
     "  -q            quiet: only the summary\n"
-    "  -s            server: answer requests (ssmpingd)\n"
+    "  -s            server: answer requests (ssmpingd), from the address asked\n"
     "  -n COUNT      server: exit after COUNT requests\n"
     "  -w TIMEOUT_MS server: exit after TIMEOUT_MS without a request\n"
     "  -h, --help    show this help\n"

@@ -1,6 +1,8 @@
 /* mcping_server.c - mcping -s, the server (as ssmpingd): every request is
-   answered twice from the address it came to, unicast to the client and
-   multicast to the group it names (an ssmping group) at the client's port,
+   answered twice from the address it was sent to, unicast to the client (from
+   the server's socket: port 4321, the request's own address by IP_PKTINFO)
+   and multicast to the group it names (an ssmping group) at the client's port
+   (through the library's sender, bound to that address: mc_opts_set_send_from),
    with TTL 64. */
 #define _GNU_SOURCE /* struct in_pktinfo, struct in6_pktinfo */
 #include <errno.h>
@@ -26,6 +28,31 @@ struct server {
 
 static const char server_version[] = "mcping (libmulticast) [asm][size]";
 
+/* Sends the multicast reply (`len` bytes at `data`) to the group `gip` at
+   `port` with TTL 64 from `from`, the address the request was sent to
+   (link-local: with its scope), through the library's sender; a scoped
+   group goes out on interface `ifindex`. NULL, or why it was not sent. */
+static const char *send_multicast(int family, const uint8_t *gip, unsigned port,
+                                  const char *from, unsigned ifindex, const uint8_t *data,
+                                  size_t len) {
+    static char why[512];
+    char group[INET6_ADDRSTRLEN], iface[16];
+    int rc, scoped = family == AF_INET6 && (gip[1] & 0x0f) <= 2;
+    mc_opts *o = mc_opts_new();
+    if (!o) return "out of memory";
+    ip_text(family, gip, group, sizeof group);
+    snprintf(iface, sizeof iface, "%u", ifindex);
+    why[0] = '\0';
+    if ((rc = mc_opts_set_group(o, group)) < 0 || (rc = mc_opts_set_port(o, (uint16_t)port)) < 0 ||
+        (rc = mc_opts_set_ttl(o, SERVER_TTL)) < 0 ||
+        (rc = mc_opts_set_send_from(o, from, 0)) < 0 ||
+        (scoped && ifindex && (rc = mc_opts_set_interface(o, iface)) < 0) ||
+        (rc = mc_sendto_opts(o, data, len)) < 0)
+        snprintf(why, sizeof why, "%s", lib_msg()[0] ? lib_msg() : mc_strerror(rc));
+    mc_opts_free(o);
+    return why[0] ? why : NULL;
+}
+
 /* An ssmping group: 224-239.x.x.234, or ffXY::...:4321:1234 (as ssmpingd). */
 static int group_ok(int family, const uint8_t *ip) {
     static const uint8_t id[4] = {0x43, 0x21, 0x12, 0x34};
@@ -36,15 +63,15 @@ static int group_ok(int family, const uint8_t *ip) {
 static void on_request(void *user_data, int fd) {
     struct server *s = user_data;
     for (;;) {
-        struct sockaddr_storage from, to;
-        char cbuf[512], name[NI_MAXHOST], gname[NI_MAXHOST];
+        struct sockaddr_storage from;
+        char cbuf[512], name[NI_MAXHOST], gname[NI_MAXHOST], asked[NI_MAXHOST] = "";
         struct iovec iov = {s->in, sizeof s->in};
         struct msghdr mh;
         struct cmsghdr *cm;
         ssize_t n;
         size_t at = 1, out_len;
         int rqver = 0, family, have_group = 0;
-        unsigned rqsize = 0, seq = 0;
+        unsigned rqsize = 0, seq = 0, ifindex = 0;
         uint8_t gip[16];
         uint8_t *p;
         const char *why = NULL;
@@ -86,18 +113,28 @@ static void on_request(void *user_data, int fd) {
             p = tlv(p, TLV_PAD, (unsigned)(rqsize - out_len - 4), NULL);
             out_len = rqsize;
         }
-        /* unicast, from the address the request came to (its pktinfo, ifindex 0) */
+        /* unicast, from the address the request was sent to (its pktinfo, ifindex 0),
+           which `asked` keeps (link-local: with its scope) for the multicast reply */
         for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
             if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
                 struct in_pktinfo pi;
                 memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+                ifindex = (unsigned)pi.ipi_ifindex;
+                ip_text(AF_INET, (const uint8_t *)&pi.ipi_addr, asked, sizeof asked);
                 pi.ipi_ifindex = 0;
                 pi.ipi_spec_dst = pi.ipi_addr;
                 memcpy(CMSG_DATA(cm), &pi, sizeof pi);
             } else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
                 struct in6_pktinfo pi;
+                size_t at;
                 memcpy(&pi, CMSG_DATA(cm), sizeof pi);
-                if (!IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr)) pi.ipi6_ifindex = 0;
+                ifindex = pi.ipi6_ifindex;
+                ip_text(AF_INET6, pi.ipi6_addr.s6_addr, asked, sizeof asked);
+                at = strlen(asked);
+                if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
+                    snprintf(asked + at, sizeof asked - at, "%%%u", ifindex);
+                else
+                    pi.ipi6_ifindex = 0;
                 memcpy(CMSG_DATA(cm), &pi, sizeof pi);
             }
         }
@@ -106,20 +143,11 @@ static void on_request(void *user_data, int fd) {
         if (sendmsg(fd, &mh, 0) < 0 && !s->quiet)
             printf("unicast reply to %s: %s\n", name, strerror(errno));
         /* multicast, to the group at the client's port */
-        to = from;
         if (!have_group) inet_pton(family, family == AF_INET6 ? SSM_GROUP6 : SSM_GROUP4, gip);
-        if (family == AF_INET6) {
-            memcpy(&((struct sockaddr_in6 *)&to)->sin6_addr, gip, 16);
-            ((struct sockaddr_in6 *)&to)->sin6_scope_id = 0;
-        } else {
-            memcpy(&((struct sockaddr_in *)&to)->sin_addr, gip, 4);
-        }
-        addr_text((struct sockaddr *)&to, gname, sizeof gname);
+        ip_text(family, gip, gname, sizeof gname);
         if (!why && !group_ok(family, gip)) why = "not an ssmping group";
-        if (!why) {
-            mh.msg_name = &to;
-            if (sendmsg(fd, &mh, 0) < 0) why = strerror(errno);
-        }
+        if (!why)
+            why = send_multicast(family, gip, sa_port(&from), asked, ifindex, s->out, out_len);
         s->answered++;
         s->last = mono_ns();
         if (!s->quiet) {
@@ -170,7 +198,6 @@ int run_server(int family, long port, long count, long timeout, int quiet) {
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
             setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
             setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl);
-            setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof ttl);
         } else {
             struct sockaddr_in *a = (struct sockaddr_in *)&ss;
             a->sin_family = AF_INET;
@@ -179,7 +206,6 @@ int run_server(int family, long port, long count, long timeout, int quiet) {
             len = sizeof *a;
             setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
             setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
-            setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
         }
         if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
             int err = errno;

@@ -1,7 +1,8 @@
 /* mcsend - send datagrams to multicast groups: a text tool and a traffic generator.
 
      mcsend [-i IFACE] [-t TTL] [-c COUNT] [-p] [-N] [-L] [-q] [-r PPS | -b BITRATE]
-            [-s SIZE] [-d SECONDS] [-Q DSCP] [-f FILE] GROUP PORT [TEXT|-]
+            [-s SIZE] [-d SECONDS] [-Q DSCP] [-S ADDRESS[:PORT]] [-f FILE]
+            GROUP PORT [TEXT|-]
 
    GROUP is one group, or a comma-separated list of groups and ranges:
    239.1.1.1,239.1.2.1+4 is 239.1.1.1 and the 4 groups 239.1.2.1 .. 239.1.2.4.
@@ -17,6 +18,7 @@
      mcsend -i eth0 -t 4 -c 3 -N 239.1.2.3 5000 hi    # "1 hi", "2 hi", "3 hi"
      mcsend -q -p -r 1000 -s 1200 -d 10 239.1.1.1+4 5000   # 1000 datagrams/s in all
      printf 'a\nb\n' | mcsend ff02::42%eth0 5000 -    # IPv6 link-local scope
+     mcsend -S 192.0.2.7:5353 239.1.2.3 5000 hi       # from that address and port
 
    -p puts the test header (24 bytes, network byte order) at the start of every
    datagram, so that any receiver can count loss, duplicates and reordering and
@@ -53,7 +55,8 @@ const char iface_option[] = "-i IFACE";
 
 static const char usage_line[] =
     "usage: mcsend [-i IFACE] [-t TTL] [-c COUNT] [-p] [-N] [-L] [-q] [-r PPS | -b BITRATE]\n"
-    "              [-s SIZE] [-d SECONDS] [-Q DSCP] [-f FILE] GROUP PORT [TEXT|-]\n";
+    "              [-s SIZE] [-d SECONDS] [-Q DSCP] [-S ADDRESS[:PORT]] [-f FILE]\n"
+    "              GROUP PORT [TEXT|-]\n";
 
 static const char usage_text[] =
     "Send TEXT (or the bytes of FILE, or each line of standard input) as datagrams\n"
@@ -83,6 +86,9 @@ static const char usage_text[] =
     "  -f FILE      the payload is the bytes of FILE (\"-\": all of standard input)\n"
     "  -Q DSCP      DSCP of the datagrams: 0..63 or a name (ef, af11..af43, cs0..cs7,\n"
     "               be, va)\n"
+    "  -S ADDRESS[:PORT]\n"
+    "               send from ADDRESS, an address of this host (IPv6: [ADDRESS]:PORT,\n"
+    "               fe80::1%eth0 for link-local), and PORT (default: an ephemeral one)\n"
     "  -L           do not loop the datagrams back to this host's listeners\n"
     "  -q           quiet: no line per datagram; the summary on standard output\n"
     "  -h, --help   show this help\n"
@@ -109,6 +115,38 @@ static int parse_dscp(const char *s) {
     fprintf(stderr, "%s: bad DSCP \"%s\": expected 0..63 or ef, af11..af43, cs0..cs7, be, va\n",
             prog, s);
     exit(2);
+}
+
+/* -S ADDRESS[:PORT]: "192.0.2.1", "192.0.2.1:5000", "fd00::1", "fe80::1%eth0",
+   "[fe80::1%eth0]:5000" into g->from (a copy of the address) and g->from_port
+   (0: none given); the library checks the address (exit 2 with its message). */
+static void parse_send_from(struct gen *g, const char *arg) {
+    static const char expect[] = "\": expected ADDRESS, ADDRESS:PORT or [ADDRESS]:PORT";
+    const char *orig = arg;
+    static char addr[128];
+    const char *port = NULL, *colon = strchr(arg, ':');
+    size_t len = strlen(arg);
+    mc_opts *o;
+    if (arg[0] == '[') { /* [ADDRESS]:PORT or [ADDRESS] */
+        const char *end = strchr(arg, ']');
+        if (!end || (end[1] && end[1] != ':') || end == arg + 1)
+            usage_error("bad -S \"", orig, expect);
+        len = (size_t)(end - arg - 1), arg++;
+        if (end[1]) port = end + 2;
+    } else if (colon && !strchr(colon + 1, ':')) { /* IPv4:PORT */
+        len = (size_t)(colon - arg);
+        port = colon + 1;
+    }
+    if (len == 0 || len >= sizeof addr) usage_error("bad -S \"", orig, expect);
+    memcpy(addr, arg, len);
+    addr[len] = '\0';
+    if (port) g->from_port = parse_number(port, 1, 65535, "PORT (-S)");
+    g->from = addr;
+    if (!(o = mc_opts_new()) || mc_opts_set_send_from(o, addr, 0) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, o ? lib_msg() : "out of memory");
+        exit(2);
+    }
+    mc_opts_free(o);
 }
 
 static void raise_fd_limit(int need) {
@@ -159,6 +197,7 @@ static void open_multicasters(struct gen *g, mc_poller *poller, int loopback) {
             (rc = mc_opts_set_loopback(o, loopback)) < 0 ||
             (g->dscp >= 0 && (rc = mc_opts_set_tos(o, g->dscp << 2)) < 0) ||
             (gr->iface && (rc = mc_opts_set_interface(o, gr->iface)) < 0) ||
+            (g->from && (rc = mc_opts_set_send_from(o, g->from, (uint16_t)g->from_port)) < 0) ||
             (rc = mc_multicaster_new(poller, o, next_fn, gr, &gr->m)) < 0) {
             fprintf(stderr, "%s: %s\n", prog, lib_msg());
             exit(rc == MC_EINVAL || rc == MC_EADDRESS ? 2 : 1);
@@ -276,7 +315,7 @@ int main(int argc, char **argv) {
     g.groups = groups;
     help_if_asked(argc, argv, usage_line, usage_text);
     opterr = 0;
-    while ((opt = getopt(argc, argv, "hi:t:c:pNLqr:b:s:d:Q:f:")) != -1) {
+    while ((opt = getopt(argc, argv, "hi:t:c:pNLqr:b:s:d:Q:S:f:")) != -1) {
         switch (opt) {
         case 'h': show_help(usage_line, usage_text); break;
         case 'i': iface = optarg; break;
@@ -307,8 +346,9 @@ int main(int argc, char **argv) {
             generator = 1;
             break;
         case 'Q': g.dscp = parse_dscp(optarg); break;
+        case 'S': parse_send_from(&g, optarg); break;
         case 'f': file = optarg; break;
-        default: bad_option(optopt, "itcrbsdQf");
+        default: bad_option(optopt, "itcrbsdQSf");
         }
     }
     if (g.pps > 0 && g.bps > 0) usage_error("-r and -b both set the rate: give one", "", "");

@@ -39,6 +39,8 @@ struct gen {
     int ngroups, active;
     long port, ttl;
     int dscp;                   /* -1: not given */
+    const char *from;           /* -S ADDRESS; NULL: not given */
+    long from_port;             /* -S ...:PORT; 0: an ephemeral port */
     unsigned long long count;   /* per item and group; 0: no limit */
     int header, number, quiet;
     size_t size;                /* 0: the payload's own size */
