@@ -186,9 +186,13 @@ int main(int argc, char** argv) {
             } catch (const multicast::error& e) {
                 CHECK(e.code() == multicast::errc::invalid);
             }
-            tick.close();
             std::error_code tec;
+            tick.set(milliseconds(0), milliseconds(-1), tec);
+            CHECK(tec == multicast::errc::invalid);
+            tick.close();
             tick.stop(tec);
+            CHECK(tec == multicast::errc::closed);
+            tick.set(milliseconds(1), milliseconds(0), tec);
             CHECK(tec == multicast::errc::closed);
         }
 

@@ -994,6 +994,20 @@ public:
         detail::check(mc_timer_set(h, detail::timer_ms(delay, "mc_timer_set"), detail::timer_ms(interval, "mc_timer_set")),
                       "mc_timer_set");
     }
+    void set(std::chrono::milliseconds delay, std::chrono::milliseconds interval, std::error_code& ec) noexcept {
+        if (!is_open()) {
+            detail::to_ec(MC_ECLOSED, ec);
+            return;
+        }
+        if (delay.count() < 0 || delay.count() > 2147483647 || interval.count() < 0 ||
+            interval.count() > 2147483647) {
+            detail::to_ec(MC_EINVAL, ec);
+            return;
+        }
+        detail::to_ec(mc_timer_set(s_->handle, static_cast<std::uint32_t>(delay.count()),
+                                   static_cast<std::uint32_t>(interval.count())),
+                      ec);
+    }
     /// Disarms it: fn does not run until set().
     void stop() { detail::check(mc_timer_stop(handle("multicast::Timer::stop")), "mc_timer_stop"); }
     void stop(std::error_code& ec) noexcept { detail::to_ec(is_open() ? mc_timer_stop(s_->handle) : MC_ECLOSED, ec); }
