@@ -160,6 +160,19 @@ fn zig_example() {
     let o = run(Command::new(&bin).env("LD_LIBRARY_PATH", &inst.lib));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("OK: 4 packets arrived as expected"), "{err}");
+    // Senders printed by mc_addr_format; the timer's five ticks, then it stopped the loop.
+    assert!(
+        err.contains("received \"zig-one\" (7 bytes from 127.0.0.1:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ntick 5\n") && !err.contains("tick 6"),
+        "{err}"
+    );
+    assert!(
+        err.contains("OK: the timer ticked 5 times and stopped the loop"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

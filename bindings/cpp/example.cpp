@@ -1,5 +1,6 @@
 // example.cpp - libmulticast from C++ through multicast.hpp: a listener lambda, a
-// multicaster fed from a std::vector<std::string>, pull mode, filters, sendto, errors.
+// multicaster fed from a std::vector<std::string>, pull mode, filters, sendto, errors,
+// timers, blocked sources, send-from and address formatting.
 // Exits 0 only if every packet arrived as expected.
 //
 //   c++ -std=c++17 -Wall -Wextra -Werror -I include example.cpp -lmulticast
@@ -145,6 +146,118 @@ int main(int argc, char** argv) {
                 CHECK(orphan.is_open());
             }
             CHECK(!orphan.is_open());
+        }
+
+        // 9. Timers: a periodic one that stops itself after three ticks (a stopped timer no
+        //    longer keeps loop() running), re-armed as a one-shot; one that destroys its own
+        //    wrapper inside its function; durations out of range.
+        {
+            using std::chrono::milliseconds;
+            multicast::Poller tp;
+            int ticks = 0;
+            multicast::Timer tick;
+            tick = multicast::Timer(tp, milliseconds(0), milliseconds(10), [&] {
+                if (++ticks == 3) tick.stop();
+            });
+            const auto t0 = std::chrono::steady_clock::now();
+            tp.loop();
+            const auto took = std::chrono::steady_clock::now() - t0;
+            std::cout << "timer:  " << ticks << " ticks in "
+                      << std::chrono::duration_cast<milliseconds>(took).count() << " ms\n";
+            CHECK(ticks == 3);
+            CHECK(took >= milliseconds(20));  // never early: 0, 10, 20 ms
+            CHECK(tick.is_open());
+            tick.set(milliseconds(5));  // once, then disarmed
+            tp.loop();
+            CHECK(ticks == 4);
+
+            int self_ticks = 0;
+            std::optional<multicast::Timer> self;
+            self.emplace(tp, milliseconds(1), milliseconds(1), [&] {
+                ++self_ticks;
+                self.reset();  // closes it; fn never runs again
+            });
+            tp.loop();
+            CHECK(self_ticks == 1 && !self.has_value());
+
+            try {
+                multicast::Timer bad(tp, milliseconds(-1), milliseconds(0), [] {});
+                CHECK(!"a negative delay was accepted");
+            } catch (const multicast::error& e) {
+                CHECK(e.code() == multicast::errc::invalid);
+            }
+            std::error_code tec;
+            tick.set(milliseconds(0), milliseconds(-1), tec);
+            CHECK(tec == multicast::errc::invalid);
+            tick.close();
+            tick.stop(tec);
+            CHECK(tec == multicast::errc::closed);
+            tick.set(milliseconds(1), milliseconds(0), tec);
+            CHECK(tec == multicast::errc::closed);
+        }
+
+        // 10. Send-from and blocked sources: the listener ignores 127.0.0.2 while it is
+        //     blocked, and hears it again once unblocked; format() names the sender.
+        {
+            const std::uint16_t bport = static_cast<std::uint16_t>(port + 1);
+            multicast::Options lopts;
+            lopts.group(group).port(bport);
+            multicast::Listener bl(poller, lopts);
+            multicast::Options from2;
+            from2.group(group).port(bport).ttl(multicast::ttl::host).send_from("127.0.0.2", 42999);
+            multicast::Options from1;
+            from1.group(group).port(bport).ttl(multicast::ttl::host).send_from("127.0.0.1");
+
+            bl.block_source(group, "127.0.0.2");
+            std::error_code bec;
+            bl.block_source(group, "127.0.0.2", bec);
+            CHECK(bec == multicast::errc::exists);
+            bl.block_source("224.0.42.99", "127.0.0.2", bec);
+            CHECK(bec == multicast::errc::not_found);
+
+            multicast::sendto(from2, "blocked");
+            multicast::sendto(from1, "open");
+            std::vector<std::string> got;
+            while (auto p = bl.next(got.empty() ? 2000 : 200)) {
+                got.push_back(p->str() + "@" + multicast::format(p->raw().from));
+                CHECK(p->from().to_string() == multicast::format(p->raw().from));
+            }
+            std::cout << "blocked: " << join(got) << "\n";
+            CHECK(got.size() == 1 && got[0].rfind("open@127.0.0.1:", 0) == 0);
+
+            bl.unblock_source(group, "127.0.0.2");
+            bl.unblock_source(group, "127.0.0.2", bec);
+            CHECK(bec == multicast::errc::not_found);
+            multicast::sendto(from2, "again");
+            got.clear();
+            while (auto p = bl.next(got.empty() ? 2000 : 200)) got.push_back(p->str() + "@" + p->from().to_string());
+            std::cout << "unblocked: " << join(got) << "\n";
+            CHECK(got == std::vector<std::string>{"again@127.0.0.2:42999"});
+
+            try {
+                multicast::Options().send_from("224.0.0.1");
+                CHECK(!"a multicast send-from address was accepted");
+            } catch (const multicast::error& e) {
+                CHECK(e.code() == multicast::errc::address);
+            }
+        }
+
+        // 11. mc_addr_format: IPv4, IPv6 in brackets, a family it does not know.
+        {
+            mc_addr a{};
+            a.family = AF_INET6;
+            a.port = 5000;
+            a.ip[0] = 0xff;
+            a.ip[1] = 0x05;
+            a.ip[15] = 1;
+            CHECK(multicast::format(a) == "[ff05::1]:5000");
+            a.family = AF_INET;
+            a.ip[0] = 192, a.ip[1] = 0, a.ip[2] = 2, a.ip[3] = 1;
+            CHECK(multicast::format(a) == "192.0.2.1:5000");
+            CHECK(multicast::format(multicast::Address(a)) == "192.0.2.1:5000");
+            a.family = 0;
+            std::error_code fec;
+            CHECK(multicast::format(a, fec).empty() && fec == multicast::errc::invalid);
         }
     } catch (const std::exception& e) {
         std::cerr << "example: " << e.what() << "\n";

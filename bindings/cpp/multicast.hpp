@@ -11,8 +11,12 @@
 //   multicast::Multicaster m(poller, opts, std::vector<std::string>{"a", "b"});
 //   poller.poll(100);
 //
+// 0.3: multicast::Timer t(poller, 100ms, 1s, [] { ... }) (set, stop, close);
+// l.block_source(group, source), unblock_source; opts.send_from("192.0.2.1", 5000);
+// multicast::format(const mc_addr&) (mc_addr_format), also Address::to_string().
+//
 // Ownership. Poller owns an mc_poller (move-only); Poller::default_poller() is a
-// non-owning handle on the library's process-wide poller. Listener and Multicaster own
+// non-owning handle on the library's process-wide poller. Listener, Multicaster and Timer own
 // their C object and close it when destroyed or close()d, unless the library already
 // closed it: a handler returning true, a source returning Next::done(), or the owning
 // Poller being destroyed (that closes all its objects). Their callbacks live in a heap
@@ -194,12 +198,46 @@ struct Address {
         if (family == AF_INET6 && scope_id) s += "%" + std::to_string(scope_id);
         return s;
     }
-    /// "224.0.42.42:4242", "[ff02::1%3]:4242"
-    std::string to_string() const {
-        return family == AF_INET6 ? "[" + ip_string() + "]:" + std::to_string(port)
-                                  : ip_string() + ":" + std::to_string(port);
+    /// The C struct again.
+    mc_addr raw() const noexcept {
+        mc_addr a{};
+        a.family = static_cast<std::uint16_t>(family);
+        a.port = port;
+        a.scope_id = scope_id;
+        std::memcpy(a.ip, ip.data(), ip.size());
+        return a;
     }
+    /// "224.0.42.42:4242", "[ff02::1%lo]:4242" (mc_addr_format: a link-local scope by its
+    /// interface's name, or its index if no interface has it now).
+    std::string to_string() const;
 };
+
+/// An address as text with its port, by mc_addr_format: "192.0.2.1:5000",
+/// "[ff05::1]:5000", "[fe80::1%eth0]:5000". Throws multicast::error (MC_EINVAL) for a
+/// family that is neither AF_INET nor AF_INET6.
+inline std::string format(const mc_addr& a) {
+    char buf[MC_ADDR_STRLEN];
+    int n = detail::check(mc_addr_format(&a, buf, sizeof buf), "mc_addr_format");
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+inline std::string format(const Address& a) { return format(a.raw()); }
+/// The same, reporting failure in ec (then "").
+inline std::string format(const mc_addr& a, std::error_code& ec) noexcept {
+    char buf[MC_ADDR_STRLEN];
+    int n = detail::to_ec(mc_addr_format(&a, buf, sizeof buf), ec);
+    try {
+        return n < 0 ? std::string() : std::string(buf, static_cast<std::size_t>(n));
+    } catch (...) {
+        ec = std::make_error_code(std::errc::not_enough_memory);
+        return std::string();
+    }
+}
+
+inline std::string Address::to_string() const {
+    std::error_code ec;
+    std::string s = format(raw(), ec);
+    return ec ? "?:" + std::to_string(port) : s;
+}
 
 /// A received packet: a view on the library's mc_packet, valid only while the handler
 /// runs (pull mode: until the next Listener::next or close). Copy data() to keep it.
@@ -268,6 +306,20 @@ public:
     Options&& source(const std::string& s) && { return std::move(source(s)); }
     Options& any_source() & { return set(mc_opts_set_source(o_, nullptr), "mc_opts_set_source"); }
     Options&& any_source() && { return std::move(any_source()); }
+    /// Senders (multicasters, sendto(opts, ...)) bind to address:port: a unicast address
+    /// of this host of the group's family ("192.0.2.1", "fe80::1%eth0"), port 0 for an
+    /// ephemeral one. Receivers see it as Packet::from().
+    Options& send_from(const std::string& address, std::uint16_t port = 0) & {
+        return set(mc_opts_set_send_from(o_, address.c_str(), port), "mc_opts_set_send_from");
+    }
+    Options&& send_from(const std::string& address, std::uint16_t port = 0) && {
+        return std::move(send_from(address, port));
+    }
+    /// Any address (the default), with port (0: ephemeral).
+    Options& send_from_any(std::uint16_t port = 0) & {
+        return set(mc_opts_set_send_from(o_, nullptr, port), "mc_opts_set_send_from");
+    }
+    Options&& send_from_any(std::uint16_t port = 0) && { return std::move(send_from_any(port)); }
     Options& recv_buffer(std::size_t bytes) & { return set(mc_opts_set_recv_buffer(o_, bytes), "mc_opts_set_recv_buffer"); }
     Options&& recv_buffer(std::size_t bytes) && { return std::move(recv_buffer(bytes)); }
 
@@ -724,6 +776,29 @@ public:
         s_->filter = nullptr;
     }
 
+    /// The kernel stops delivering group's datagrams from source (a unicast address) to
+    /// this listener; group must be one it holds any-source (errc::not_found if it does not
+    /// hold it, errc::invalid if source-specific, errc::exists if already blocked).
+    void block_source(const std::string& group, const std::string& source) {
+        detail::check(mc_listener_block_source(handle("multicast::Listener::block_source"), group.c_str(),
+                                               source.c_str()),
+                      "mc_listener_block_source");
+    }
+    void block_source(const std::string& group, const std::string& source, std::error_code& ec) noexcept {
+        detail::to_ec(is_open() ? mc_listener_block_source(s_->handle, group.c_str(), source.c_str()) : MC_ECLOSED,
+                      ec);
+    }
+    /// Delivers source's datagrams again (errc::not_found if it was not blocked).
+    void unblock_source(const std::string& group, const std::string& source) {
+        detail::check(mc_listener_unblock_source(handle("multicast::Listener::unblock_source"), group.c_str(),
+                                                 source.c_str()),
+                      "mc_listener_unblock_source");
+    }
+    void unblock_source(const std::string& group, const std::string& source, std::error_code& ec) noexcept {
+        detail::to_ec(
+            is_open() ? mc_listener_unblock_source(s_->handle, group.c_str(), source.c_str()) : MC_ECLOSED, ec);
+    }
+
     int fd() const { return detail::check(mc_listener_fd(handle("multicast::Listener::fd")), "mc_listener_fd"); }
     mc_listener_stats stats() const {
         mc_listener_stats st{};
@@ -838,6 +913,122 @@ private:
         return s_->handle;
     }
     std::shared_ptr<detail::MulticasterState> s_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Timer
+
+namespace detail {
+struct TimerState : Object, std::enable_shared_from_this<TimerState> {
+    std::shared_ptr<Core> core;
+    mc_timer* handle = nullptr;
+    std::function<void()> fn;
+
+    void dead() noexcept override { handle = nullptr; }
+    void close() noexcept override {
+        if (handle) mc_timer_close(std::exchange(handle, nullptr));
+    }
+
+    static void timer_cb(void* ud, mc_timer*) noexcept {
+        auto* s = static_cast<TimerState*>(ud);
+        auto keep = s->shared_from_this();  // survives a close inside fn
+        auto core = s->core;
+        Depth d(*core);
+        try {
+            s->fn();
+        } catch (...) {
+            core->fail(std::current_exception());
+        }
+    }
+};
+
+/// A duration as the C API's milliseconds: negative or above 2147483647 ms throws
+/// multicast::error (MC_EINVAL).
+inline std::uint32_t timer_ms(std::chrono::milliseconds d, const char* what) {
+    if (d.count() < 0 || d.count() > 2147483647)
+        throw error(MC_EINVAL, std::string(what) + ": a delay or interval outside 0..2147483647 ms");
+    return static_cast<std::uint32_t>(d.count());
+}
+}  // namespace detail
+
+/// A timer (mc_timer): fn() runs from its poller's dispatch delay after it is armed, then
+/// every interval (0: once, then it is disarmed but stays open). Monotonic clock; periods
+/// missed while the poller was not polled run fn once. An armed timer keeps
+/// Poller::loop() running. Move-only; closes on destruction (fn never runs after that),
+/// and may be stopped, re-armed, closed or destroyed inside fn. Closed with its poller.
+class Timer {
+public:
+    Timer() = default;
+
+    /// f() is any callable taking no arguments (its result is ignored).
+    template <class F, class = std::enable_if_t<std::is_invocable_v<std::decay_t<F>&>>>
+    Timer(const Poller& poller, std::chrono::milliseconds delay, std::chrono::milliseconds interval, F&& f) {
+        const auto& core = poller.live("multicast::Timer");
+        const std::uint32_t d = detail::timer_ms(delay, "mc_timer_new");
+        const std::uint32_t i = detail::timer_ms(interval, "mc_timer_new");
+        auto s = std::make_shared<detail::TimerState>();
+        s->core = core;
+        s->fn = [f = std::forward<F>(f)]() mutable { f(); };
+        mc_timer* t = nullptr;
+        detail::check(mc_timer_new(core->handle, d, i, &detail::TimerState::timer_cb, s.get(), &t), "mc_timer_new");
+        s->handle = t;
+        core->add(s);
+        s_ = std::move(s);
+    }
+
+    ~Timer() { close(); }
+    Timer(Timer&&) noexcept = default;
+    Timer& operator=(Timer&& other) noexcept {
+        if (this != &other) {
+            close();
+            s_ = std::move(other.s_);
+        }
+        return *this;
+    }
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
+
+    /// Re-arms it from now (also inside fn, and when stopped or fired once).
+    void set(std::chrono::milliseconds delay, std::chrono::milliseconds interval = std::chrono::milliseconds(0)) {
+        mc_timer* h = handle("multicast::Timer::set");
+        detail::check(mc_timer_set(h, detail::timer_ms(delay, "mc_timer_set"), detail::timer_ms(interval, "mc_timer_set")),
+                      "mc_timer_set");
+    }
+    void set(std::chrono::milliseconds delay, std::chrono::milliseconds interval, std::error_code& ec) noexcept {
+        if (!is_open()) {
+            detail::to_ec(MC_ECLOSED, ec);
+            return;
+        }
+        if (delay.count() < 0 || delay.count() > 2147483647 || interval.count() < 0 ||
+            interval.count() > 2147483647) {
+            detail::to_ec(MC_EINVAL, ec);
+            return;
+        }
+        detail::to_ec(mc_timer_set(s_->handle, static_cast<std::uint32_t>(delay.count()),
+                                   static_cast<std::uint32_t>(interval.count())),
+                      ec);
+    }
+    /// Disarms it: fn does not run until set().
+    void stop() { detail::check(mc_timer_stop(handle("multicast::Timer::stop")), "mc_timer_stop"); }
+    void stop(std::error_code& ec) noexcept { detail::to_ec(is_open() ? mc_timer_stop(s_->handle) : MC_ECLOSED, ec); }
+    /// Closes and frees it: fn never runs again. No-op when already closed.
+    void close() noexcept {
+        if (s_ && s_->handle) {
+            s_->close();
+            s_->core->remove(s_.get());
+        }
+    }
+    /// False once closed or its poller is gone (a stopped timer is still open).
+    bool is_open() const noexcept { return s_ && s_->handle; }
+    explicit operator bool() const noexcept { return is_open(); }
+    mc_timer* get() const noexcept { return s_ ? s_->handle : nullptr; }
+
+private:
+    mc_timer* handle(const char* what) const {
+        if (!is_open()) detail::throw_closed(what);
+        return s_->handle;
+    }
+    std::shared_ptr<detail::TimerState> s_;
 };
 
 // ---------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // test_wrapper.cpp - the edge cases of multicast.hpp's ownership, meant to run under
 // valgrind: objects closing themselves (handler true, Next::done, close/reset inside
 // their own callbacks), a Poller destroyed inside one of its callbacks, exceptions from
-// callbacks, the default poller and the blocking listen(), fd registrations.
+// callbacks, the default poller and the blocking listen(), fd registrations, timers
+// (closed inside their own function, outliving their Poller, freeing it, moved).
 // Exits 0 only if every check passed. Run inside tests/netns-run only.
 #include "multicast.hpp"
 
@@ -213,6 +214,66 @@ static void errors() {
     CHECK(multicast::code_of(-EADDRINUSE) == std::errc::address_in_use);
 }
 
+static void timers() {
+    using std::chrono::milliseconds;
+    // A Timer that outlives its Poller is closed with it, and not closed twice.
+    {
+        multicast::Timer orphan;
+        {
+            Poller p;
+            orphan = multicast::Timer(p, milliseconds(1000), milliseconds(0), [] {});
+            CHECK(orphan.is_open());
+        }
+        CHECK(!orphan.is_open());
+        try {
+            orphan.stop();
+            CHECK(!"stop() on a closed timer");
+        } catch (const multicast::error& e) {
+            CHECK(e.code() == multicast::errc::closed);
+        }
+    }
+    // The Poller destroyed inside a timer's function; the timer wrapper later.
+    {
+        std::optional<Poller> p;
+        p.emplace();
+        int runs = 0;
+        multicast::Timer t(*p, milliseconds(0), milliseconds(1), [&] {
+            ++runs;
+            p.reset();
+        });
+        Poller& ref = *p;
+        ref.poll(1000);
+        CHECK(runs == 1 && !p.has_value() && !t.is_open());
+    }
+    // Moved, then destroyed inside its own function through the moved-to object; an
+    // exception from the function comes out of poll() and the timer goes on.
+    {
+        Poller p;
+        int runs = 0;
+        std::optional<multicast::Timer> holder;
+        multicast::Timer t(p, milliseconds(0), milliseconds(1), [&] {
+            if (++runs == 2) holder.reset();
+        });
+        holder.emplace(std::move(t));
+        CHECK(!t.is_open() && holder->is_open());
+        CHECK(poll_until(p, [&] { return !holder.has_value(); }));
+        CHECK(runs == 2);
+
+        int thrown = 0;
+        multicast::Timer thrower(p, milliseconds(0), milliseconds(1), [&] {
+            if (++thrown == 1) throw std::runtime_error("from a timer");
+        });
+        bool caught = false;
+        try {
+            for (int i = 0; i < 20 && !caught; i++) p.poll(100);
+        } catch (const std::runtime_error& e) {
+            caught = std::string(e.what()) == "from a timer";
+        }
+        CHECK(caught);
+        CHECK(poll_until(p, [&] { return thrown >= 2; }));
+    }
+}
+
 int main() {
     try {
         default_poller_and_listen();
@@ -220,6 +281,7 @@ int main() {
         poller_destroyed_inside_callback();
         fd_registrations();
         errors();
+        timers();
     } catch (const std::exception& e) {
         std::cerr << "test_wrapper: " << e.what() << "\n";
         return 1;

@@ -1,7 +1,7 @@
 package multicast
 
 // The C callbacks: Go functions exported to the C trampolines of
-// listener.go and multicaster.go. user_data is a cgo.Handle (an integer),
+// listener.go, multicaster.go and timer.go. user_data is a cgo.Handle (an integer),
 // so C never holds a Go pointer. A panic is recovered here, never unwinding
 // through the library, and re-raised by the Poll/Loop/Next that ran it.
 // (A file with //export may hold only declarations in its preamble.)
@@ -78,4 +78,18 @@ func mcgoNext(h C.uintptr_t, data **C.uint8_t, n *C.size_t) (answer C.int) {
 	default:
 		return C.MC_NEXT_WAIT
 	}
+}
+
+//export mcgoOnTimer
+func mcgoOnTimer(h C.uintptr_t) {
+	t := cgo.Handle(h).Value().(*Timer)
+	if t.closed {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			t.poller.capture(r)
+		}
+	}()
+	t.fn()
 }

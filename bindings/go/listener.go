@@ -26,6 +26,7 @@ static int mcgo_listener_set_filter(mc_listener *l, int on, uintptr_t h) {
 import "C"
 
 import (
+	"net"
 	"net/netip"
 	"runtime/cgo"
 	"strconv"
@@ -231,6 +232,89 @@ func (l *Listener) Next(timeout time.Duration) (pkt Packet, ok bool, err error) 
 		return rc
 	})
 	return pkt, ok, err
+}
+
+// sourceCall runs f with group and source as C strings on a locked thread.
+func (l *Listener) sourceCall(what, group, source string, f func(c *C.mc_listener, g, s *C.char) C.int) error {
+	c, err := l.ptr(what)
+	if err != nil {
+		return err
+	}
+	g, err := cString("group", group, C.MC_EADDRESS)
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(g))
+	s, err := cString("source", source, C.MC_EADDRESS)
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(s))
+	_, err = call(func() C.int { return f(c, g, s) })
+	return err
+}
+
+// BlockSource makes the kernel stop delivering group's datagrams from
+// source (a unicast address) to this listener, on every interface where it
+// holds group, and again after every re-join. group must be one the listener
+// holds any-source: ErrNotFound if it does not hold it, ErrInvalid if it
+// holds it source-specific; ErrExist if source is already blocked;
+// ErrAddress for a group or source that is not an address of the kind;
+// syscall.ENOBUFS past the kernel's limit of sources per group and socket.
+func (l *Listener) BlockSource(group, source string) error {
+	return l.sourceCall("Listener.BlockSource", group, source, func(c *C.mc_listener, g, s *C.char) C.int {
+		return C.mc_listener_block_source(c, g, s)
+	})
+}
+
+// UnblockSource delivers source's datagrams of group again; ErrNotFound if
+// it was not blocked.
+func (l *Listener) UnblockSource(group, source string) error {
+	return l.sourceCall("Listener.UnblockSource", group, source, func(c *C.mc_listener, g, s *C.char) C.int {
+		return C.mc_listener_unblock_source(c, g, s)
+	})
+}
+
+// FormatAddr writes an address and port as the library does (mc_addr_format):
+// "192.0.2.1:5000", "[ff05::1]:5000", "[fe80::1%eth0]:5000", naming a
+// link-local zone by its interface (a numeric zone, as Packet.From has, is
+// the interface index; one that no interface has now stays a number). An
+// invalid AddrPort, or a zone that is neither a number nor an interface's
+// name, is ErrInvalid / ErrAddress.
+func FormatAddr(ap netip.AddrPort) (string, error) {
+	var a C.mc_addr
+	addr := ap.Addr()
+	switch {
+	case addr.Is4():
+		a.family = syscall.AF_INET
+	case addr.Is6():
+		a.family = syscall.AF_INET6
+		if z := addr.Zone(); z != "" {
+			if n, err := strconv.ParseUint(z, 10, 32); err == nil {
+				a.scope_id = C.uint32_t(n)
+			} else if ifi, err := net.InterfaceByName(z); err == nil {
+				a.scope_id = C.uint32_t(ifi.Index)
+			} else {
+				return "", goError(C.MC_EADDRESS, "FormatAddr %v: no interface %q", ap, z)
+			}
+		}
+	default:
+		return "", goError(C.MC_EINVAL, "FormatAddr: not an address: %v", ap)
+	}
+	a.port = C.uint16_t(ap.Port())
+	ip := addr.As16()
+	if addr.Is4() {
+		v4 := addr.As4()
+		ip = [16]byte{}
+		copy(ip[:], v4[:])
+	}
+	*(*[16]byte)(unsafe.Pointer(&a.ip)) = ip
+	var buf [C.MC_ADDR_STRLEN]C.char
+	n, err := call(func() C.int { return C.mc_addr_format(&a, &buf[0], C.size_t(len(buf))) })
+	if err != nil {
+		return "", err
+	}
+	return C.GoStringN(&buf[0], C.int(n)), nil
 }
 
 // Stats returns the listener's counters.

@@ -57,6 +57,15 @@ type Options struct {
 	// RecvBuffer is a listener's SO_RCVBUF request in bytes; 0 =
 	// DefaultRecvBuffer, negative = the kernel's default.
 	RecvBuffer int
+	// SendFrom makes senders (multicasters, SendOpts) bind their socket to
+	// this unicast address of this host, of the group's family
+	// ("192.0.2.1", "fe80::1%eth0"); receivers see it as Packet.From. With
+	// no Interface, datagrams leave by the interface that holds it. "" =
+	// any address. An address the host does not have fails when the opts
+	// are used, with syscall.EADDRNOTAVAIL.
+	SendFrom string
+	// SendFromPort is the source port of senders; 0 = an ephemeral one.
+	SendFromPort uint16
 }
 
 // Int returns a pointer to v, for Options.TTL.
@@ -162,6 +171,20 @@ func (o *Options) toC() (*C.mc_opts, error) {
 			n = 0 // the kernel's default
 		}
 		if err := check(C.mc_opts_set_recv_buffer(c, C.size_t(n))); err != nil {
+			return nil, err
+		}
+	}
+	if o.SendFrom != "" || o.SendFromPort != 0 {
+		var addr *C.char // NULL: any address
+		if o.SendFrom != "" {
+			cs, err := cString("send-from address", o.SendFrom, C.MC_EADDRESS)
+			if err != nil {
+				return nil, err
+			}
+			defer C.free(unsafe.Pointer(cs))
+			addr = cs
+		}
+		if err := check(C.mc_opts_set_send_from(c, addr, C.uint16_t(o.SendFromPort))); err != nil {
 			return nil, err
 		}
 	}

@@ -17,6 +17,11 @@ top of libmulticast (ctypes; standard library only).
 The library is libmulticast.so.0, found through the environment variable MULTICAST_LIB
 (the library file, or a directory holding it) or the system's search path.
 
+Additions of libmulticast 0.3: Poller.call_later(seconds, fn) / call_every(seconds, fn)
+(a Timer: cancel(), set(), close()); MulticastListener.block_source/unblock_source;
+send_from=(ip, port) for sendto() and Multicaster; addr tuples are formatted by the
+library (mc_addr_format: a link-local scope by its interface's name, 'fe80::1%eth0').
+
 Differences from the Python 2 seed: packets are bytes (str arguments are sent UTF-8
 encoded); a listener's addr is (ip, port); Poller.loop() with timeout 0 waits for events
 instead of spinning, and returns when stop() is called, polling is set to False, or
@@ -29,6 +34,7 @@ at a time; sendto() is safe from any thread.
 import ctypes
 import ctypes.util
 import inspect
+import math
 import os
 import re
 import socket
@@ -37,6 +43,7 @@ import time
 __all__ = [
     'sendto', 'listen', 'poll', 'loop', 'register', 'unregister', 'stop',
     'Poller', 'MulticastListener', 'Multicaster', 'MulticastError', 'version',
+    'Timer', 'call_later', 'call_every', 'format_address', 'ADDR_STRLEN',
     'DEFAULT_GROUP', 'DEFAULT_PORT', 'DEFAULT_TTL', 'DEFAULT_MTU',
     'TTL_HOST', 'TTL_SUBNET', 'TTL_SITE', 'TTL_REGION', 'TTL_CONTINENT', 'TTL_UNRESTRICTED',
     'READ', 'WRITE',
@@ -48,6 +55,7 @@ DEFAULT_TTL = 1
 DEFAULT_MTU = 4096
 TTL_HOST, TTL_SUBNET, TTL_SITE, TTL_REGION, TTL_CONTINENT, TTL_UNRESTRICTED = 0, 1, 32, 64, 128, 255
 READ, WRITE = 1, 4  # interest flags (EPOLLIN|EPOLLPRI, EPOLLOUT)
+ADDR_STRLEN = 64    # MC_ADDR_STRLEN: bytes enough for any address mc_addr_format writes
 
 MC_EINVAL, MC_EADDRESS, MC_EREGEX, MC_ENOTFOUND = -1001, -1002, -1003, -1004
 MC_EEXIST, MC_EBUSY, MC_ECLOSED, MC_EPANIC = -1005, -1006, -1007, -1008
@@ -103,6 +111,7 @@ class _Stats(ctypes.Structure):
 _PACKET_FN = ctypes.CFUNCTYPE(_c_int, _vp, ctypes.POINTER(_Packet))
 _NEXT_FN = ctypes.CFUNCTYPE(_c_int, _vp, ctypes.POINTER(_vp), ctypes.POINTER(_c_size))
 _IO_FN = ctypes.CFUNCTYPE(None, _vp, _c_int)
+_TIMER_FN = ctypes.CFUNCTYPE(None, _vp, _vp)
 
 
 def _fn(name, restype, *argtypes):
@@ -127,6 +136,17 @@ _opts_set = {
     'source': _fn('mc_opts_set_source', _c_int, _vp, ctypes.c_char_p),
     'recv_buffer': _fn('mc_opts_set_recv_buffer', _c_int, _vp, _c_size),
 }
+_opts_set_send_from = _fn('mc_opts_set_send_from', _c_int, _vp, ctypes.c_char_p, _c_u16)
+_sendto_opts = _fn('mc_sendto_opts', _c_int, _vp, ctypes.c_char_p, _c_size)
+_addr_format = _fn('mc_addr_format', _c_int, ctypes.POINTER(_Addr), ctypes.c_char_p, _c_size)
+_timer_new = _fn('mc_timer_new', _c_int, _vp, _c_u32, _c_u32, _TIMER_FN, _vp, ctypes.POINTER(_vp))
+_timer_set = _fn('mc_timer_set', _c_int, _vp, _c_u32, _c_u32)
+_timer_stop = _fn('mc_timer_stop', _c_int, _vp)
+_timer_close = _fn('mc_timer_close', None, _vp)
+_listener_block_source = _fn('mc_listener_block_source', _c_int, _vp, ctypes.c_char_p,
+                             ctypes.c_char_p)
+_listener_unblock_source = _fn('mc_listener_unblock_source', _c_int, _vp, ctypes.c_char_p,
+                               ctypes.c_char_p)
 _poller_new = _fn('mc_poller_new', _c_int, ctypes.POINTER(_vp))
 _poller_free = _fn('mc_poller_free', None, _vp)
 _poller_fd = _fn('mc_poller_fd', _c_int, _vp)
@@ -197,15 +217,76 @@ def _ms(seconds):
     return int(round(seconds * 1000))
 
 
-def _address(a):
-    n = 4 if a.family == socket.AF_INET else 16
+def _timer_ms(seconds, what):
+    """Seconds (int or float) to the C API's milliseconds, rounded up (never early)."""
     try:
-        ip = socket.inet_ntop(a.family, bytes(a.ip[:n]))
-    except (OSError, ValueError):
-        ip = '?'
-    if a.family == socket.AF_INET6 and a.scope_id:
-        ip += '%%%d' % a.scope_id
-    return (ip, a.port)
+        ms = math.ceil(seconds * 1000)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError('%s: %r is not a number of seconds from 0 to 2147483.647'
+                         % (what, seconds)) from None
+    if not 0 <= ms <= 2147483647:
+        raise ValueError('%s: %r is not a number of seconds from 0 to 2147483.647'
+                         % (what, seconds))
+    return ms
+
+
+def _text(a):
+    """mc_addr_format of a C address: '192.0.2.1:5000', '[fe80::1%eth0]:5000'."""
+    buf = ctypes.create_string_buffer(ADDR_STRLEN)
+    n = _check(_addr_format(ctypes.byref(a), buf, ADDR_STRLEN), 'mc_addr_format')
+    return buf.raw[:n].decode('ascii', 'replace')
+
+
+def _address(a):
+    """A C address as the (ip, port) tuple of the socket module, written by
+    mc_addr_format: a link-local scope by its interface's name ('fe80::1%eth0')."""
+    try:
+        text = _text(a)
+    except MulticastError:
+        return ('?', a.port)
+    host, _, port = text.rpartition(':')
+    if host.startswith('['):
+        host = host[1:-1]
+    return (host, int(port))
+
+
+def format_address(addr):
+    """Formats an (ip, port) tuple as the library does (mc_addr_format):
+    '192.0.2.1:5000', '[ff05::1]:5000', '[fe80::1%eth0]:5000' (a scope given by name or
+    index is written by its interface's name, or its index if no interface has it now).
+    ValueError for an ip that is not an IPv4 or IPv6 literal."""
+    ip, port = addr[0], addr[1]
+    a = _Addr()
+    a.port = port
+    host, _, scope = ip.partition('%')
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            raw = socket.inet_pton(family, host)
+        except (OSError, ValueError):
+            continue
+        a.family = family
+        ctypes.memmove(a.ip, raw, len(raw))
+        break
+    else:
+        raise ValueError('format_address: %r is not an IP address' % (ip,))
+    if scope:
+        if a.family != socket.AF_INET6:
+            raise ValueError('format_address: %r: a scope on an IPv4 address' % (ip,))
+        try:
+            a.scope_id = int(scope) if scope.isdigit() else socket.if_nametoindex(scope)
+        except OSError:
+            raise ValueError('format_address: %r: no interface %r' % (ip, scope)) from None
+    return _text(a)
+
+
+def _send_from(value):
+    """send_from: 'ip', or (ip, port) like the socket module's source_address; ip '' or
+    None: any address; port 0: an ephemeral one."""
+    if isinstance(value, (str, bytes)):
+        host, port = value, 0
+    else:
+        host, port = value
+    return (_cstr(host) if host else None), port
 
 
 class _Opts(object):
@@ -218,6 +299,10 @@ class _Opts(object):
         try:
             for name, value in settings.items():
                 if value is None:
+                    continue
+                if name == 'send_from':
+                    host, port = _send_from(value)
+                    _check(_opts_set_send_from(self.p, host, port), 'mc_opts_set_send_from')
                     continue
                 if name in ('group', 'interface', 'source'):
                     value = _cstr(value)
@@ -342,6 +427,23 @@ class Poller(object):
         if not value:
             self.stop()
 
+    def call_later(self, seconds, fn, *args):
+        """Runs fn(*args) once, from this poller's dispatch, `seconds` (int or float;
+        rounded up to whole milliseconds, never early) from now; 0: at the next poll.
+        Returns the Timer, which closes itself after fn has run (unless fn re-armed it
+        with set()). ValueError for a negative delay or one above 2147483.647 s."""
+        return Timer(self, seconds, 0, fn, args, once=True)
+
+    def call_every(self, seconds, fn, *args, delay=None):
+        """Runs fn(*args) every `seconds` (int or float, rounded up to whole
+        milliseconds; above 0), the first time after delay seconds (None: after
+        `seconds`), from this poller's dispatch, until the Timer it returns is cancelled
+        or closed. Periods missed while the poller was not polled run fn once. An armed
+        timer keeps loop() running."""
+        if _timer_ms(seconds, 'call_every') == 0:
+            raise ValueError('call_every: the interval must be above 0 seconds')
+        return Timer(self, seconds if delay is None else delay, seconds, fn, args)
+
     def stop(self):
         """Wakes a blocked poll()/loop(), which returns promptly (any thread)."""
         if not self.closed:
@@ -423,7 +525,92 @@ class Poller(object):
             pass
 
 
+class Timer(object):
+    """A timer (mc_timer) on a poller, made by Poller.call_later / call_every (or the
+    module's functions of the same names, on the default poller). Its function runs from
+    the poller's dispatch; it may cancel, set or close its own timer. The poller keeps
+    an open timer alive; closing the poller closes it."""
+
+    def __init__(self, poller, delay, interval, fn, args=(), once=False):
+        if not callable(fn):
+            raise TypeError('a timer needs a callable, not %r' % (fn,))
+        d = _timer_ms(delay, 'timer delay')
+        i = _timer_ms(interval, 'timer interval')
+        self.poller = _poller(poller)
+        self._fn, self._args = fn, args
+        self._once = once
+        self._rearmed = False
+        self._t = None
+        self._thunk = _TIMER_FN(self._run)
+        t = _vp()
+        _check(_timer_new(self.poller._handle(), d, i, self._thunk, None, ctypes.byref(t)),
+               'mc_timer_new')
+        self._t = t.value
+        self.poller._objects.add(self)
+
+    @property
+    def closed(self):
+        """True once closed (by close(), a call_later timer that ran, or its poller)."""
+        return self._t is None
+
+    def _handle(self):
+        if self._t is None:
+            raise MulticastError(MC_ECLOSED, 'Timer', 'the timer is closed')
+        return self._t
+
+    def _gone(self):
+        self._t = None
+        _bury(self._thunk)
+
+    def _run(self, _ud, _t):
+        with _Dispatch(self.poller):
+            self._rearmed = False
+            try:
+                self._fn(*self._args)
+            finally:
+                if self._once and not self._rearmed:
+                    self.close()
+
+    def set(self, delay, interval=0):
+        """Re-arms it from now: fn runs after delay seconds, then every interval seconds
+        (0: once). Also after cancel(), and inside fn."""
+        d = _timer_ms(delay, 'Timer.set delay')
+        i = _timer_ms(interval, 'Timer.set interval')
+        _check(_timer_set(self._handle(), d, i), 'mc_timer_set')
+        self._rearmed = True
+        self._once = self._once and i == 0
+
+    def cancel(self):
+        """Disarms it: fn does not run until set(). No-op when closed."""
+        if self._t is not None:
+            _check(_timer_stop(self._t), 'mc_timer_stop')
+            self._rearmed = False
+
+    def close(self):
+        """Closes and frees it: fn never runs again. No-op when closed."""
+        if self._t is not None:
+            _timer_close(self._t)
+            self.poller._objects.discard(self)
+            self._gone()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 _defaultPoller = Poller(_default=True)
+
+
+def call_later(seconds, fn, *args):
+    """Poller.call_later on the default poller."""
+    return _defaultPoller.call_later(seconds, fn, *args)
+
+
+def call_every(seconds, fn, *args, delay=None):
+    """Poller.call_every on the default poller."""
+    return _defaultPoller.call_every(seconds, fn, *args, delay=delay)
 
 
 def _poller(poller):
@@ -458,14 +645,24 @@ def stop():
 # --------------------------------------------------------------------------------------
 # Sending
 
-def sendto(packets, ip=DEFAULT_GROUP, port=DEFAULT_PORT, ttl=DEFAULT_TTL):
+def sendto(packets, ip=DEFAULT_GROUP, port=DEFAULT_PORT, ttl=DEFAULT_TTL, send_from=None):
     """Sends packets (one str/bytes packet, or an iterable of them), in order, to the
-    multicast group at ip on port with ttl; returns the number sent."""
+    multicast group at ip on port with ttl; returns the number sent.
+
+    send_from: the source address the packets are sent from, 'ip' or (ip, port) like the
+    socket module's source_address (a unicast address of this host, of the group's
+    family; port 0: an ephemeral one); receivers see it as addr. Default: the system's
+    choice."""
     if isinstance(packets, (str, bytes, bytearray, memoryview)):
         packets = [packets]
     data = [_bytes(p) for p in packets]
     if not data:
         return 0
+    if send_from is not None:
+        with _Opts(group=ip, port=port, ttl=ttl, send_from=send_from) as o:
+            for d in data:
+                _check(_sendto_opts(o, d, len(d)), 'mc_sendto_opts')
+        return len(data)
     bufs = (_Buf * len(data))()
     keep = []
     for i, d in enumerate(data):
@@ -484,11 +681,13 @@ class Multicaster(object):
     call resume() when there is more.
 
     Multicaster(ip='224.0.42.42', port=4242, ttl=1, poller=None, packets=None,
-                interface=None, loopback=None)
+                interface=None, loopback=None, send_from=None)
+
+    send_from: 'ip' or (ip, port), the source address of its packets (see sendto).
     """
 
     def __init__(self, ip=DEFAULT_GROUP, port=DEFAULT_PORT, ttl=DEFAULT_TTL, poller=None,
-                 packets=None, interface=None, loopback=None):
+                 packets=None, interface=None, loopback=None, send_from=None):
         self.ip, self.port, self.ttl = ip, port, ttl
         self.poller = _poller(poller)
         self._packets = packets
@@ -496,7 +695,8 @@ class Multicaster(object):
         self._current = None
         self._m = None
         self._thunk = _NEXT_FN(self._next)
-        with _Opts(group=ip, port=port, ttl=ttl, interface=interface, loopback=loopback) as o:
+        with _Opts(group=ip, port=port, ttl=ttl, interface=interface, loopback=loopback,
+                   send_from=send_from) as o:
             m = _vp()
             _check(_multicaster_new(self.poller._handle(), o, self._thunk, None,
                                     ctypes.byref(m)), 'mc_multicaster_new')
@@ -633,6 +833,21 @@ class _Listener(object):
             self._filter_thunk = thunk
         if old is not None:
             _bury(old)
+
+    def block_source(self, source, group=None):
+        """Stops the kernel delivering the group's packets from source (a unicast
+        address) to this listener; group defaults to the listener's (it must be one it
+        holds from any source). MulticastError: MC_EEXIST if source is already blocked,
+        MC_EADDRESS for a source that is not a unicast address of the group's family."""
+        _check(_listener_block_source(self._handle(), _cstr(self.ip if group is None else group),
+                                      _cstr(source)), 'mc_listener_block_source')
+
+    def unblock_source(self, source, group=None):
+        """Delivers source's packets again; MulticastError MC_ENOTFOUND if it was not
+        blocked."""
+        _check(_listener_unblock_source(self._handle(),
+                                        _cstr(self.ip if group is None else group),
+                                        _cstr(source)), 'mc_listener_unblock_source')
 
     def fileno(self):
         return _check(_listener_fd(self._handle()), 'mc_listener_fd')

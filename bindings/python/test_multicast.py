@@ -6,9 +6,11 @@
 They refuse to run outside tests/netns-run's private network namespace (MC_NETNS=1).
 Standard library only. Every test uses its own port and TTL 0.
 """
+import errno
 import gc
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -323,6 +325,198 @@ class TestErrors(unittest.TestCase):
         with self.assertRaises(MulticastError) as cm:
             sendto('x', port=next(_ports), ttl=256)
         self.assertEqual(cm.exception.code, multicast.MC_EINVAL)
+
+
+def loop_with_watchdog(poller, limit=5.0):
+    """poller.loop() until it ends by itself; a watchdog stops it after limit seconds.
+    Returns True if the loop ended by itself."""
+    fired = []
+
+    def stop():
+        fired.append(True)
+        poller.stop()
+    dog = threading.Timer(limit, stop)
+    dog.start()
+    try:
+        poller.loop()
+    finally:
+        dog.cancel()
+    return not fired
+
+
+class TestTimers(unittest.TestCase):
+    def test_call_later_runs_once_then_closes(self):
+        with Poller() as p:
+            got = []
+            start = time.monotonic()
+            t = p.call_later(0.02, got.append, 'x')
+            self.assertIsInstance(t, multicast.Timer)
+            self.assertFalse(t.closed)
+            self.assertTrue(loop_with_watchdog(p))  # nothing armed after it ran
+            self.assertEqual(got, ['x'])
+            self.assertGreaterEqual(time.monotonic() - start, 0.02)  # never early
+            self.assertTrue(t.closed)
+            t.cancel()  # no-op when closed
+            t.close()
+
+    def test_call_every_cancel_and_set(self):
+        with Poller() as p:
+            ticks = []
+
+            def tick():
+                ticks.append(time.monotonic())
+                if len(ticks) == 3:
+                    t.cancel()  # disarmed: loop() ends
+            t = p.call_every(0.01, tick)
+            self.assertTrue(loop_with_watchdog(p))
+            self.assertEqual(len(ticks), 3)
+            self.assertGreaterEqual(ticks[2] - ticks[0], 0.02)
+            self.assertFalse(t.closed)  # cancelled, still open
+            t.set(0.005)  # once more
+            self.assertTrue(loop_with_watchdog(p))
+            self.assertEqual(len(ticks), 4)
+            t.close()
+            self.assertTrue(t.closed)
+            with self.assertRaises(MulticastError) as cm:
+                t.set(1)
+            self.assertEqual(cm.exception.code, multicast.MC_ECLOSED)
+
+    def test_timer_closes_and_rearms_itself_inside_its_function(self):
+        with Poller() as p:
+            runs = []
+
+            def once():
+                runs.append('every')
+                t.close()
+            t = p.call_every(0.001, once, delay=0)
+            later = []
+
+            def again():
+                later.append(1)
+                if len(later) < 3:
+                    u.set(0.001)  # a call_later timer re-armed in its function stays open
+            u = p.call_later(0, again)
+            self.assertTrue(loop_with_watchdog(p))
+            self.assertEqual(runs, ['every'])
+            self.assertEqual(len(later), 3)
+            self.assertTrue(t.closed and u.closed)
+
+    def test_exception_in_timer_comes_out_of_poll(self):
+        with Poller() as p:
+            def boom():
+                raise ValueError('timer boom')
+            t = p.call_every(0.001, boom, delay=0)
+            with self.assertRaisesRegex(ValueError, 'timer boom'):
+                for _ in range(20):
+                    p.poll(0.1)
+            self.assertFalse(t.closed)
+            t.close()
+
+    def test_units_and_errors(self):
+        self.assertEqual(multicast._timer_ms(0.0001, 'x'), 1)  # rounded up: never early
+        self.assertEqual(multicast._timer_ms(1.5, 'x'), 1500)
+        self.assertEqual(multicast._timer_ms(2, 'x'), 2000)
+        with Poller() as p:
+            for bad in (-0.001, 2147484, float('nan'), 'soon'):
+                with self.assertRaises(ValueError):
+                    p.call_later(bad, print)
+            with self.assertRaises(ValueError):
+                p.call_every(0, print)
+            with self.assertRaises(TypeError):
+                p.call_later(1, None)
+            t = p.call_later(3600, print)
+            with self.assertRaises(ValueError):
+                t.set(-1)
+        self.assertTrue(t.closed)  # closed with its poller
+
+    def test_default_poller(self):
+        got = []
+        t = multicast.call_later(0, got.append, 1)
+        self.assertTrue(poll_until(lambda: got == [1]))
+        self.assertTrue(t.closed)
+        ticks = []
+        t = multicast.call_every(0.001, ticks.append, 1)
+        self.assertTrue(poll_until(lambda: len(ticks) >= 2))
+        t.close()
+
+
+class TestSourcesAndAddresses(unittest.TestCase):
+    def test_block_source_with_send_from(self):
+        port = next(_ports)
+        with Poller() as p:
+            lis = Collect(port=port, poller=p)
+            lis.block_source('127.0.0.2')
+            with self.assertRaises(MulticastError) as cm:
+                lis.block_source('127.0.0.2', group=multicast.DEFAULT_GROUP)
+            self.assertEqual(cm.exception.code, multicast.MC_EEXIST)
+            sendto('blocked', port=port, ttl=HOST, send_from=('127.0.0.2', 42994))
+            sendto('open', port=port, ttl=HOST, send_from='127.0.0.1')
+            self.assertTrue(poll_until(lambda: lis.packets, p))
+            poll_until(lambda: False, p, timeout=0.2)  # time for a packet that would come
+            self.assertEqual(lis.packets, [b'open'])
+            self.assertEqual(lis.addrs[0][0], '127.0.0.1')
+
+            lis.unblock_source('127.0.0.2')
+            with self.assertRaises(MulticastError) as cm:
+                lis.unblock_source('127.0.0.2')
+            self.assertEqual(cm.exception.code, multicast.MC_ENOTFOUND)
+            sendto(['again', 'twice'], port=port, ttl=HOST, send_from=('127.0.0.2', 42994))
+            self.assertTrue(poll_until(lambda: len(lis.packets) == 3, p))
+            self.assertEqual(lis.packets[1:], [b'again', b'twice'])
+            self.assertEqual(lis.addrs[1:], [('127.0.0.2', 42994)] * 2)
+
+            with self.assertRaises(MulticastError) as cm:
+                lis.block_source('127.0.0.2', group='224.0.42.99')  # not held
+            self.assertEqual(cm.exception.code, multicast.MC_ENOTFOUND)
+            with self.assertRaises(MulticastError) as cm:
+                lis.block_source('224.1.1.1')
+            self.assertEqual(cm.exception.code, multicast.MC_EADDRESS)
+            lis.close()
+            with self.assertRaises(MulticastError) as cm:
+                lis.block_source('127.0.0.2')
+            self.assertEqual(cm.exception.code, multicast.MC_ECLOSED)
+
+    def test_multicaster_send_from(self):
+        port = next(_ports)
+        with Poller() as p:
+            lis = Collect(port=port, poller=p)
+            m = Multicaster(port=port, ttl=HOST, poller=p, packets=['m1', 'm2'],
+                            send_from=('127.0.0.2', 42993))
+            self.assertTrue(poll_until(lambda: len(lis.packets) == 2 and m.closed, p))
+            self.assertEqual(lis.addrs, [('127.0.0.2', 42993)] * 2)
+            # A port alone: any address, that source port.
+            sendto('p', port=port, ttl=HOST, send_from=('', 42992))
+            self.assertTrue(poll_until(lambda: len(lis.packets) == 3, p))
+            self.assertEqual(lis.addrs[2][1], 42992)
+
+    def test_send_from_errors(self):
+        port = next(_ports)
+        with self.assertRaises(MulticastError) as cm:
+            sendto('x', port=port, ttl=HOST, send_from='224.0.0.1')
+        self.assertEqual(cm.exception.code, multicast.MC_EADDRESS)
+        with self.assertRaises(MulticastError) as cm:
+            sendto('x', port=port, ttl=HOST, send_from=('192.0.2.77', 1))
+        self.assertEqual(cm.exception.errno, errno.EADDRNOTAVAIL)
+        self.assertIn('192.0.2.77', str(cm.exception))
+
+    def test_format_address(self):
+        fmt = multicast.format_address
+        self.assertEqual(fmt(('192.0.2.1', 5000)), '192.0.2.1:5000')
+        self.assertEqual(fmt(('ff05::1', 5000)), '[ff05::1]:5000')
+        lo = socket.if_nametoindex('lo')
+        self.assertEqual(fmt(('fe80::1%lo', 5000)), '[fe80::1%lo]:5000')
+        self.assertEqual(fmt(('fe80::1%%%d' % lo, 5000)), '[fe80::1%lo]:5000')
+        self.assertEqual(fmt(('fe80::1%999', 7)), '[fe80::1%999]:7')  # no such interface
+        for bad in ('nope', '192.0.2.1%lo', 'fe80::1%nosuch0'):
+            with self.assertRaises(ValueError):
+                fmt((bad, 1))
+        # Received addresses are written by the library too: a scope by name.
+        a = multicast._Addr()
+        a.family, a.port, a.scope_id = socket.AF_INET6, 5000, lo
+        a.ip[0], a.ip[1], a.ip[15] = 0xfe, 0x80, 1
+        self.assertEqual(multicast._address(a), ('fe80::1%lo', 5000))
+        a.family = 0
+        self.assertEqual(multicast._address(a), ('?', 5000))
 
 
 if __name__ == '__main__':

@@ -1,7 +1,9 @@
 //! example.zig - libmulticast from Zig through its C header: sends a few packets with
 //! mc_sendto / mc_sendto_many and receives them with a listener whose callback is a Zig
-//! function (callconv(.c)) and whose filter is an `export fn`. Exits 0 only if exactly
-//! the expected packets arrived, in order.
+//! function (callconv(.c)) and whose filter is an `export fn`, printing senders with
+//! mc_addr_format; then a timer (mc_timer_new) ticks a few times and stops the loop.
+//! Exits 0 only if exactly the expected packets arrived, in order, and the timer ticked
+//! as many times as it should.
 //!
 //!   PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig zig build --prefix out     (build.zig)
 //!   LD_LIBRARY_PATH=$PREFIX/lib tests/netns-run out/bin/zig-example  (never on a real network)
@@ -29,9 +31,11 @@ fn onPacket(user_data: ?*anyopaque, packet: [*c]const c.mc_packet) callconv(.c) 
     const r: *Received = @ptrCast(@alignCast(user_data.?));
     const p = packet.*;
     const data = p.data[0..p.len];
-    const ip = p.from.ip;
-    std.debug.print("received \"{s}\" ({d} bytes from {d}.{d}.{d}.{d}:{d}, to port {d})\n", .{
-        data, p.size, ip[0], ip[1], ip[2], ip[3], p.from.port, p.group.port,
+    var from: [c.MC_ADDR_STRLEN]u8 = undefined;
+    const n = c.mc_addr_format(&p.from, &from, from.len);
+    if (n < 0) fail("mc_addr_format", n);
+    std.debug.print("received \"{s}\" ({d} bytes from {s}, to port {d})\n", .{
+        data, p.size, from[0..@intCast(n)], p.group.port,
     });
     if (r.count >= expected.len or !std.mem.eql(u8, data, expected[r.count]) or p.group.port != port) {
         r.bad += 1;
@@ -49,6 +53,35 @@ export fn zig_example_filter(user_data: ?*anyopaque, packet: [*c]const c.mc_pack
     _ = user_data;
     const p = packet.*;
     return if (std.mem.startsWith(u8, p.data[0..p.len], "skip")) 0 else 1;
+}
+
+/// The timer's state; its user_data points at it.
+const Ticks = struct {
+    poller: ?*c.mc_poller,
+    count: u32 = 0,
+    limit: u32,
+    timed_out: bool = false,
+};
+
+/// The timer function: counts the ticks; at the limit it disarms the timer and stops
+/// the loop (mc_stop), from inside the poller's dispatch.
+fn onTick(user_data: ?*anyopaque, t: ?*c.mc_timer) callconv(.c) void {
+    const k: *Ticks = @ptrCast(@alignCast(user_data.?));
+    k.count += 1;
+    std.debug.print("tick {d}\n", .{k.count});
+    if (k.count == k.limit) {
+        const rc = c.mc_timer_stop(t);
+        if (rc < 0) fail("mc_timer_stop", rc);
+        c.mc_stop(k.poller);
+    }
+}
+
+/// A watchdog timer: stops the loop if the ticks never end it.
+fn onWatchdog(user_data: ?*anyopaque, t: ?*c.mc_timer) callconv(.c) void {
+    _ = t;
+    const k: *Ticks = @ptrCast(@alignCast(user_data.?));
+    k.timed_out = true;
+    c.mc_stop(k.poller);
 }
 
 fn fail(what: []const u8, rc: c_int) noreturn {
@@ -108,4 +141,31 @@ pub fn main() void {
         std.process.exit(1);
     }
     std.debug.print("OK: {d} packets arrived as expected (2 filtered out)\n", .{received.count});
+
+    // A timer: every 10 ms from 5 ms on, five ticks, then it stops the loop itself.
+    var ticks = Ticks{ .poller = poller, .limit = 5 };
+    var timer: ?*c.mc_timer = null;
+    rc = c.mc_timer_new(poller, 5, 10, onTick, &ticks, &timer);
+    if (rc < 0) fail("mc_timer_new", rc);
+    defer c.mc_timer_close(timer);
+    var watchdog: ?*c.mc_timer = null;
+    rc = c.mc_timer_new(poller, 5000, 0, onWatchdog, &ticks, &watchdog);
+    if (rc < 0) fail("mc_timer_new (watchdog)", rc);
+    defer c.mc_timer_close(watchdog);
+    // An interval above 2147483647 ms is refused.
+    var bad: ?*c.mc_timer = null;
+    rc = c.mc_timer_new(poller, 0, 0x80000000, onTick, &ticks, &bad);
+    if (rc != c.MC_EINVAL or bad != null) fail("mc_timer_new(interval 2^31) should be MC_EINVAL", rc);
+
+    rc = c.mc_loop(poller, -1, 0);
+    if (rc < 0) fail("mc_loop", rc);
+    if (ticks.count != ticks.limit or ticks.timed_out) {
+        std.debug.print("FAILED: the timer ticked {d} times (timed out: {}), expected {d}\n", .{ ticks.count, ticks.timed_out, ticks.limit });
+        std.process.exit(1);
+    }
+    // Stopped: polling again runs it no more.
+    rc = c.mc_poll(poller, 30);
+    if (rc < 0) fail("mc_poll", rc);
+    if (ticks.count != ticks.limit) fail("a stopped timer ticked", c.MC_EINVAL);
+    std.debug.print("OK: the timer ticked {d} times and stopped the loop\n", .{ticks.count});
 }
