@@ -52,6 +52,23 @@ pub trait Object: Any + Sized {
     fn close(&self);
 }
 
+/// Implements [`Object`] for a core type with `is_closed` and `close` methods
+/// of its own: `handle_object!(ListenerInner, Listener)`.
+macro_rules! handle_object {
+    ($ty:ty, $kind:ident) => {
+        impl $crate::ffi::handles::Object for $ty {
+            const KIND: $crate::ffi::handles::HandleKind = $crate::ffi::handles::HandleKind::$kind;
+            fn is_closed(&self) -> bool {
+                <$ty>::is_closed(self)
+            }
+            fn close(&self) {
+                <$ty>::close(self)
+            }
+        }
+    };
+}
+pub(crate) use handle_object;
+
 /// An open slot: the object and what the C side keeps for it.
 struct Entry {
     kind: HandleKind,

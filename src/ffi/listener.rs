@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use crate::error::{Error, Result};
 use crate::ffi::boundary::{close_object, guard, new_handle, non_null, object, opt_str, to_int};
-use crate::ffi::handles::{self, HandleKind, Object};
+use crate::ffi::handles;
 use crate::ffi::opts::{mc_opts, opts_or_default};
 use crate::ffi::poller::{mc_poller, poller_of};
 use crate::ffi::types::*;
@@ -28,15 +28,7 @@ pub type mc_iface_fn = Option<
         joined: c_int,
     ),
 >;
-impl Object for ListenerInner {
-    const KIND: HandleKind = HandleKind::Listener;
-    fn is_closed(&self) -> bool {
-        ListenerInner::is_closed(self)
-    }
-    fn close(&self) {
-        ListenerInner::close(self)
-    }
-}
+crate::ffi::handles::handle_object!(ListenerInner, Listener);
 
 /// The listener behind `p` (see [`object`]).
 fn listener(p: *const mc_listener, what: &str) -> Result<Rc<ListenerInner>> {

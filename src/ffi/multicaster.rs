@@ -6,7 +6,6 @@ use crate::error::{Error, Result};
 use std::rc::Rc;
 
 use crate::ffi::boundary::{bytes, close_object, guard, new_handle, non_null, object, to_int};
-use crate::ffi::handles::{HandleKind, Object};
 use crate::ffi::opts::{mc_opts, opts_or_default};
 use crate::ffi::poller::{mc_poller, poller_of};
 use crate::ffi::types::*;
@@ -17,15 +16,7 @@ pub struct mc_multicaster {
     _private: [u8; 0],
 }
 
-impl Object for MulticasterInner {
-    const KIND: HandleKind = HandleKind::Multicaster;
-    fn is_closed(&self) -> bool {
-        MulticasterInner::is_closed(self)
-    }
-    fn close(&self) {
-        MulticasterInner::close(self)
-    }
-}
+crate::ffi::handles::handle_object!(MulticasterInner, Multicaster);
 
 /// The multicaster behind `p` (see [`object`]).
 fn multicaster(p: *const mc_multicaster, what: &str) -> Result<Rc<MulticasterInner>> {

@@ -7,7 +7,6 @@ use std::rc::Rc;
 
 use crate::error::{Error, Result};
 use crate::ffi::boundary::{close_object, guard, new_handle, non_null, object};
-use crate::ffi::handles::{HandleKind, Object};
 use crate::ffi::poller::{mc_poller, poller_of};
 use crate::ffi::types::UserData;
 use crate::timer::{Timer, TimerFn, TimerInner};
@@ -22,15 +21,7 @@ pub struct mc_timer {
 /// included.
 pub type mc_timer_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, t: *mut mc_timer)>;
 
-impl Object for TimerInner {
-    const KIND: HandleKind = HandleKind::Timer;
-    fn is_closed(&self) -> bool {
-        TimerInner::is_closed(self)
-    }
-    fn close(&self) {
-        TimerInner::close(self)
-    }
-}
+crate::ffi::handles::handle_object!(TimerInner, Timer);
 
 /// The timer behind `t` (see [`object`]).
 fn timer(t: *const mc_timer, what: &str) -> Result<Rc<TimerInner>> {
