@@ -216,7 +216,7 @@ int main(int argc, char **argv) {
            RUN_BOUND, RUN_BOUND);
     printf("soak: faults, round robin:");
     for (int f = 0; f < NFAULTS; f++)
-        printf(" %s%s", fault_name[f], f == FAULT_BLOCK_SOURCE ? " (0.3 API, not yet: skipped)" : "");
+        printf(" %s", fault_name[f]);
     printf("\n");
 
     int fds_start = count_fds();
@@ -261,7 +261,6 @@ int main(int argc, char **argv) {
     while (!STOP && now_ms() < t_end && (!max_epochs || epoch < (uint32_t)max_epochs)) {
         epoch++;
         int f = fault_i++ % NFAULTS;
-        if (f == FAULT_BLOCK_SOURCE) f = fault_i++ % NFAULTS;  /* 0.3: see fault_block_source */
         if (sender(OP_FREE, 0) < 0) break;
         apply_fault(f, occurrence[f]++);
         if (STOP) break;
@@ -388,6 +387,7 @@ int main(int argc, char **argv) {
                "to listeners, %s kernel drops; faults:", a, b, c);
         for (int f = 0; f < NFAULTS; f++)
             if (T.faults[f]) printf(" %s %llu", fault_name[f], (unsigned long long)T.faults[f]);
+        printf(" (%d blocks with no traffic of the group to show)", blocked_idle);
         printf("; %llu paced bursts, %llu pacer timeouts; path drops %llu in %llu windows "
                "(datagrams missing within their allowance: %llu); %llu windows without a quiet "
                "point (not accounted); %llu datagrams whose order could not be checked (more "

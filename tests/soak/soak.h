@@ -64,8 +64,8 @@
  *
  * Faults: the veth pair deleted and re-created; mc0 (receiver) down and up; mc1 (sender)
  * down and up; MTU changes (1280..9000: GSO segments then exceed the MTU, datagrams get
- * fragmented); groups dropped and re-added; [blocking sources: a 0.3 API, see
- * FAULT_BLOCK_SOURCE]; listeners closed and re-created; pollers freed and re-created
+ * fragmented); groups dropped and re-added; a source blocked and unblocked (see
+ * FAULT_BLOCK_SOURCE); listeners closed and re-created; pollers freed and re-created
  * (both processes); multicasters closed mid-traffic and re-created; a new interface that
  * comes and goes ("*" listeners join and leave); a signal storm (SIGALRM at 5 kHz, SIGUSR1
  * to the sender, mc_stop from a signal handler ending a blocked mc_poll and mc_loop).
@@ -303,6 +303,7 @@ void mark_counters(struct lst *x);
 int on_packet(void *ud, const mc_packet *p);
 void pump(int ms, int slow_too);
 void pump_for(int ms);
+extern int blocked_idle; /* soak_faults.c: block-source faults that showed nothing */
 void open_listener(struct lst *x);
 void retire(struct lst *x);
 void close_listener(struct lst *x);

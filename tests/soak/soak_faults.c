@@ -133,7 +133,6 @@ static void fault_groups(void) {
     rc = mc_listener_drop_group(s->l, grp[G_B].addr, NULL);
     if (rc != 0) fail("mc_listener_drop_group(%s, %s): %d", s->name, grp[G_B].addr, rc);
     s->holds[G_B] = 0;
-    /* FAULT_BLOCK_SOURCE would go here too: see fault_block_source(). */
     settle("groups (dropped)", NULL, NULL);
     hold();
     for (int i = 0; i < n; i++) {
@@ -150,13 +149,39 @@ static void fault_groups(void) {
     settle("groups", NULL, NULL);
 }
 
-/* FAULT_BLOCK_SOURCE - blocking sources of an any-source group is a 0.3 API that does not
- * exist yet (no mc_listener_block_source in multicast.h). When it lands, this fault should:
- * block the peer's address (192.0.2.2) on star4's 239.10.0.1 while traffic flows, check
- * that star4 then gets nothing from it on that group (others still do), unblock, and
- * settle; the clean window's "sent to it" stays as it is (the block is lifted by then).
- * Until then the fault is skipped, and said so at the start: nothing here pretends. */
-static int fault_block_source(void) { return 0; }
+/* FAULT_BLOCK_SOURCE - star4 blocks the peer's address (the only sender) on G_B while
+ * traffic flows: once what was queued before the block is read, star4 gets nothing more
+ * of G_B (dflt4 and pull4, which hold G_B too, keep getting it); then it unblocks, and the
+ * clean window that follows accounts star4's G_B as usual. */
+int blocked_idle; /* block-source faults during which the peer sent nothing to G_B */
+
+static void fault_block_source(void) {
+    struct lst *s = &L[L_STAR4];
+    const char *g = grp[G_B].addr;
+    int rc;
+    uint64_t mine, others;
+    if (!s->holds[G_B]) return;
+    if ((rc = mc_listener_block_source(s->l, g, peer_addr4)) != 0)
+        fail("mc_listener_block_source(%s, %s, %s): %d %s", s->name, g, peer_addr4, rc,
+             mc_last_error());
+    if ((rc = mc_listener_block_source(s->l, g, peer_addr4)) != MC_EEXIST)
+        fail("blocking %s on %s twice: %d, want MC_EEXIST", peer_addr4, g, rc);
+    pump_for(20);                  /* what was queued before the block is read */
+    mine = s->seen_g[G_B];
+    others = L[L_DFLT4].seen_g[G_B];
+    hold();
+    if (L[L_DFLT4].seen_g[G_B] == others)
+        blocked_idle++;            /* no G_B traffic in this hold: nothing was shown */
+    if (s->seen_g[G_B] != mine)
+        fail("block-source: %s got %llu datagrams of %s from the blocked %s", s->name,
+             (unsigned long long)(s->seen_g[G_B] - mine), g, peer_addr4);
+    if ((rc = mc_listener_unblock_source(s->l, g, peer_addr4)) != 0)
+        fail("mc_listener_unblock_source(%s, %s, %s): %d %s", s->name, g, peer_addr4, rc,
+             mc_last_error());
+    if ((rc = mc_listener_unblock_source(s->l, g, peer_addr4)) != MC_ENOTFOUND)
+        fail("unblocking %s on %s twice: %d, want MC_ENOTFOUND", peer_addr4, g, rc);
+    settle("block-source", NULL, NULL);
+}
 
 static void fault_listeners(void) {
     int a = rnd_in(0, NLIST - 1), b = rnd_in(0, NLIST - 1);
