@@ -41,6 +41,7 @@ func TestTimerFiresStopsAndResets(t *testing.T) {
 	p := newPoller(t)
 	ticks := 0
 	var tm *Timer
+	start := time.Now() // before the timer: its expiries are due from its creation
 	tm, err := p.NewTimer(0, 10*time.Millisecond, func() {
 		ticks++
 		if ticks == 3 {
@@ -52,7 +53,6 @@ func TestTimerFiresStopsAndResets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewTimer: %v", err)
 	}
-	start := time.Now()
 	if !loopFor(t, p, 5*time.Second) {
 		t.Fatalf("Loop did not end after Stop (ticks %d)", ticks)
 	}
