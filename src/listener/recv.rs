@@ -154,14 +154,13 @@ impl ListenerInner {
                     if self.members_gen.get() == gen {
                         // The common case: one datagram, nothing from the kernel
                         // beside it, on a socket that needs no check per datagram.
-                        let len = r.size.min(self.mtu).min(r.data.len());
-                        let mut packet = Packet::new(&r.data[..len], r.size, r.from, group);
-                        packet.ifindex = ifindex;
-                        add(&c.received, 1);
-                        if r.size > len {
-                            add(&c.truncated, 1);
-                        }
-                        if !self.deliver(&packet, handler, filter) {
+                        let at = Arrival {
+                            from: r.from,
+                            group,
+                            ifindex,
+                            info: &cmsg::Info::NONE,
+                        };
+                        if !self.hand_over(r.data, 0, r.size, &at, handler, filter) {
                             return; // closed
                         }
                         continue;
@@ -189,17 +188,14 @@ impl ListenerInner {
                 if parts.coalesced() {
                     add(&c.coalesced, 1);
                 }
+                let at = Arrival {
+                    from: r.from,
+                    group,
+                    ifindex,
+                    info,
+                };
                 for (off, size) in parts {
-                    let end = (off + size.min(self.mtu)).min(r.data.len());
-                    let mut packet = Packet::new(&r.data[off.min(end)..end], size, r.from, group);
-                    packet.ifindex = ifindex;
-                    packet.timestamp_ns = info.timestamp_ns;
-                    packet.ttl = info.ttl;
-                    add(&c.received, 1);
-                    if size > end - off.min(end) {
-                        add(&c.truncated, 1);
-                    }
-                    if !self.deliver(&packet, handler, filter) {
+                    if !self.hand_over(r.data, off, size, &at, handler, filter) {
                         return; // closed
                     }
                     // A callback dropped a group: the rest of a run of it is not ours.
@@ -215,6 +211,32 @@ impl ListenerInner {
                 return;
             }
         }
+    }
+
+    /// Builds the packet of the `size`-byte datagram at `off` of `data` (cut
+    /// at the mtu: truncated if longer), counts it, and delivers it. False
+    /// once the listener is closed.
+    #[inline(always)]
+    fn hand_over(
+        &self,
+        data: &[u8],
+        off: usize,
+        size: usize,
+        at: &Arrival<'_>,
+        handler: &mut Option<PacketFn>,
+        filter: &mut Held,
+    ) -> bool {
+        let end = (off + size.min(self.mtu)).min(data.len());
+        let start = off.min(end);
+        let mut packet = Packet::new(&data[start..end], size, at.from, at.group);
+        packet.ifindex = at.ifindex;
+        packet.timestamp_ns = at.info.timestamp_ns;
+        packet.ttl = at.info.ttl;
+        add(&self.counts.received, 1);
+        if size > end - start {
+            add(&self.counts.truncated, 1);
+        }
+        self.deliver(&packet, handler, filter)
     }
 
     /// Filters and hands over one datagram. False once the listener is
@@ -250,6 +272,15 @@ impl ListenerInner {
             }
         }
     }
+}
+
+/// What every datagram of one read shares: sender, group, interface and
+/// control messages.
+struct Arrival<'a> {
+    from: RawAddr,
+    group: RawAddr,
+    ifindex: u32,
+    info: &'a cmsg::Info,
 }
 
 /// The filter as the receive loop holds it, and the generation it was
