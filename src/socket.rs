@@ -115,6 +115,28 @@ fn v6_holder(local: SocketAddr) -> Option<u32> {
     }
 }
 
+/// Makes a bound UDP socket get only the groups it joined itself, never those
+/// another socket joined on its port (IP_MULTICAST_ALL / IPV6_MULTICAST_ALL
+/// off; IPv6 sockets IPV6_V6ONLY). The failing option and why.
+pub fn only_own_groups(
+    s: &Socket,
+    v6: bool,
+) -> std::result::Result<(), (&'static str, std::io::Error)> {
+    if v6 {
+        s.set_only_v6(true).map_err(|e| ("IPV6_V6ONLY", e))?;
+        // IPV6_MULTICAST_ALL exists since Linux 4.20; older kernels lack it.
+        if let Err(e) = s.set_multicast_all_v6(false) {
+            if e.raw_os_error() != Some(libc::ENOPROTOOPT) {
+                return Err(("IPV6_MULTICAST_ALL", e));
+            }
+        }
+    } else {
+        s.set_multicast_all_v4(false)
+            .map_err(|e| ("IP_MULTICAST_ALL", e))?;
+    }
+    Ok(())
+}
+
 /// Binds a send socket to `local` so that the port can be shared (SO_REUSEADDR)
 /// and the socket never queues the traffic of groups others joined on that port
 /// (IP_MULTICAST_ALL / IPV6_MULTICAST_ALL off, as listeners do). No
@@ -127,18 +149,7 @@ fn bind_sender(s: &Socket, local: SocketAddr) -> std::result::Result<(), (String
         move |e| (name, e)
     };
     s.set_reuse_address(true).map_err(step("SO_REUSEADDR"))?;
-    if local.is_ipv6() {
-        s.set_only_v6(true).map_err(step("IPV6_V6ONLY"))?;
-        // IPV6_MULTICAST_ALL exists since Linux 4.20; older kernels lack it.
-        if let Err(e) = s.set_multicast_all_v6(false) {
-            if e.raw_os_error() != Some(libc::ENOPROTOOPT) {
-                return Err(("IPV6_MULTICAST_ALL".into(), e));
-            }
-        }
-    } else {
-        s.set_multicast_all_v4(false)
-            .map_err(step("IP_MULTICAST_ALL"))?;
-    }
+    only_own_groups(s, local.is_ipv6()).map_err(|(name, e)| (name.to_string(), e))?;
     s.bind(&local.into())
         .map_err(step(&format!("bind {}", addr::display(local))))
 }

@@ -124,18 +124,7 @@ pub fn open(
     // meant for one listener of a group:port to another (seen with SSM and
     // per-interface joins), since it load-balances within the reuseport group.
     s.set_nonblocking(true).map_err(os("O_NONBLOCK"))?;
-    if spec.v6 {
-        s.set_only_v6(true).map_err(os("IPV6_V6ONLY"))?;
-        // IPV6_MULTICAST_ALL exists since Linux 4.20; older kernels lack it.
-        if let Err(e) = s.set_multicast_all_v6(false) {
-            if e.raw_os_error() != Some(libc::ENOPROTOOPT) {
-                return Err(os("IPV6_MULTICAST_ALL")(e));
-            }
-        }
-    } else {
-        s.set_multicast_all_v4(false)
-            .map_err(os("IP_MULTICAST_ALL"))?;
-    }
+    crate::socket::only_own_groups(&s, spec.v6).map_err(|(name, e)| os(name)(e))?;
     if spec.recv_buffer > 0 {
         s.set_recv_buffer_size(spec.recv_buffer)
             .map_err(os(&format!("SO_RCVBUF {}", spec.recv_buffer)))?;
