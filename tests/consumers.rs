@@ -85,6 +85,55 @@ fn cpp_wrapper() {
     }
 }
 
+/// Before C++17 the wrapper stops the compiler with one message naming the requirement,
+/// not a page of errors about std::string_view; C++17 compiles the same program.
+#[test]
+fn cpp_wrapper_before_cpp17_stops_with_one_error() {
+    if !require_tool("c++", "g++") {
+        return;
+    }
+    let dir = scratch().join("cpp14");
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = dir.join("app.cpp");
+    std::fs::write(
+        &app,
+        "#include \"multicast.hpp\"\nint main() { multicast::Poller p; return p.poll(0) < 0; }\n",
+    )
+    .unwrap();
+    let compile = |std: &str| {
+        Command::new("c++")
+            .arg(format!("-std={std}"))
+            .arg("-I")
+            .arg(root().join("include"))
+            .arg("-I")
+            .arg(root().join("bindings/cpp"))
+            .args(["-fsyntax-only"])
+            .arg(&app)
+            .output()
+            .unwrap()
+    };
+    for std in ["c++11", "c++14"] {
+        let o = compile(std);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "-std={std} compiled:\n{err}");
+        let errors: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains(": error:") || l.contains(": fatal error:"))
+            .collect();
+        assert!(
+            errors[0].contains("multicast.hpp needs C++17 or later (-std=c++17)"),
+            "-std={std}: the first error does not name the requirement:\n{err}"
+        );
+        // The #error, then the fatal stop that points back at it: nothing else.
+        assert!(
+            errors.len() == 2 && errors[1].contains("see the error above"),
+            "-std={std}: more than the one error:\n{err}"
+        );
+    }
+    let o = compile("c++17");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// How to run zig here: $ZIG, `zig` on PATH, or the PyPI package (python3 -m ziglang).
 fn zig_command() -> Option<Command> {
     if let Ok(z) = std::env::var("ZIG") {

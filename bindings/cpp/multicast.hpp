@@ -36,6 +36,13 @@
 #ifndef MULTICAST_HPP
 #define MULTICAST_HPP
 
+// One clear error, not a page of them, before C++17 (std::string_view, std::optional,
+// inline variables): the fatal include after #error stops the compiler at once.
+#if !defined(__cplusplus) || __cplusplus < 201703L
+#error "multicast.hpp needs C++17 or later (-std=c++17); from C or older C++, use multicast.h"
+#include <multicast.hpp: see the error above>
+#endif
+
 #include <multicast.h>
 
 #include <arpa/inet.h>
