@@ -68,6 +68,9 @@ BUILD   := build
 TOOLS      := $(patsubst tools/%.c,%,$(wildcard tools/mcsend.c tools/mclisten.c tools/mcping.c))
 TOOL_BINS  := $(addprefix $(BUILD)/bin/,$(TOOLS))
 ALL_TOOLS  := mcsend mclisten mcping
+# mcnetns (a shell script, also the test runner tests/netns-run): run a program in a
+# private network namespace; installed beside the tools, with its man page.
+SCRIPTS    := mcnetns
 
 .PHONY: all release test demo bench soak fuzz install install-strip uninstall clean examples tools deb FORCE
 
@@ -199,11 +202,13 @@ install:
 	    cmake/multicastConfigVersion.cmake.in > $(DESTDIR)$(cmakedir)/multicastConfigVersion.cmake
 	@chmod 0644 $(DESTDIR)$(cmakedir)/multicastConfig.cmake \
 	    $(DESTDIR)$(cmakedir)/multicastConfigVersion.cmake
-ifneq ($(TOOLS),)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1
+ifneq ($(TOOLS),)
 	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(bindir)/
 	install -m 0644 $(addprefix man/,$(addsuffix .1,$(TOOLS))) $(DESTDIR)$(mandir)/man1/
 endif
+	install -m 0755 $(addprefix tools/,$(SCRIPTS)) $(DESTDIR)$(bindir)/
+	install -m 0644 $(addprefix man/,$(addsuffix .1,$(SCRIPTS))) $(DESTDIR)$(mandir)/man1/
 ifneq ($(INSTALL_STRIP),)
 	$(STRIP) --strip-unneeded $(DESTDIR)$(libdir)/$(REALNAME) \
 	    $(addprefix $(DESTDIR)$(bindir)/,$(TOOLS))
@@ -228,8 +233,8 @@ uninstall:
 	      $(DESTDIR)$(PKGCONFIGDIR)/multicast.pc \
 	      $(DESTDIR)$(cmakedir)/multicastConfig.cmake \
 	      $(DESTDIR)$(cmakedir)/multicastConfigVersion.cmake \
-	      $(addprefix $(DESTDIR)$(bindir)/,$(ALL_TOOLS)) \
-	      $(addprefix $(DESTDIR)$(mandir)/man1/,$(addsuffix .1,$(ALL_TOOLS)))
+	      $(addprefix $(DESTDIR)$(bindir)/,$(ALL_TOOLS) $(SCRIPTS)) \
+	      $(addprefix $(DESTDIR)$(mandir)/man1/,$(addsuffix .1,$(ALL_TOOLS) $(SCRIPTS)))
 	@rmdir $(DESTDIR)$(cmakedir) 2>/dev/null || true
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then $(LDCONFIG) || true; fi
 

@@ -2,7 +2,8 @@
 //! DESTDIR=<scratch> PREFIX=/usr LIBDIR=/usr/lib/<multiarch>` only copies (with
 //! sudo's PATH and CARGO=false: no cargo, no rustc) the versioned library, its
 //! soname and development links, the static library, the header and the C++
-//! wrapper, multicast.pc, the CMake package, the tools and their man pages;
+//! wrapper, multicast.pc, the CMake package, the tools and their man pages (mcnetns too,
+//! which runs the installed tools in a private namespace);
 //! without a build it says "run make first". `make install-strip` strips;
 //! `make uninstall` leaves no file behind. (Consumers of the install:
 //! tests/install_consumers.rs; the version and the packaging:
@@ -35,7 +36,7 @@ fn make_install_copies_what_make_built_and_uninstall_removes_it() {
         "usr/include/multicast.h".to_string(),
         "usr/include/multicast.hpp".to_string(),
     ];
-    for t in tools() {
+    for t in tools().into_iter().chain(["mcnetns"]) {
         expected.push(format!("usr/bin/{t}"));
         expected.push(format!("usr/share/man/man1/{t}.1"));
     }
@@ -133,6 +134,43 @@ fn make_install_copies_what_make_built_and_uninstall_removes_it() {
         );
         assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("usage: {t}")));
     }
+
+    // The installed mcnetns runs a program of the user's in a private namespace of its
+    // own (not this test's), without the checkout: there the installed tools talk over lo.
+    // The sender repeats (bounded) until the listener, joined at some point, has one.
+    let mcnetns = destdir.join("usr/bin/mcnetns");
+    let bin = destdir.join("usr/bin");
+    let script = format!(
+        "echo $MC_NETNS; readlink /proc/self/ns/net; ip -o link | wc -l
+         {b}/mclisten -n 1 -w 5000 239.1.2.3 5000 & l=$!
+         for i in $(seq 2000); do kill -0 $l 2>/dev/null || break
+             {b}/mcsend 239.1.2.3 5000 installed-hello >/dev/null; done
+         wait $l",
+        b = bin.display()
+    );
+    let o = run_ok(
+        Command::new(&mcnetns)
+            .args(["sh", "-c", &script])
+            .env("LD_LIBRARY_PATH", &lib)
+            .current_dir("/"),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    let mine = std::fs::read_link("/proc/self/ns/net").unwrap();
+    assert_eq!(lines[0], "1", "MC_NETNS: {out}");
+    assert_ne!(
+        lines[1],
+        mine.to_string_lossy(),
+        "not a new namespace: {out}"
+    );
+    assert_eq!(lines[2].trim(), "1", "only lo: {out}");
+    assert!(out.contains("installed-hello"), "{out}");
+    let o = Command::new(&mcnetns).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("usage: mcnetns CMD"));
+    let o = Command::new(&mcnetns).arg("--bogus").output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown option '--bogus'"));
 
     // Uninstall: nothing left but (empty) directories.
     let vars = [
