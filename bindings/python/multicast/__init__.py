@@ -150,7 +150,7 @@ def _loaded_path(lib):
             if dlinfo(ctypes.c_void_p(lib._handle), 2, ctypes.byref(lm)) == 0 and lm:
                 name = lm.contents.l_name
                 if name:
-                    return os.fsdecode(name)
+                    return os.path.abspath(os.fsdecode(name))
         except (OSError, AttributeError):
             continue
     try:
@@ -161,7 +161,7 @@ def _loaded_path(lib):
                     return f
     except OSError:
         pass
-    return lib._name
+    return os.path.abspath(lib._name) if os.sep in lib._name else lib._name
 
 
 _lib = _load()
