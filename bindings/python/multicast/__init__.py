@@ -22,8 +22,8 @@ any other negative time, or NaN, raises ValueError; a time above a day warns
             print(packet, addr)
             return True                           # stop listening
 
-The seed's example, a doctest (python3 -m doctest, inside tests/netns-run: it sends real
-multicast):
+The seed's example, a doctest (it sends real multicast: run it inside tests/netns-run,
+python3 -c 'import doctest, multicast; print(doctest.testmod(multicast))'):
 
 >>> from multicast import listen, sendto, poll
 >>> listener = listen(timeout=2)      # joins at once; next() waits up to 2 seconds
@@ -103,7 +103,7 @@ _SONAME = 'libmulticast.so.0'
 _BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), _SONAME)
 
 
-def _load_system():
+def _load_system(why):
     errors = []
     for name in (_SONAME, ctypes.util.find_library('multicast')):
         if not name:
@@ -112,9 +112,9 @@ def _load_system():
             return ctypes.CDLL(name)
         except OSError as e:
             errors.append(str(e))
-    raise ImportError('%s not found: no copy bundled in %s, and none from the system '
-                      '(install libmulticast, or set MULTICAST_LIB to its path): %s'
-                      % (_SONAME, os.path.dirname(_BUNDLED), '; '.join(errors)))
+    raise ImportError('%s not found: %s, and none from the system (install libmulticast, '
+                      'or set MULTICAST_LIB to its path): %s'
+                      % (_SONAME, why, '; '.join(errors)))
 
 
 def _load():
@@ -122,7 +122,7 @@ def _load():
     else the bundled copy, else the system's."""
     path = os.environ.get('MULTICAST_LIB', '')
     if path == 'system':
-        return _load_system()
+        return _load_system('MULTICAST_LIB=system')
     if path:
         if os.path.isdir(path):
             path = os.path.join(path, _SONAME)
@@ -133,7 +133,7 @@ def _load():
         except OSError as e:
             raise ImportError('the bundled %s does not load (%s); MULTICAST_LIB=system '
                               'uses the system\'s instead' % (_BUNDLED, e)) from None
-    return _load_system()
+    return _load_system('no copy bundled in ' + os.path.dirname(_BUNDLED))
 
 
 class _LinkMap(ctypes.Structure):   # the start of glibc's struct link_map
