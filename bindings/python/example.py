@@ -1,4 +1,5 @@
-"""example.py - the seed's examples on libmulticast, through multicast.py (ctypes).
+"""example.py - the seed's examples on libmulticast, through the multicast package
+(multicast/__init__.py, ctypes). Times are in seconds, as everywhere in the module.
 
     MULTICAST_LIB=target/debug/libmulticast.so tests/netns-run python3 bindings/python/example.py
 
@@ -25,7 +26,7 @@ def expect(what, got, want):
 print('libmulticast', multicast.version())
 
 # The seed's listen() without a handler: a generator of packets.
-listener = listen(port=PORT, timeout=2)
+listener = listen(port=PORT, timeout=2)   # next() waits up to 2 seconds
 sendto('test', port=PORT, ttl=multicast.TTL_HOST)
 poll()
 expect('generator', listener.next(), b'test')
@@ -45,7 +46,7 @@ class Printer(MulticastListener):
 Printer(port=PORT)   # the poller keeps it alive until it stops
 sendto(['hello', 'skip me', b'world', 'stop', 'after stop'], port=PORT, ttl=multicast.TTL_HOST)
 for _ in range(20):
-    if poll(0.1) == 0 and Printer.seen[-1:] == [b'stop']:
+    if poll(0.1) == 0 and Printer.seen[-1:] == [b'stop']:   # poll: up to 0.1 s
         break
 expect('listener', Printer.seen, [b'hello', b'world', b'stop'])
 
@@ -69,7 +70,7 @@ with Poller() as poller:
 
     Collector(port=PORT + 1, poller=poller)
     Countdown(port=PORT + 1, ttl=multicast.TTL_HOST, poller=poller)
-    poller.loop(timeout=2)
+    poller.loop(timeout=2)   # each wait up to 2 seconds
     expect('multicaster', got, [b'countdown 3', b'countdown 2', b'countdown 1'])
 
 

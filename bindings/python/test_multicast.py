@@ -6,15 +6,21 @@
 They refuse to run outside tests/netns-run's private network namespace (MC_NETNS=1).
 Standard library only. Every test uses its own port and TTL 0.
 """
+import doctest
 import errno
 import gc
+import math
 import os
 import re
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
+import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -520,6 +526,162 @@ class TestSourcesAndAddresses(unittest.TestCase):
         self.assertEqual(multicast._address(a), ('fe80::1%lo', 5000))
         a.family = 0
         self.assertEqual(multicast._address(a), ('?', 5000))
+
+
+class TestTimes(unittest.TestCase):
+    """Every time is in seconds; None and -1 (and math.inf) are the waits' forever, as
+    with the seed's select.epoll; any other negative time and NaN are errors; more than
+    a day warns (most likely milliseconds)."""
+
+    def test_waits_are_seconds(self):
+        w = multicast._wait_ms
+        for seconds, ms in ((0, 0), (0.1, 100), (2, 2000), (86400, 86400000),
+                            (None, -1), (-1, -1), (-1.0, -1), (math.inf, -1)):
+            self.assertEqual(w(seconds, 'test'), ms, seconds)
+        for bad in (-0.5, -2, -math.inf, math.nan):
+            with self.assertRaisesRegex(ValueError, 'test: .*(second|NaN)'):
+                w(bad, 'test')
+        for bad in ('1', b'1', [], object()):
+            with self.assertRaisesRegex(TypeError, 'seconds'):
+                w(bad, 'test')
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', multicast.TimeoutWarning)
+            self.assertEqual(w(1e9, 'test'), 2147483647)  # the C API's most: 24.8 days
+
+    def test_public_functions_check_times(self):
+        with Poller() as p:
+            for bad in (-0.5, math.nan):
+                self.assertRaises(ValueError, p.poll, bad)
+                self.assertRaises(ValueError, p.loop, bad)
+                self.assertRaises(ValueError, p.loop, 0, bad)  # interval
+            self.assertRaises(ValueError, p.loop, 0, -1)       # no forever for a sleep
+            self.assertRaises(TypeError, p.poll, '0.1')
+            self.assertRaises(ValueError, multicast.poll, math.nan)
+            # Forever is None, -1 or math.inf: a stop made before the poll ends it.
+            for forever in (None, -1, math.inf):
+                p.stop()
+                start = time.monotonic()
+                self.assertEqual(p.poll(forever), 0)
+                self.assertLess(time.monotonic() - start, 1)
+            start = time.monotonic()
+            self.assertEqual(p.poll(0.05), 0)  # 50 ms, not 50 s
+            self.assertLess(time.monotonic() - start, 1)
+        for bad in (-0.5, math.nan):
+            self.assertRaises(ValueError, listen, port=next(_ports), timeout=bad)
+        with listen(port=next(_ports), timeout=-1) as packets:
+            self.assertIsNone(packets.timeout)
+            packets.timeout = 0.05
+            self.assertEqual(packets.timeout, 0.05)
+            with self.assertRaises(ValueError):
+                packets.timeout = -3
+            start = time.monotonic()
+            self.assertRaises(StopIteration, next, packets)
+            self.assertLess(time.monotonic() - start, 1)
+
+    def test_more_than_a_day_warns(self):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            with Poller() as p:
+                p.stop()
+                self.assertEqual(p.poll(100000), 0)  # 100 s meant? 27.8 hours: warned
+                p.call_later(90000, print).close()
+                p.call_every(1, print, delay=2e6).close()
+            with listen(port=next(_ports), timeout=1e5):
+                pass
+        self.assertEqual([w.category for w in caught], [multicast.TimeoutWarning] * 4)
+        for w in caught:
+            self.assertIn('seconds', str(w.message))
+            self.assertEqual(w.filename, __file__)  # points at the caller, not the module
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            multicast._wait_ms(86400, 'a day')
+            multicast._timer_ms(86400, 'a day')
+        self.assertEqual(caught, [])
+
+    def test_doctest(self):
+        """The module's docstring: the seed's listen(), sendto('test'), poll(), next()."""
+        failed, attempted = doctest.testmod(multicast)
+        self.assertEqual((failed, attempted > 4), (0, True))
+
+
+class TestLoading(unittest.TestCase):
+    """The loading rule, in child processes importing a copy of the package whose
+    multicast/ bundles a copy of the library in use: the bundled copy first; MULTICAST_LIB
+    (a file, a directory, or 'system') chooses another."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix='mc-load-')
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.lib = os.path.realpath(multicast.library_path)
+        self.assertTrue(os.path.isfile(self.lib), self.lib)
+        self.pkg = self.package('bundled', self.lib)
+        self.system = os.path.join(self.tmp, 'system')
+        os.mkdir(self.system)
+        shutil.copy(self.lib, os.path.join(self.system, 'libmulticast.so.0'))
+
+    def package(self, name, lib=None, data=None):
+        """A directory with multicast/ (the module, and a bundled lib or data)."""
+        d = os.path.join(self.tmp, name)
+        os.makedirs(os.path.join(d, 'multicast'))
+        shutil.copy(multicast.__file__, os.path.join(d, 'multicast', '__init__.py'))
+        bundled = os.path.join(d, 'multicast', 'libmulticast.so.0')
+        if lib is not None:
+            shutil.copy(lib, bundled)
+        elif data is not None:
+            with open(bundled, 'wb') as f:
+                f.write(data)
+        return d
+
+    def load(self, where, **env):
+        """Imports multicast in `where`: (library_path or None, stderr)."""
+        e = {k: v for k, v in os.environ.items()
+             if k not in ('MULTICAST_LIB', 'LD_LIBRARY_PATH', 'PYTHONPATH')}
+        e.update(env)
+        r = subprocess.run([sys.executable, '-c',
+                            'import multicast; print(multicast.library_path)'],
+                           cwd=where, env=e, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True)
+        return (r.stdout.strip() if r.returncode == 0 else None), r.stderr
+
+    def assertLoads(self, got, want):
+        path, err = got
+        self.assertIsNotNone(path, err)
+        self.assertTrue(os.path.samefile(path, want), '%s is not %s' % (path, want))
+
+    def test_bundled_first(self):
+        bundled = os.path.join(self.pkg, 'multicast', 'libmulticast.so.0')
+        self.assertLoads(self.load(self.pkg), bundled)
+        self.assertLoads(self.load(self.pkg, MULTICAST_LIB=''), bundled)
+        # LD_LIBRARY_PATH alone changes nothing: the system's only when asked.
+        self.assertLoads(self.load(self.pkg, LD_LIBRARY_PATH=self.system), bundled)
+
+    def test_system_when_asked(self):
+        system = os.path.join(self.system, 'libmulticast.so.0')
+        self.assertLoads(self.load(self.pkg, MULTICAST_LIB='system',
+                                   LD_LIBRARY_PATH=self.system), system)
+        self.assertLoads(self.load(self.pkg, MULTICAST_LIB=self.system), system)
+        self.assertLoads(self.load(self.pkg, MULTICAST_LIB=system), system)
+        # Without one the loader finds: an ImportError, never the bundled copy.
+        path, err = self.load(self.pkg, MULTICAST_LIB='system')
+        if path is None:
+            self.assertIn('libmulticast.so.0 not found', err)
+        else:
+            self.assertNotIn(os.path.join(self.pkg, 'multicast'), path)
+
+    def test_no_bundled_copy_is_the_system_one(self):
+        plain = self.package('plain')
+        self.assertLoads(self.load(plain, LD_LIBRARY_PATH=self.system),
+                         os.path.join(self.system, 'libmulticast.so.0'))
+
+    def test_a_bundled_copy_that_does_not_load_is_an_error(self):
+        broken = self.package('broken', data=b'not a library')
+        path, err = self.load(broken, LD_LIBRARY_PATH=self.system)
+        self.assertIsNone(path)
+        self.assertIn('ImportError', err)
+        self.assertIn('MULTICAST_LIB=system', err)
+        self.assertLoads(self.load(broken, MULTICAST_LIB='system',
+                                   LD_LIBRARY_PATH=self.system),
+                         os.path.join(self.system, 'libmulticast.so.0'))
 
 
 if __name__ == '__main__':

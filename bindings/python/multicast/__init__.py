@@ -1,12 +1,20 @@
 """multicast - asynchronous multicast UDP, the Python module "multicast" 0.4.1's API on
 top of libmulticast (ctypes; standard library only).
 
+Times are in SECONDS (int or float), everywhere in this module, as in the seed module
+and Python's time module: poll(0.1) waits up to 100 ms, poll(100) up to 100 seconds (the
+C library counts milliseconds; this module converts). That is poll(timeout),
+loop(timeout, interval), listen(timeout=), call_later(seconds), call_every(seconds,
+delay=) and Timer.set(delay, interval). A wait's None or -1 (or math.inf) means forever;
+any other negative time, or NaN, raises ValueError; a time above a day warns
+(TimeoutWarning: most likely milliseconds were meant).
+
     from multicast import sendto, listen, poll, MulticastListener, Multicaster, Poller
 
     sendto(packets, ip='224.0.42.42', port=4242, ttl=1)
     listen(packet_handler, ip='224.0.42.42', port=4242, mtu=4096, limit=None)
+    poll(timeout=0)           # seconds: 0 returns at once, None waits for an event
     listener = listen()       # no handler: an iterator of packets (the seed's generator)
-    sendto('test'); poll(); next(listener)        # -> b'test'
 
     class Printer(MulticastListener):
         filter = lambda packet, addr: True        # or a regex: r'te.t'
@@ -14,8 +22,31 @@ top of libmulticast (ctypes; standard library only).
             print(packet, addr)
             return True                           # stop listening
 
-The library is libmulticast.so.0, found through the environment variable MULTICAST_LIB
-(the library file, or a directory holding it) or the system's search path.
+The seed's example, a doctest (it sends real multicast: run it inside tests/netns-run,
+python3 -c 'import doctest, multicast; print(doctest.testmod(multicast))'):
+
+>>> from multicast import listen, sendto, poll
+>>> listener = listen(timeout=2)      # joins at once; next() waits up to 2 seconds
+>>> sendto('test')                    # the number of packets sent
+1
+>>> poll(0.1)                         # waits up to 0.1 seconds (100 ms) for events
+1
+>>> next(listener)
+b'test'
+>>> listener.close()
+
+The library, libmulticast.so.0, is loaded at import, by this rule:
+
+- the environment variable MULTICAST_LIB, when it is a path: that library file, or
+  libmulticast.so.0 in that directory; nothing else is tried;
+- MULTICAST_LIB=system: the system's library (the dynamic loader's search: its cache,
+  LD_LIBRARY_PATH; then ctypes.util.find_library), never a bundled copy;
+- otherwise (unset or empty): the copy bundled in this package (a wheel built by
+  bindings/python/build-wheel holds multicast/libmulticast.so.0) if there is one (it
+  must load: no silent fallback to another version); else, as when installed from the
+  sources or run from the source tree, the system's library as for MULTICAST_LIB=system.
+
+multicast.library_path is the file that was loaded.
 
 Additions of libmulticast 0.3: Poller.call_later(seconds, fn) / call_every(seconds, fn)
 (a Timer: cancel(), set(), close()); MulticastListener.block_source/unblock_source;
@@ -38,12 +69,15 @@ import math
 import os
 import re
 import socket
+import sys
 import time
+import warnings
 
 __all__ = [
     'sendto', 'listen', 'poll', 'loop', 'register', 'unregister', 'stop',
     'Poller', 'MulticastListener', 'Multicaster', 'MulticastError', 'version',
     'Timer', 'call_later', 'call_every', 'format_address', 'ADDR_STRLEN',
+    'TimeoutWarning', 'library_path',
     'DEFAULT_GROUP', 'DEFAULT_PORT', 'DEFAULT_TTL', 'DEFAULT_MTU',
     'TTL_HOST', 'TTL_SUBNET', 'TTL_SITE', 'TTL_REGION', 'TTL_CONTINENT', 'TTL_UNRESTRICTED',
     'READ', 'WRITE',
@@ -65,25 +99,73 @@ _NEXT_DONE, _NEXT_PACKET, _NEXT_WAIT = 0, 1, 2
 # --------------------------------------------------------------------------------------
 # The library
 
-def _load():
-    path = os.environ.get('MULTICAST_LIB')
-    if path:
-        if os.path.isdir(path):
-            path = os.path.join(path, 'libmulticast.so.0')
-        return ctypes.CDLL(path)
+_SONAME = 'libmulticast.so.0'
+_BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), _SONAME)
+
+
+def _load_system(why):
     errors = []
-    for name in ('libmulticast.so.0', ctypes.util.find_library('multicast')):
+    for name in (_SONAME, ctypes.util.find_library('multicast')):
         if not name:
             continue
         try:
             return ctypes.CDLL(name)
         except OSError as e:
             errors.append(str(e))
-    raise ImportError('libmulticast.so.0 not found (set MULTICAST_LIB to its path): '
-                      + '; '.join(errors))
+    raise ImportError('%s not found: %s, and none from the system (install libmulticast, '
+                      'or set MULTICAST_LIB to its path): %s'
+                      % (_SONAME, why, '; '.join(errors)))
+
+
+def _load():
+    """The library by the rule of the module's docstring: MULTICAST_LIB=path, =system,
+    else the bundled copy, else the system's."""
+    path = os.environ.get('MULTICAST_LIB', '')
+    if path == 'system':
+        return _load_system('MULTICAST_LIB=system')
+    if path:
+        if os.path.isdir(path):
+            path = os.path.join(path, _SONAME)
+        return ctypes.CDLL(path)
+    if os.path.exists(_BUNDLED):
+        try:
+            return ctypes.CDLL(_BUNDLED)
+        except OSError as e:
+            raise ImportError('the bundled %s does not load (%s); MULTICAST_LIB=system '
+                              'uses the system\'s instead' % (_BUNDLED, e)) from None
+    return _load_system('no copy bundled in ' + os.path.dirname(_BUNDLED))
+
+
+class _LinkMap(ctypes.Structure):   # the start of glibc's struct link_map
+    _fields_ = [('l_addr', ctypes.c_void_p), ('l_name', ctypes.c_char_p)]
+
+
+def _loaded_path(lib):
+    """The file the dynamic loader opened for lib (dlinfo RTLD_DI_LINKMAP), else the
+    libmulticast mapped into this process (/proc/self/maps), else the name given."""
+    for libdl in (None, 'libdl.so.2'):
+        try:
+            dlinfo = ctypes.CDLL(libdl).dlinfo
+            lm = ctypes.POINTER(_LinkMap)()
+            if dlinfo(ctypes.c_void_p(lib._handle), 2, ctypes.byref(lm)) == 0 and lm:
+                name = lm.contents.l_name
+                if name:
+                    return os.path.abspath(os.fsdecode(name))
+        except (OSError, AttributeError):
+            continue
+    try:
+        with open('/proc/self/maps') as maps:
+            for line in maps:
+                f = line.split(None, 5)[-1].strip()
+                if os.path.basename(f).startswith('libmulticast.so'):
+                    return f
+    except OSError:
+        pass
+    return os.path.abspath(lib._name) if os.sep in lib._name else lib._name
 
 
 _lib = _load()
+library_path = _loaded_path(_lib)
 
 _c_int, _c_size, _c_u16, _c_u32, _vp = (ctypes.c_int, ctypes.c_size_t, ctypes.c_uint16,
                                         ctypes.c_uint32, ctypes.c_void_p)
@@ -210,23 +292,74 @@ def _cstr(s):
     return None if s is None else (s.encode() if isinstance(s, str) else bytes(s))
 
 
+_DAY = 86400            # seconds: a longer time warns (TimeoutWarning)
+_MAX_MS = 2147483647    # the C API's int milliseconds: 2147483.647 seconds, 24.8 days
+
+
+class TimeoutWarning(UserWarning):
+    """A time above a day (86400 seconds) given to this module, whose times are all in
+    seconds: most likely milliseconds were meant (poll(100000) waits 27.8 hours, not 100
+    seconds). warnings.simplefilter('ignore', multicast.TimeoutWarning) silences it."""
+
+
+def _warn_long(seconds, what):
+    if seconds > _DAY:
+        # Points at the first caller outside this module.
+        f, level = sys._getframe(1), 2
+        while f is not None and f.f_globals.get('__name__') == __name__:
+            f, level = f.f_back, level + 1
+        warnings.warn('%s: %r seconds is more than a day: times in multicast are in '
+                      'seconds (0.1 is 100 ms)' % (what, seconds), TimeoutWarning,
+                      stacklevel=level)
+
+
+def _seconds(value, what, forever):
+    """Checks a time in seconds (an int or a float). forever: None, -1 and math.inf mean
+    "forever" (returns None). TypeError for a non-number; ValueError for NaN and any
+    other negative time; a time above a day warns. Returns a float or None."""
+    if value is None and forever:
+        return None
+    if isinstance(value, (str, bytes)):
+        raise TypeError('%s: %r is not a number of seconds' % (what, value))
+    try:
+        s = float(value)
+    except (TypeError, ValueError):
+        raise TypeError('%s: %r is not a number of seconds' % (what, value)) from None
+    if math.isnan(s):
+        raise ValueError('%s: NaN is not a number of seconds' % (what,))
+    if forever and (s == -1 or s == math.inf):
+        return None
+    if s < 0 or s == math.inf:
+        raise ValueError('%s: %r is not a time: seconds from 0%s' % (
+            what, value, ' (None or -1: forever)' if forever else ''))
+    _warn_long(s, what)
+    return s
+
+
+def _wait_ms(value, what):
+    """A wait in seconds (None, -1 or math.inf: forever) to the C API's milliseconds
+    (-1: forever; rounded to the nearest, at most _MAX_MS)."""
+    s = _seconds(value, what, True)
+    return -1 if s is None else min(int(round(s * 1000)), _MAX_MS)
+
+
 def _ms(seconds):
-    """Seconds (None or < 0: forever) to the C API's milliseconds."""
-    if seconds is None or seconds < 0:
-        return -1
+    """An internal wait in seconds (never negative) to milliseconds."""
     return int(round(seconds * 1000))
 
 
 def _timer_ms(seconds, what):
-    """Seconds (int or float) to the C API's milliseconds, rounded up (never early)."""
+    """Seconds (int or float) to the C API's milliseconds, rounded up (never early);
+    a time above a day warns (TimeoutWarning)."""
     try:
         ms = math.ceil(seconds * 1000)
     except (TypeError, ValueError, OverflowError):
         raise ValueError('%s: %r is not a number of seconds from 0 to 2147483.647'
                          % (what, seconds)) from None
-    if not 0 <= ms <= 2147483647:
+    if not 0 <= ms <= _MAX_MS:
         raise ValueError('%s: %r is not a number of seconds from 0 to 2147483.647'
                          % (what, seconds))
+    _warn_long(seconds, what)
     return ms
 
 
@@ -398,20 +531,31 @@ class Poller(object):
             raise exc
 
     def poll(self, timeout=0):
-        """One wait of up to timeout seconds (None: forever) and dispatch; returns the
-        number of registrations dispatched."""
+        """One wait of up to timeout SECONDS (int or float; 0, the default: no wait;
+        None or -1: until an event) and dispatch; returns the number of registrations
+        dispatched. poll(0.1) waits up to 100 ms, poll(100) up to 100 seconds.
+        ValueError for another negative timeout or NaN; TimeoutWarning above a day."""
+        ms = _wait_ms(timeout, 'poll timeout')
         p = self._handle()
-        rc = _poll(p, _ms(timeout))
+        rc = _poll(p, ms)
         self._after()
         return _check(rc, 'mc_poll')
 
     def loop(self, timeout=0, interval=0):
         """Polls until stop() (or polling = False) or until nothing is registered.
-        timeout bounds each wait (0: until an event), interval is slept between polls."""
+        Both times are in SECONDS (int or float): timeout bounds each wait (0, the
+        default, None or -1: until an event), interval is slept between polls (0: none).
+        ValueError for a negative interval, another negative timeout or NaN;
+        TimeoutWarning above a day."""
+        ms = -1 if timeout == 0 else _wait_ms(timeout, 'loop timeout')
+        sleep = _ms(_seconds(interval, 'loop interval', False))
+        if sleep > _MAX_MS:
+            raise ValueError('loop interval: %r is not a number of seconds from 0 to '
+                             '2147483.647' % (interval,))
         p = self._handle()
         self._looping = True
         try:
-            rc = _loop(p, _ms(timeout) if timeout else -1, _ms(interval))
+            rc = _loop(p, ms, sleep)
         finally:
             self._looping = False
         self._after()
@@ -428,18 +572,20 @@ class Poller(object):
             self.stop()
 
     def call_later(self, seconds, fn, *args):
-        """Runs fn(*args) once, from this poller's dispatch, `seconds` (int or float;
-        rounded up to whole milliseconds, never early) from now; 0: at the next poll.
-        Returns the Timer, which closes itself after fn has run (unless fn re-armed it
-        with set()). ValueError for a negative delay or one above 2147483.647 s."""
+        """Runs fn(*args) once, from this poller's dispatch, `seconds` SECONDS (int or
+        float; rounded up to whole milliseconds, never early) from now; 0: at the next
+        poll. Returns the Timer, which closes itself after fn has run (unless fn re-armed
+        it with set()). ValueError for a negative delay, NaN or one above 2147483.647
+        seconds; TimeoutWarning above a day."""
         return Timer(self, seconds, 0, fn, args, once=True)
 
     def call_every(self, seconds, fn, *args, delay=None):
-        """Runs fn(*args) every `seconds` (int or float, rounded up to whole
-        milliseconds; above 0), the first time after delay seconds (None: after
+        """Runs fn(*args) every `seconds` SECONDS (int or float, rounded up to whole
+        milliseconds; above 0), the first time after `delay` seconds (None: after
         `seconds`), from this poller's dispatch, until the Timer it returns is cancelled
         or closed. Periods missed while the poller was not polled run fn once. An armed
-        timer keeps loop() running."""
+        timer keeps loop() running. ValueError for a negative time, NaN or one above
+        2147483.647 seconds; TimeoutWarning above a day."""
         if _timer_ms(seconds, 'call_every') == 0:
             raise ValueError('call_every: the interval must be above 0 seconds')
         return Timer(self, seconds if delay is None else delay, seconds, fn, args)
@@ -572,8 +718,10 @@ class Timer(object):
                     self.close()
 
     def set(self, delay, interval=0):
-        """Re-arms it from now: fn runs after delay seconds, then every interval seconds
-        (0: once). Also after cancel(), and inside fn."""
+        """Re-arms it from now: fn runs after `delay` SECONDS, then every `interval`
+        seconds (0: once); int or float, rounded up to whole milliseconds. Also after
+        cancel(), and inside fn. ValueError for a negative time, NaN or one above
+        2147483.647 seconds; TimeoutWarning above a day."""
         d = _timer_ms(delay, 'Timer.set delay')
         i = _timer_ms(interval, 'Timer.set interval')
         _check(_timer_set(self._handle(), d, i), 'mc_timer_set')
@@ -604,12 +752,13 @@ _defaultPoller = Poller(_default=True)
 
 
 def call_later(seconds, fn, *args):
-    """Poller.call_later on the default poller."""
+    """Poller.call_later on the default poller: fn(*args) once, after `seconds` SECONDS."""
     return _defaultPoller.call_later(seconds, fn, *args)
 
 
 def call_every(seconds, fn, *args, delay=None):
-    """Poller.call_every on the default poller."""
+    """Poller.call_every on the default poller: fn(*args) every `seconds` SECONDS (the
+    first time after `delay` seconds)."""
     return _defaultPoller.call_every(seconds, fn, *args, delay=delay)
 
 
@@ -628,12 +777,14 @@ def unregister(fd):
 
 
 def poll(timeout=0):
-    """Poller.poll on the default poller."""
+    """Poller.poll on the default poller: one wait of up to timeout SECONDS (0: no
+    wait; None or -1: until an event) and dispatch. poll(0.1) is 100 ms."""
     return _defaultPoller.poll(timeout)
 
 
 def loop(timeout=0, interval=0):
-    """Poller.loop on the default poller."""
+    """Poller.loop on the default poller; timeout (each wait; 0, None or -1: until an
+    event) and interval (slept between polls) are in SECONDS."""
     return _defaultPoller.loop(timeout, interval)
 
 
@@ -930,15 +1081,24 @@ class MulticastListener(_Listener):
 
 class _Packets(_Listener):
     """listen() without a handler: an iterator of the packets (bytes) sent to the group,
-    with the seed generator's next(). Each next waits up to `timeout` seconds (None:
-    forever; polling the poller meanwhile) and raises StopIteration after `limit`
-    packets or a timeout."""
+    with the seed generator's next(). Each next waits up to `timeout` SECONDS (an
+    attribute that may be changed; None or -1: forever; polling the poller meanwhile)
+    and raises StopIteration after `limit` packets or a timeout."""
 
     def __init__(self, ip, port, mtu, limit, timeout, poller):
+        self.timeout = timeout  # checked before the group is joined
         self._open(ip, port, mtu, poller, False)
         self.limit = limit
-        self.timeout = timeout
         self.count = 0
+
+    @property
+    def timeout(self):
+        """Seconds each next() waits (None: forever)."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value):
+        self._timeout = _seconds(value, 'listen timeout', True)
 
     def __iter__(self):
         return self
@@ -978,7 +1138,9 @@ def listen(packet_handler=None, ip=DEFAULT_GROUP, port=DEFAULT_PORT, mtu=DEFAULT
     number handled. mtu is the maximum packet size in bytes.
 
     Without packet_handler, returns an iterator of the packets instead (joined at once;
-    each next() waits up to timeout seconds, None: forever)."""
+    each next() waits up to timeout SECONDS, int or float: listen(timeout=0.5) is
+    500 ms; None, the default, or -1: forever). ValueError for another negative timeout
+    or NaN; TimeoutWarning above a day."""
     if packet_handler is None:
         return _Packets(ip, port, mtu, limit, timeout, poller)
     if poller is not None and poller is not _defaultPoller:
