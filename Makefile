@@ -13,6 +13,8 @@
 #                   copies only what `make` built (no cargo, so `sudo make install` works)
 #   make install-strip  the same, with the library and the tools stripped of debug symbols
 #   make uninstall  removes exactly what install put there (same variables)
+#   make wheel      a Python wheel bundling the library (bindings/python/build-wheel):
+#                   target/wheels/libmulticast-VERSION-py3-none-linux_ARCH.whl
 #   make deb        Debian packages (dpkg-buildpackage -b -us -uc), then lintian;
 #                   the .debs end up in build/deb/
 #
@@ -72,7 +74,7 @@ ALL_TOOLS  := mcsend mclisten mcping
 # private network namespace; installed beside the tools, with its man page.
 SCRIPTS    := mcnetns
 
-.PHONY: all release test demo bench soak fuzz install install-strip uninstall clean examples tools deb FORCE
+.PHONY: all release test demo bench soak fuzz install install-strip uninstall clean examples tools deb wheel FORCE
 
 all: release tools $(BUILD)/native-static-libs
 
@@ -237,6 +239,10 @@ uninstall:
 	      $(addprefix $(DESTDIR)$(mandir)/man1/,$(addsuffix .1,$(ALL_TOOLS) $(SCRIPTS)))
 	@rmdir $(DESTDIR)$(cmakedir) 2>/dev/null || true
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then $(LDCONFIG) || true; fi
+
+# The Python binding with the library inside it: installs where no libmulticast is.
+wheel: release
+	$(or $(PYTHON),python3) bindings/python/build-wheel --lib $(REL)/libmulticast.so --out target/wheels
 
 # Debian packages: libmulticast$(MAJOR), libmulticast-dev, multicast-tools (see debian/).
 # dpkg-buildpackage writes into the parent directory; the results are moved to build/deb/.

@@ -178,17 +178,23 @@ pub fn compile_with(name: &str, sources: &[&str], lib: &Path, flags: &[&str]) ->
     out
 }
 
-/// Runs a program; panics with its output unless it exits 0.
-pub fn run_ok(cmd: &mut Command) -> Output {
-    let o = cmd.output().expect("starting program");
-    let text = format!(
+/// The command, its exit status and both of its streams, for a failure message.
+pub fn describe(cmd: &Command, o: &Output) -> String {
+    format!(
         "{:?} exited {:?}\n--- stdout\n{}--- stderr\n{}",
         cmd,
         o.status.code(),
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(o.status.success(), "{text}");
+    )
+}
+
+/// Runs a program; panics with its output unless it exits 0; prints its standard output.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let o = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}"));
+    assert!(o.status.success(), "{}", describe(cmd, &o));
     print!("{}", String::from_utf8_lossy(&o.stdout));
     o
 }
