@@ -76,10 +76,12 @@ void print_arrival(const struct state *st, const mc_packet *p, const struct arri
         fprintf(out, "\"header\":\"%s\",", kind_name(a->kind));
         if (a->kind != KIND_NONE) {
             static const char *names[] = {"none", "ok", "gap", "late", "dup", "last", "last"};
-            fprintf(out, "\"stream\":%u,\"seq\":%llu,\"delay_ms\":%.6f,\"event\":\"%s\","
-                         "\"lost_before\":%llu,",
-                    (unsigned)a->stream, (unsigned long long)a->seq, a->delay, names[a->ev],
-                    (unsigned long long)a->gap);
+            /* the stream id as the text shows it (iperf2's has none: null, as in
+               the summary) */
+            if (a->kind == KIND_MC) fprintf(out, "\"stream\":\"%08x\",", (unsigned)a->stream);
+            else fputs("\"stream\":null,", out);
+            fprintf(out, "\"seq\":%llu,\"delay_ms\":%.6f,\"event\":\"%s\",\"lost_before\":%llu,",
+                    (unsigned long long)a->seq, a->delay, names[a->ev], (unsigned long long)a->gap);
         }
         fputs("\"data\":\"", out);
         print_hex(out, p->data, p->len);
@@ -133,7 +135,7 @@ void print_row(const struct state *st, const struct flow *f, const struct figure
         fputs(",\"source\":", out);
         json_str(out, src);
         fprintf(out, ",\"sport\":%u,\"header\":\"%s\",", (unsigned)f->sport, kind_name(f->kind));
-        if (f->kind == KIND_MC) fprintf(out, "\"stream\":%u,", (unsigned)f->stream);
+        if (f->kind == KIND_MC) fprintf(out, "\"stream\":\"%08x\",", (unsigned)f->stream);
         else fputs("\"stream\":null,", out);
         fprintf(out, "\"packets\":%llu,\"bytes\":%llu,\"pps\":%.3f,\"bps\":%.1f,",
                 (unsigned long long)x->packets, (unsigned long long)x->bytes, pps, bps);
