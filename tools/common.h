@@ -85,6 +85,12 @@ long long parse_duration(const char *s, long long bare_ns, long long min_ns, lon
 /* `ns` as a duration for a message: "1000 ms", "0.5 ms", "2500 ms". */
 const char *ms_text(long long ns, char *out, size_t size);
 
+/* The shortest time from the first datagram to the last over which mcsend's
+   report and mclisten's summary give a rate: below it they say "too short to
+   measure a rate" (JSON: null). A burst of a few datagrams takes
+   microseconds; a rate over that is noise. */
+#define MIN_RATE_SPAN_MS 10
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 long long mono_ns(void);
 

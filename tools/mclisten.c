@@ -27,7 +27,8 @@
    reordered datagrams, the one-way delay and the jitter (RFC 3550). -I prints
    those every INTERVAL; a summary comes at the end (COUNT datagrams, -d, -w,
    SIGINT, SIGTERM), after what ended the run (-w: "no datagram for N ms"): on
-   standard error, or standard output with -q or -j. With -j every line on
+   standard error, or standard output with -q or -j; its rates only over
+   MIN_RATE_SPAN_MS or more (else "too short to measure a rate", JSON null). With -j every line on
    standard output is a JSON object (see mclisten(1)); a stream id is a string
    of 8 hex digits there too, as in the text ("stream":"4162ea86").
    -w takes milliseconds, -I and -d seconds, or a number with a unit: 500ms,

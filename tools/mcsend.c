@@ -52,11 +52,6 @@
 
 #include "mcsend.h"
 
-/* The shortest time from the first to the last datagram over which the
-   report gives a rate: below it, "(too short to measure a rate)". A burst of
-   a few datagrams takes microseconds; a rate over that says nothing. */
-#define MIN_RATE_SPAN_MS 10
-
 /* '+': the options end at the first operand, so that TEXT (or a group) may
    start with '-' -- as the POSIX getopt of _POSIX_C_SOURCE does anyway */
 static const char optstring[] = "+hi:t:c:pNLqr:b:s:d:Q:S:f:";
