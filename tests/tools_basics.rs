@@ -1,8 +1,8 @@
 //! mcsend -> mclisten, the basics on lo: text and its escapes, numbered
-//! lines on a named interface, hex, a filter, a timeout (exit status 1),
-//! truncation, source-specific joins and every interface ("*"); and IPv6
-//! link-local scope and -L (no loopback) over a veth pair, in a nested
-//! private namespace (lo carries no IPv6 multicast).
+//! lines on a named interface, hex, a filter, a timeout (exit status 1; the
+//! reason said before the summary), truncation, source-specific joins and
+//! every interface ("*"); and IPv6 link-local scope and -L (no loopback) over
+//! a veth pair, in a nested private namespace (lo carries no IPv6 multicast).
 //!
 //! Everything runs inside the runner's private namespace; receivers are
 //! waited for (mclisten's "listening on" line), never slept on; every wait
@@ -139,6 +139,41 @@ fn tools_mclisten_times_out_with_exit_1() {
     let d = l.finish(LIMIT).expect(1);
     assert_eq!(d.out_lines().len(), 1, "{}", d.context());
     assert!(d.err.contains("got 1 of 2"), "{}", d.context());
+}
+
+/// What ended the run comes first, then the summary (and the counters).
+#[test]
+fn tools_mclisten_says_why_it_stopped_before_the_summary() {
+    require_netns();
+    for (args, why, status) in [
+        (
+            &["-w", "300", "-n", "5"][..],
+            "mclisten: no datagram for 300 ms: got 2 of 5\n",
+            1,
+        ),
+        (
+            &["-w", "300ms"][..],
+            "mclisten: no datagram for 300 ms: done\n",
+            0,
+        ),
+    ] {
+        let mut a = args.to_vec();
+        a.extend(["239.1.1.9", "5109"]);
+        let l = listen(&a);
+        run("mcsend", &["-c", "2", "239.1.1.9", "5109", "two"]).expect(0);
+        let d = l.finish(LIMIT).expect(status);
+        let at = |what: &str| {
+            d.err
+                .find(what)
+                .unwrap_or_else(|| panic!("no {what:?}\n{}", d.context()))
+        };
+        assert!(
+            at(why) < at("--- mclisten summary: 1 flow")
+                && at("--- mclisten summary") < at("mclisten: 2 datagrams printed"),
+            "{}",
+            d.context()
+        );
+    }
 }
 
 #[test]

@@ -104,7 +104,7 @@ fn bad_usage_is_one_line_and_exit_status_2() {
         (
             "mclisten",
             &["-w", "-5", "239.1.0.1", "5000"],
-            "bad TIMEOUT_MS \"-5\"",
+            "bad TIMEOUT (-w) \"-5\"",
         ),
         ("mclisten", &["239.1.0.1", "0"], "bad PORT \"0\""),
         (
@@ -158,7 +158,7 @@ fn bad_usage_is_one_line_and_exit_status_2() {
         (
             "mcsend",
             &["-d", "-1", "239.1.0.1", "5000"],
-            "bad SECONDS \"-1\"",
+            "bad DURATION (-d) \"-1\"",
         ),
         (
             "mcsend",
@@ -189,12 +189,12 @@ fn bad_usage_is_one_line_and_exit_status_2() {
         (
             "mclisten",
             &["-I", "0", "239.1.0.1", "5000"],
-            "bad SECONDS (-I) \"0\"",
+            "bad INTERVAL (-I) \"0\"",
         ),
         (
             "mclisten",
             &["-d", "soon", "239.1.0.1", "5000"],
-            "bad SECONDS (-d) \"soon\"",
+            "bad DURATION (-d) \"soon\"",
         ),
         (
             "mclisten",
@@ -234,7 +234,7 @@ fn bad_usage_is_one_line_and_exit_status_2() {
         (
             "mcping",
             &["-i", "0", "192.0.2.1"],
-            "bad SECONDS (-i) \"0\"",
+            "bad INTERVAL (-i) \"0\"",
         ),
         ("mcping", &["-S", "0", "192.0.2.1"], "bad SIZE \"0\""),
         ("mcping", &["-p", "0", "192.0.2.1"], "bad PORT \"0\""),
@@ -415,7 +415,7 @@ fn help_of_every_tool() {
         ),
         (
             "mclisten",
-            "usage: mclisten [-i IFACE|*] [-s SOURCE] [-f REGEX] [-n COUNT] [-x] [-w TIMEOUT_MS]",
+            "usage: mclisten [-i IFACE|*] [-s SOURCE] [-f REGEX] [-n COUNT] [-x] [-w TIMEOUT]",
         ),
         ("mcping", "usage: mcping [-46qv] [-I IFACE] [-c COUNT]"),
     ] {

@@ -5,7 +5,8 @@
 //! exit status 3; its lines, columns, intervals and summary for people;
 //! source-specific pairs in a list of groups; -X silencing one of two
 //! senders (mcsend -S 127.0.0.2 / 127.0.0.3 on lo). The JSON lines (-j) are
-//! parsed back here and by Python's json.
+//! parsed back here and by Python's json; their stream id is the text's
+//! (8 hex digits, a string).
 //!
 //! Everything runs inside the runner's private namespace; receivers are
 //! waited for (mclisten's "listening on" line, mctest.py's --ready file, a
@@ -148,7 +149,8 @@ fn injected_loss_duplicates_and_reordering_are_counted_exactly() {
     let (mut lost, mut dup, mut reord) = (0, 0, 0);
     for (group, seqs, want_lost, want_dup, want_reord, events) in INJECTED {
         let f = summary_of(&v, group);
-        assert_eq!(f.int("stream"), 0x7e57);
+        // the stream id as the text shows it: 8 hex digits
+        assert_eq!(f.str("stream"), "00007e57", "{f:?}");
         assert_eq!(f.int("packets"), seqs.len() as u64, "{group}");
         assert_eq!(
             (f.int("lost"), f.int("dup"), f.int("reordered")),
@@ -174,7 +176,7 @@ fn injected_loss_duplicates_and_reordering_are_counted_exactly() {
             .collect();
         assert_eq!(got, want, "{group}");
         for p in packets.iter().filter(|p| p.str("group") == *group) {
-            assert_eq!(p.str("header"), "mc");
+            assert_eq!((p.str("header"), p.str("stream")), ("mc", "00007e57"));
             assert!(p.str("data").ends_with(&hex(b"inj")), "{p:?}");
             let ms = p.num("delay_ms");
             assert!((0.0..1000.0).contains(&ms), "one-way delay {ms} ms: {p:?}");

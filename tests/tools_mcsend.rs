@@ -4,7 +4,8 @@
 //! input to each group in turn; its header, DSCP, TTL and size as Python's
 //! socket module sees them (tests/peers/mctest.py), IPv4 on lo and IPv6
 //! with a traffic class over a veth pair (tests/netns-veth); -S's address
-//! and port as mclisten sees them.
+//! and port as mclisten sees them; no rate reported, by mcsend or mclisten,
+//! over a burst too short to measure one.
 //!
 //! Everything runs inside the runner's private namespace; receivers are
 //! waited for (mclisten's "listening on" line, mctest.py's --ready file, a
@@ -66,7 +67,7 @@ fn mcsend_to_mclisten_over_250_groups_nothing_lost() {
         let f = summary_of(&v, &format!("239.3.1.{i}"));
         assert_eq!(f.str("header"), "mc");
         assert_eq!(f.str("source"), "127.0.0.1");
-        assert_eq!(f.int("stream"), stream.unwrap() as u64);
+        assert_eq!(f.str("stream"), format!("{:08x}", stream.unwrap()));
         assert_eq!(
             (f.int("packets"), f.int("bytes")),
             (8, 8 * 28),
@@ -160,6 +161,56 @@ fn rate_and_bitrate_within_5_percent_of_what_was_asked() {
         "tools: -b 2M -s 1000: receiver {:.3} Mbit/s, {:.1}/s",
         f.num("bps") / 1e6,
         f.num("pps")
+    );
+}
+
+/// A rate over a burst of microseconds is noise: below 10 ms from the first
+/// datagram to the last, mcsend's report and mclisten's summary say so
+/// instead (JSON: null); a paced run, longer, keeps its rate.
+#[test]
+fn no_rate_over_too_short_a_time_at_the_sender_or_the_receiver() {
+    require_netns();
+    let l = listen(&["-q", "-j", "-n", "3", "-w", "10000", "239.3.9.1", "7109"]);
+    let s = run("mcsend", &["-c", "3", "239.3.9.1", "7109", "hello world"]).expect(0);
+    let report = s.err.lines().last().unwrap_or("");
+    let head = "mcsend: sent 3 datagrams, 33 bytes, to 1 group in ";
+    assert!(report.starts_with(head), "{}", s.context());
+    let secs: f64 = report[head.len()..]
+        .split(' ')
+        .next()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("no time in {report:?}"));
+    if secs < 0.010 {
+        assert!(
+            report.ends_with(" s (too short to measure a rate)"),
+            "{}",
+            s.context()
+        );
+        assert!(!report.contains("datagrams/s"), "{}", s.context());
+    } else {
+        println!("tools: 3 datagrams took {secs} s here: a rate is due");
+    }
+    let d = l.finish(LIMIT).expect(0);
+    let v = json_lines(&d);
+    let (f, t) = (summary_of(&v, "239.3.9.1"), total(&v));
+    if f.num("end") - f.num("start") < 0.009 {
+        assert!(f.is_null("pps") && f.is_null("bps"), "{f:?}");
+        assert!(t.is_null("pps"), "{t:?}");
+    }
+    // 3 datagrams at 100/s: 20 ms from the first to the last, a rate
+    let l = listen(&["-q", "-n", "3", "-w", "10000", "239.3.9.1", "7109"]);
+    let s = run(
+        "mcsend",
+        &["-q", "-r", "100", "-c", "3", "239.3.9.1", "7109", "x"],
+    )
+    .expect(0);
+    assert!(s.out.contains(" datagrams/s, "), "{}", s.context());
+    assert!(!s.out.contains("too short"), "{}", s.context());
+    let d = l.finish(LIMIT).expect(0);
+    assert!(
+        d.out.contains(": 3 pkt, ") && d.out.contains(" pps, ") && !d.out.contains("too short"),
+        "{}",
+        d.context()
     );
 }
 

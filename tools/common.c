@@ -44,10 +44,39 @@ void show_help(const char *line, const char *text) {
     exit(0);
 }
 
-void help_if_asked(int argc, char **argv, const char *line, const char *text) {
+/* The next word of argv from `i` on that getopt reads as an option or a
+   lone "--" (skipping the operands, and the values of options), or argc if
+   none: what getopt over `optstring` sees. */
+static int next_option_word(int argc, char **argv, int i, const char *optstring) {
+    /* "+..." (or POSIXLY_CORRECT): getopt stops at the first operand; else
+       glibc's getopt reads the options after the operands too */
+    int posix = optstring[0] == '+' || getenv("POSIXLY_CORRECT") != NULL;
+    for (; i < argc; i++) {
+        const char *a = argv[i], *o;
+        if (a[0] != '-' || a[1] == '\0') {
+            if (posix) return argc; /* the first operand ends the options */
+            continue;
+        }
+        if (a[1] == '-') return i; /* "--" or a long option */
+        for (a++; *a; a++) /* a cluster of short options: "-qn5", "-n" "5" */
+            if (*a != ':' && *a != '+' && (o = strchr(optstring, *a)) != NULL && o[1] == ':') {
+                if (a[1] == '\0') i++; /* the value is the next word */
+                break;
+            }
+    }
+    return argc;
+}
+
+void long_options(int argc, char **argv, const char *optstring, const char *line,
+                  const char *text) {
     int i;
+    /* --help anywhere before "--" (even after the operands, or after an
+       unknown option) shows the help */
     for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--help") == 0) show_help(line, text);
+    /* any other word that getopt would read as an option and starts with "--" */
+    i = next_option_word(argc, argv, 1, optstring);
+    if (i < argc && strcmp(argv[i], "--") != 0) usage_error("unknown option '", argv[i], "'");
 }
 
 /* ------------------------------------------------------------------------- */
@@ -85,17 +114,51 @@ double parse_real(const char *s, double max, int suffixes, const char *what,
     return v;
 }
 
-double parse_seconds(const char *s, double min, double max, const char *what) {
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno != 0 || end == s || *end != '\0' || !(v >= min) || v > max ||
-        isspace((unsigned char)s[0])) {
-        fprintf(stderr, "%s: bad %s \"%s\": expected seconds, %g or more\n", prog, what, s, min);
+/* "10ms", "1.5s": `ns` in the largest unit that keeps it whole (0: "0"). */
+static void duration_text(long long ns, char *out, size_t size) {
+    if (ns == 0) snprintf(out, size, "0");
+    else if (ns % NS_PER_S == 0) snprintf(out, size, "%llds", ns / NS_PER_S);
+    else if (ns % NS_PER_MS == 0) snprintf(out, size, "%lldms", ns / NS_PER_MS);
+    else if (ns % NS_PER_US == 0) snprintf(out, size, "%lldus", ns / NS_PER_US);
+    else snprintf(out, size, "%lldns", ns);
+}
+
+long long parse_duration(const char *s, long long bare_ns, long long min_ns, long long max_ns,
+                         const char *what) {
+    static const struct { const char *name; long long ns; } units[] = {
+        {"us", NS_PER_US}, {"ms", NS_PER_MS}, {"s", NS_PER_S}, {"m", 60 * NS_PER_S}};
+    char *end = NULL;
+    size_t i;
+    long long unit = 0;
+    double v = 0, ns;
+    /* a decimal number as strtod reads it (1.5, .5, 1e3), but not its sign,
+       leading space, hex, inf or nan; then a unit, or nothing */
+    if ((isdigit((unsigned char)s[0]) || s[0] == '.') &&
+        !(s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))) {
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || end == s) end = NULL; /* too large, or "." */
+    }
+    if (end && *end == '\0') unit = bare_ns;
+    for (i = 0; end && !unit && i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].name) == 0) unit = units[i].ns;
+    ns = v * (double)unit;
+    if (!unit || ns < (double)min_ns || ns > (double)max_ns) {
+        char lo[32], hi[32];
+        duration_text(min_ns, lo, sizeof lo);
+        duration_text(max_ns, hi, sizeof hi);
+        fprintf(stderr,
+                "%s: bad %s \"%s\": expected %s or a number with a unit us, ms, s or m "
+                "(500ms, 1.5s), from %s to %s\n",
+                prog, what, s, bare_ns == NS_PER_MS ? "milliseconds" : "seconds", lo, hi);
         exit(2);
     }
-    return v;
+    return (long long)(ns + 0.5);
+}
+
+const char *ms_text(long long ns, char *out, size_t size) {
+    snprintf(out, size, "%.10g ms", (double)ns / 1e6);
+    return out;
 }
 
 static long long clock_ns(clockid_t clock) {
@@ -209,15 +272,28 @@ static void add_range(struct group_entry *out, int *n, const char *text, long co
     }
 }
 
+/* Exits 2 if the list `spec` has an empty element: ",,", or a comma at its
+   start or end. */
+static void no_empty_element(const char *spec) {
+    const char *what = NULL;
+    if (spec[0] == ',') what = "\": an empty element (a comma at the start)";
+    else if (strstr(spec, ",,")) what = "\": an empty element (two commas in a row)";
+    else if (spec[strlen(spec) - 1] == ',') what = "\": an empty element (a comma at the end)";
+    if (what) usage_error("bad GROUP \"", spec, what);
+}
+
 int parse_group_list(char *spec, struct group_entry *out, const char **iface,
                      const struct group_rules *r) {
     int n = 0, from_option = *iface != NULL;
-    char *el, *save = NULL;
+    char *el, *next;
     if (!*spec) usage_error("empty GROUP", "", "");
-    for (el = strtok_r(spec, ",", &save); el; el = strtok_r(NULL, ",", &save)) {
-        char *at = r->sources ? strchr(el, '@') : NULL, *scope, *plus;
+    no_empty_element(spec);
+    for (el = spec; el; el = next) {
+        char *at, *scope, *plus;
         const char *source = r->sources ? r->default_source : NULL, *gi = *iface;
         long count = 1;
+        if ((next = strchr(el, ',')) != NULL) *next++ = '\0';
+        at = r->sources ? strchr(el, '@') : NULL;
         if (at) {
             *at = '\0';
             source = el;

@@ -40,9 +40,16 @@ void usage_error(const char *what, const char *arg, const char *end);
    that take a value), else "unknown option -X". */
 void bad_option(int opt, const char *with_value);
 
-/* If "--help" comes before any "--" in argv, prints `line` and `text` on
-   standard output and exits 0 (as -h does, through show_help). */
-void help_if_asked(int argc, char **argv, const char *line, const char *text);
+/* Before the getopt loop over `optstring` (the options, "x:" for one that
+   takes a value): "--help" anywhere before a lone "--" prints `line` and
+   `text` on standard output and exits 0 (as -h does, through show_help); a
+   word that getopt would read as an option and starts with "--" (not the value
+   of an option) exits 2 with "unknown option '--WORD'" -- getopt alone would
+   name only its first '-'. As getopt does, it stops at the first operand if
+   optstring starts with '+' (or POSIXLY_CORRECT is set), else reads the
+   options after the operands too (glibc's _GNU_SOURCE getopt). */
+void long_options(int argc, char **argv, const char *optstring, const char *line,
+                  const char *text);
 
 /* Prints `line` and `text` (the usage and the help) on standard output and
    exits 0. */
@@ -62,9 +69,27 @@ long parse_number(const char *s, long min, long max, const char *what);
 double parse_real(const char *s, double max, int suffixes, const char *what,
                   const char *expect);
 
-/* Seconds in [min, max] (decimals allowed); otherwise exits 2 with
-   "PROG: bad WHAT "S": expected seconds, MIN or more". */
-double parse_seconds(const char *s, double min, double max, const char *what);
+/* Durations: a decimal number (fractions allowed: 1.5, .5, 1e3) and a unit,
+   "us", "ms", "s" or "m" (minutes): "500ms", "1.5s", "2m"; a bare number is
+   in the unit `bare_ns` (NS_PER_S for an option in seconds, NS_PER_MS in
+   milliseconds). Returns nanoseconds, in [min_ns, max_ns]; otherwise (a sign,
+   another unit, no number, too large) exits 2 with "PROG: bad WHAT "S":
+   expected seconds|milliseconds or a number with a unit us, ms, s or m
+   (500ms, 1.5s), from MIN to MAX". WHAT names the option: "TIMEOUT (-w)". */
+#define NS_PER_US 1000LL
+#define NS_PER_MS 1000000LL
+#define NS_PER_S 1000000000LL
+long long parse_duration(const char *s, long long bare_ns, long long min_ns, long long max_ns,
+                         const char *what);
+
+/* `ns` as a duration for a message: "1000 ms", "0.5 ms", "2500 ms". */
+const char *ms_text(long long ns, char *out, size_t size);
+
+/* The shortest time from the first datagram to the last over which mcsend's
+   report and mclisten's summary give a rate: below it they say "too short to
+   measure a rate" (JSON: null). A burst of a few datagrams takes
+   microseconds; a rate over that is noise. */
+#define MIN_RATE_SPAN_MS 10
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 long long mono_ns(void);
@@ -138,7 +163,8 @@ struct group_rules {
 };
 
 /* Parses the list `spec` (modified: cut at ',', '%', '+', '@') into out[],
-   at most MAX_GROUPS; each group checked by the library (mc_opts_set_group),
+   at most MAX_GROUPS; an empty element (",," or a comma at the start or the
+   end) is a usage error naming the list; each group checked by the library (mc_opts_set_group),
    G+N expanded to the N groups from G on. *iface is the interface of -i (NULL:
    none), which %IFACE may not contradict; with one_interface, %IFACE becomes
    *iface. Exits 2 (or through rules->refused) on anything wrong. Returns the

@@ -1,8 +1,8 @@
 /* mclisten - join multicast groups, print the datagrams that arrive, and count
    them: a monitor for mcsend's test streams, iperf2's, or anyone's.
 
-     mclisten [-i IFACE|*] [-s SOURCE] [-f REGEX] [-n COUNT] [-x] [-w TIMEOUT_MS]
-              [-m MTU] [-q] [-j] [-t] [-T] [-I SECONDS] [-d SECONDS] [-H FORMAT]
+     mclisten [-i IFACE|*] [-s SOURCE] [-f REGEX] [-n COUNT] [-x] [-w TIMEOUT]
+              [-m MTU] [-q] [-j] [-t] [-T] [-I INTERVAL] [-d DURATION] [-H FORMAT]
               [-X SOURCE]... GROUP PORT
 
    GROUP is one group or a comma-separated list: G, G+N (the N groups from G
@@ -25,12 +25,17 @@
    Per flow (group, sender, stream) it counts datagrams, bytes, rate, and with a
    test header (mcsend -p; iperf2's with -H iperf) lost, duplicated and
    reordered datagrams, the one-way delay and the jitter (RFC 3550). -I prints
-   those every SECONDS; a summary comes at the end (COUNT datagrams, -d, -w,
-   SIGINT, SIGTERM): on standard error, or standard output with -q or -j. With
-   -j every line on standard output is a JSON object (see mclisten(1)).
+   those every INTERVAL; a summary comes at the end (COUNT datagrams, -d, -w,
+   SIGINT, SIGTERM), after what ended the run (-w: "no datagram for N ms"): on
+   standard error, or standard output with -q or -j; its rates only over
+   MIN_RATE_SPAN_MS or more (else "too short to measure a rate", JSON null). With -j every line on
+   standard output is a JSON object (see mclisten(1)); a stream id is a string
+   of 8 hex digits there too, as in the text ("stream":"4162ea86").
+   -w takes milliseconds, -I and -d seconds, or a number with a unit: 500ms,
+   1.5s, 2m (parse_duration).
 
    Once joined it says "mclisten: listening on ..." on standard error.
-   Exit status: 0 done, nothing lost; 1 no datagram within TIMEOUT_MS (or fewer
+   Exit status: 0 done, nothing lost; 1 no datagram within TIMEOUT (or fewer
    than COUNT), or a failure; 2 bad usage or a bad argument; 3 datagrams were
    lost (gaps in the test header's sequence numbers, or drops by the kernel).
    Try it inside a private network namespace: tests/netns-run. */
@@ -44,12 +49,16 @@
 
 #include "mclisten.h"
 
+/* '+': the options end at the first operand, so that TEXT (or a group) may
+   start with '-' -- as the POSIX getopt of _POSIX_C_SOURCE does anyway */
+static const char optstring[] = "+hi:s:X:f:n:xw:m:qjtTI:d:H:";
+
 const char prog[] = "mclisten";
 const char iface_option[] = "-i IFACE";
 
 static const char usage_line[] =
-    "usage: mclisten [-i IFACE|*] [-s SOURCE] [-f REGEX] [-n COUNT] [-x] [-w TIMEOUT_MS]\n"
-    "                [-m MTU] [-q] [-j] [-t] [-T] [-I SECONDS] [-d SECONDS] [-H FORMAT]\n"
+    "usage: mclisten [-i IFACE|*] [-s SOURCE] [-f REGEX] [-n COUNT] [-x] [-w TIMEOUT]\n"
+    "                [-m MTU] [-q] [-j] [-t] [-T] [-I INTERVAL] [-d DURATION] [-H FORMAT]\n"
     "                [-X SOURCE]... GROUP PORT\n";
 
 static const char usage_text[] =
@@ -73,15 +82,18 @@ static const char usage_text[] =
     "                 (Rust regex syntax; ${ip}, ${port}, ${mtu} are this listener's)\n"
     "  -n COUNT       exit after COUNT datagrams (default: never)\n"
     "  -x             print the payload in hex instead of escaped text\n"
-    "  -w TIMEOUT_MS  exit when TIMEOUT_MS milliseconds pass without a datagram\n"
-    "  -d SECONDS     exit after SECONDS (decimals allowed)\n"
+    "  -w TIMEOUT     exit when TIMEOUT passes without a datagram: milliseconds, or\n"
+    "                 with a unit: 500ms, 2s (us, ms, s, m)\n"
+    "  -d DURATION    exit after DURATION: seconds (decimals allowed), or with a\n"
+    "                 unit: 500ms, 1.5s, 2m\n"
     "  -m MTU         bytes read per datagram, 1..65535 (default 4096); longer ones\n"
     "                 are truncated and reported as such\n"
     "  -q             quiet: no line per datagram; the summaries on standard output\n"
     "  -j             JSON: every line on standard output is one JSON object\n"
     "  -t             a column with the received TTL / hop limit (\"ttl N\")\n"
     "  -T             a column with the kernel's receive time (\"rx SECONDS.NS\")\n"
-    "  -I SECONDS     print the figures of every flow every SECONDS\n"
+    "  -I INTERVAL    print the figures of every flow every INTERVAL: seconds, or\n"
+    "                 with a unit: 250ms, 1s, 1m\n"
     "  -H FORMAT      test header: \"mc\" (default: mcsend -p's, recognized by its\n"
     "                 magic), \"iperf\" (iperf2's UDP header too), \"none\"\n"
     "  -h, --help     show this help\n"
@@ -182,8 +194,9 @@ int main(int argc, char **argv) {
     const char *iface = NULL, *source = NULL, *filter = NULL, *header = "mc";
     char **blocked = calloc((size_t)argc, sizeof *blocked); /* -X, in order */
     int nblocked = 0;
-    long port, timeout = -1, mtu = 0;
-    double interval = 0, duration = 0;
+    long port, mtu = 0;
+    long long timeout = -1, interval = 0, duration = 0; /* ns; -1: no timeout */
+    char ms[32];
     static struct state st;
     mc_opts *opts;
     int opt, i, rc, npairs, timed_out = 0, status = 0, v6;
@@ -192,9 +205,9 @@ int main(int argc, char **argv) {
     double elapsed;
 
     if (!blocked) lib_error(-ENOMEM);
-    help_if_asked(argc, argv, usage_line, usage_text);
+    long_options(argc, argv, optstring, usage_line, usage_text);
     opterr = 0;
-    while ((opt = getopt(argc, argv, "hi:s:X:f:n:xw:m:qjtTI:d:H:")) != -1) {
+    while ((opt = getopt(argc, argv, optstring)) != -1) {
         switch (opt) {
         case 'h': show_help(usage_line, usage_text); break;
         case 'i': iface = optarg; break;
@@ -203,14 +216,22 @@ int main(int argc, char **argv) {
         case 'f': filter = optarg; break;
         case 'n': st.count = parse_number(optarg, 1, LONG_MAX, "COUNT"); break;
         case 'x': st.hex = 1; break;
-        case 'w': timeout = parse_number(optarg, 0, INT_MAX, "TIMEOUT_MS"); break;
+        case 'w':
+            timeout = parse_duration(optarg, NS_PER_MS, 0, 10000000 * NS_PER_S, "TIMEOUT (-w)");
+            break;
         case 'm': mtu = parse_number(optarg, 1, 65535, "MTU"); break;
         case 'q': st.quiet = 1; break;
         case 'j': st.json = 1; break;
         case 't': st.show_ttl = 1; break;
         case 'T': st.show_rx = 1; break;
-        case 'I': interval = parse_seconds(optarg, 0.001, 1e7, "SECONDS (-I)"); break;
-        case 'd': duration = parse_seconds(optarg, 0.001, 1e7, "SECONDS (-d)"); break;
+        case 'I':
+            interval = parse_duration(optarg, NS_PER_S, NS_PER_MS, 10000000 * NS_PER_S,
+                                      "INTERVAL (-I)");
+            break;
+        case 'd':
+            duration = parse_duration(optarg, NS_PER_S, NS_PER_MS, 10000000 * NS_PER_S,
+                                      "DURATION (-d)");
+            break;
         case 'H': header = optarg; break;
         default: bad_option(optopt, "isXfnwmIdH");
         }
@@ -263,12 +284,12 @@ int main(int argc, char **argv) {
 
     st.start = st.last = iv_start = mono_ns();
     st.start_real = real_ns();
-    if (interval > 0) next_iv = st.start + (long long)(interval * 1e9);
-    if (duration > 0) deadline = st.start + (long long)(duration * 1e9);
+    if (interval > 0) next_iv = st.start + interval;
+    if (duration > 0) deadline = st.start + duration;
     while (!st.done && !interrupted) {
         long long now = mono_ns(), wake = LLONG_MAX;
         if (timeout >= 0) {
-            long long t = st.last + (long long)timeout * 1000000LL;
+            long long t = st.last + timeout;
             if (t <= now) {
                 timed_out = 1;
                 break;
@@ -284,7 +305,7 @@ int main(int argc, char **argv) {
                 print_interval(&st, (double)(iv_start - st.start) / 1e9,
                                (double)(next_iv - st.start) / 1e9);
                 iv_start = next_iv;
-                next_iv += (long long)(interval * 1e9);
+                next_iv += interval;
                 continue;
             }
             if (next_iv < wake) wake = next_iv;
@@ -314,6 +335,16 @@ int main(int argc, char **argv) {
         for (i = 0; i < nflows; i++) in_iv += flows[i]->iv.packets;
         if (in_iv > 0) print_interval(&st, (double)(iv_start - st.start) / 1e9, elapsed);
     }
+    if (timed_out) { /* what ended the run, before the summary */
+        fflush(st.report);
+        if (st.count > 0)
+            fprintf(stderr, "%s: no datagram for %s: got %ld of %ld\n", prog,
+                    ms_text(timeout, ms, sizeof ms), st.seen, st.count);
+        else
+            fprintf(stderr, "%s: no datagram for %s%s\n", prog, ms_text(timeout, ms, sizeof ms),
+                    st.seen ? ": done" : "");
+        fflush(stderr);
+    }
     if (nflows > 0 || st.json) {
         if (!st.json) fprintf(st.report, "--- %s summary: %d flow%s, %.2f s ---\n", prog, nflows,
                               nflows == 1 ? "" : "s", elapsed);
@@ -340,14 +371,6 @@ int main(int argc, char **argv) {
             prog, st.seen, st.quiet ? "" : " printed", (unsigned long long)st.stats.received,
             (unsigned long long)st.stats.filtered, (unsigned long long)st.stats.truncated,
             (unsigned long long)st.stats.kernel_drops);
-    if (timed_out) {
-        if (st.count > 0)
-            fprintf(stderr, "%s: no datagram for %ld ms: got %ld of %ld\n", prog, timeout,
-                    st.seen, st.count);
-        else
-            fprintf(stderr, "%s: no datagram for %ld ms%s\n", prog, timeout,
-                    st.seen ? ": done" : "");
-    }
     if (status == 3)
         fprintf(stderr, "%s: %llu datagrams lost, %llu dropped by the kernel\n", prog,
                 (unsigned long long)lost, (unsigned long long)st.stats.kernel_drops);

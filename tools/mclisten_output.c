@@ -76,10 +76,12 @@ void print_arrival(const struct state *st, const mc_packet *p, const struct arri
         fprintf(out, "\"header\":\"%s\",", kind_name(a->kind));
         if (a->kind != KIND_NONE) {
             static const char *names[] = {"none", "ok", "gap", "late", "dup", "last", "last"};
-            fprintf(out, "\"stream\":%u,\"seq\":%llu,\"delay_ms\":%.6f,\"event\":\"%s\","
-                         "\"lost_before\":%llu,",
-                    (unsigned)a->stream, (unsigned long long)a->seq, a->delay, names[a->ev],
-                    (unsigned long long)a->gap);
+            /* the stream id as the text shows it (iperf2's has none: null, as in
+               the summary) */
+            if (a->kind == KIND_MC) fprintf(out, "\"stream\":\"%08x\",", (unsigned)a->stream);
+            else fputs("\"stream\":null,", out);
+            fprintf(out, "\"seq\":%llu,\"delay_ms\":%.6f,\"event\":\"%s\",\"lost_before\":%llu,",
+                    (unsigned long long)a->seq, a->delay, names[a->ev], (unsigned long long)a->gap);
         }
         fputs("\"data\":\"", out);
         print_hex(out, p->data, p->len);
@@ -116,10 +118,16 @@ void print_arrival(const struct state *st, const mc_packet *p, const struct arri
     fflush(out);
 }
 
+/* A summary's rate over less than MIN_RATE_SPAN_MS says nothing. */
+static int too_short(double span, uint64_t packets, int final) {
+    return final && packets > 0 && span * 1e3 < MIN_RATE_SPAN_MS;
+}
+
 void print_row(const struct state *st, const struct flow *f, const struct figures *x,
                uint64_t lost, double t0, double t1, double rate_span, int final) {
     FILE *out = st->report;
     char group[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN], bits[32];
+    int no_rate = too_short(rate_span, x->packets, final);
     double pps = rate_span > 0 ? (double)(final ? (x->packets > 1 ? x->packets - 1 : 0)
                                                  : x->packets) / rate_span
                                : 0;
@@ -133,10 +141,12 @@ void print_row(const struct state *st, const struct flow *f, const struct figure
         fputs(",\"source\":", out);
         json_str(out, src);
         fprintf(out, ",\"sport\":%u,\"header\":\"%s\",", (unsigned)f->sport, kind_name(f->kind));
-        if (f->kind == KIND_MC) fprintf(out, "\"stream\":%u,", (unsigned)f->stream);
+        if (f->kind == KIND_MC) fprintf(out, "\"stream\":\"%08x\",", (unsigned)f->stream);
         else fputs("\"stream\":null,", out);
-        fprintf(out, "\"packets\":%llu,\"bytes\":%llu,\"pps\":%.3f,\"bps\":%.1f,",
-                (unsigned long long)x->packets, (unsigned long long)x->bytes, pps, bps);
+        fprintf(out, "\"packets\":%llu,\"bytes\":%llu,", (unsigned long long)x->packets,
+                (unsigned long long)x->bytes);
+        if (no_rate) fputs("\"pps\":null,\"bps\":null,", out);
+        else fprintf(out, "\"pps\":%.3f,\"bps\":%.1f,", pps, bps);
         if (f->kind != KIND_NONE)
             fprintf(out, "\"lost\":%llu,\"dup\":%llu,\"reordered\":%llu,",
                     (unsigned long long)lost, (unsigned long long)x->dups,
@@ -156,7 +166,8 @@ void print_row(const struct state *st, const struct flow *f, const struct figure
     fprintf(out, "[%7.2f-%7.2f s] %s <- %s", t0, t1, group, src);
     if (f->kind == KIND_MC) fprintf(out, " stream %08x", (unsigned)f->stream);
     if (f->kind == KIND_IPERF) fprintf(out, " iperf port %u", (unsigned)f->sport);
-    fprintf(out, ": %llu pkt, %.1f pps, %s", (unsigned long long)x->packets, pps, bits);
+    if (no_rate) fprintf(out, ": %llu pkt (too short to measure a rate)", (unsigned long long)x->packets);
+    else fprintf(out, ": %llu pkt, %.1f pps, %s", (unsigned long long)x->packets, pps, bits);
     if (f->kind != KIND_NONE) {
         uint64_t expected = x->packets - x->dups + lost;
         fprintf(out, ", lost %llu (%.2f%%), dup %llu, reord %llu", (unsigned long long)lost,
@@ -180,16 +191,20 @@ void print_total(const struct state *st, double t0, double t1, uint64_t packets,
     double span = t1 - t0;
     /* the final rate is over the time between the first and last arrival */
     double pps = span > 0 ? (double)(final ? (packets > 1 ? packets - 1 : 0) : packets) / span : 0;
-    char bits[32];
+    char bits[32], rate[64];
+    int no_rate = too_short(span, packets, final);
     format_bits(packets ? pps * 8.0 * (double)bytes / (double)packets : 0, bits, sizeof bits);
     if (st->json) {
         fprintf(out,
                 "{\"type\":\"%s\",\"start\":%.3f,\"end\":%.3f,\"flows\":%d,\"packets\":%llu,"
-                "\"bytes\":%llu,\"pps\":%.3f,\"lost\":%llu,\"dup\":%llu,\"reordered\":%llu,"
-                "\"kernel_drops\":%llu",
+                "\"bytes\":%llu,",
                 final ? "total" : "interval_total", t0, t1, nflows, (unsigned long long)packets,
-                (unsigned long long)bytes, pps, (unsigned long long)lost, (unsigned long long)dups,
-                (unsigned long long)reord, (unsigned long long)kdrops);
+                (unsigned long long)bytes);
+        if (no_rate) fputs("\"pps\":null,", out);
+        else fprintf(out, "\"pps\":%.3f,", pps);
+        fprintf(out, "\"lost\":%llu,\"dup\":%llu,\"reordered\":%llu,\"kernel_drops\":%llu",
+                (unsigned long long)lost, (unsigned long long)dups, (unsigned long long)reord,
+                (unsigned long long)kdrops);
         if (final)
             fprintf(out,
                     ",\"received\":%llu,\"filtered\":%llu,\"truncated\":%llu,"
@@ -200,10 +215,13 @@ void print_total(const struct state *st, double t0, double t1, uint64_t packets,
         fputs("}\n", out);
         return;
     }
-    fprintf(out, "[%7.2f-%7.2f s] total: %d flow%s, %llu pkt, %.1f pps, %s, lost %llu, dup %llu, "
+    if (no_rate) snprintf(rate, sizeof rate, " (too short to measure a rate)");
+    else snprintf(rate, sizeof rate, ", %.1f pps, %s", pps, bits);
+    fprintf(out, "[%7.2f-%7.2f s] total: %d flow%s, %llu pkt%s, lost %llu, dup %llu, "
                  "reord %llu, kernel drops %llu\n",
-            t0, t1, nflows, nflows == 1 ? "" : "s", (unsigned long long)packets, pps, bits, (unsigned long long)lost,
-            (unsigned long long)dups, (unsigned long long)reord, (unsigned long long)kdrops);
+            t0, t1, nflows, nflows == 1 ? "" : "s", (unsigned long long)packets, rate,
+            (unsigned long long)lost, (unsigned long long)dups, (unsigned long long)reord,
+            (unsigned long long)kdrops);
 }
 
 void print_interval(struct state *st, double t0, double t1) {

@@ -2,11 +2,11 @@
    client and server, IPv4 and IPv6; it works with the deployed ssmping, asmping
    and ssmpingd.
 
-     mcping [-46qv] [-I IFACE] [-c COUNT] [-i SECONDS] [-S SIZE] [-g GROUP] [-p PORT]
-            [-W SECONDS] HOST
-     mcping -s [-46q] [-p PORT] [-n COUNT] [-w TIMEOUT_MS]
+     mcping [-46qv] [-I IFACE] [-c COUNT] [-i INTERVAL] [-S SIZE] [-g GROUP] [-p PORT]
+            [-W WAIT] HOST
+     mcping -s [-46q] [-p PORT] [-n COUNT] [-w TIMEOUT]
 
-   The client sends a request to HOST (UDP port 4321) every SECONDS (default 1)
+   The client sends a request to HOST (UDP port 4321) every INTERVAL (default 1 s)
    and joins the channel (HOST, 232.43.211.234) -- IPv6: (HOST, ff3e::4321:1234)
    -- on the port its requests come from (asmping's way with -g GROUP: the group
    GROUP, any source, unless GROUP is source-specific). The server answers each
@@ -29,7 +29,9 @@
    the default) at the client's port, from the address the request was sent
    to (the library's sender, mc_opts_set_send_from), with TTL 64. One line per request (not with -q). It says "mcping:
    answering ..." on standard error once its sockets are bound; it exits after
-   COUNT requests (-n), after TIMEOUT_MS without one (-w), or on SIGINT/SIGTERM.
+   COUNT requests (-n), after TIMEOUT without one (-w), or on SIGINT/SIGTERM.
+   -i and -W take seconds, -w milliseconds, or a number with a unit: 500ms,
+   1.5s, 2m (parse_duration).
 
    The client receives the multicast replies through a libmulticast listener
    (source-specific join, received TTL, kernel receive timestamps); the unicast
@@ -45,24 +47,30 @@
 
 #include "mcping.h"
 
+/* (_GNU_SOURCE: getopt reads options after HOST too) */
+static const char optstring[] = "h46qvsI:c:i:S:g:p:W:n:w:";
+
 const char prog[] = "mcping";
 const char iface_option[] = "-I IFACE";
 
 static const char usage_line[] =
-    "usage: mcping [-46qv] [-I IFACE] [-c COUNT] [-i SECONDS] [-S SIZE] [-g GROUP] [-p PORT]\n"
-    "              [-W SECONDS] HOST\n"
-    "       mcping -s [-46q] [-p PORT] [-n COUNT] [-w TIMEOUT_MS]\n";
+    "usage: mcping [-46qv] [-I IFACE] [-c COUNT] [-i INTERVAL] [-S SIZE] [-g GROUP] [-p PORT]\n"
+    "              [-W WAIT] HOST\n"
+    "       mcping -s [-46q] [-p PORT] [-n COUNT] [-w TIMEOUT]\n";
 
 static const char usage_text[] =
     "Multicast reachability with the ssmping protocol: ask HOST (which runs ssmpingd\n"
     "or mcping -s) for replies, unicast and to a multicast group, and show per reply\n"
     "the round-trip time and the hops; or, with -s, answer such requests.\n"
     "\n"
-    "  HOST          the server: an IPv4 or IPv6 address or a name\n"
+    "  HOST          the server: a unicast IPv4 or IPv6 address or a name (the group\n"
+    "                is -g GROUP's)\n"
     "  -4, -6        IPv4 only, IPv6 only\n"
     "  -c COUNT      send COUNT requests (default: until interrupted)\n"
-    "  -i SECONDS    between requests (default 1; decimals allowed, 0.01 or more)\n"
-    "  -W SECONDS    after the last request, wait this long for replies (default 1)\n"
+    "  -i INTERVAL   between requests: seconds (default 1; decimals allowed, 0.01 or\n"
+    "                more), or with a unit: 200ms, 2s (us, ms, s, m)\n"
+    "  -W WAIT       after the last request, wait this long for replies: seconds\n"
+    "                (default 1), or with a unit: 500ms, 2s\n"
     "  -I IFACE      join (and send) on this interface\n"
     "  -S SIZE       ask for replies of SIZE bytes (ssmping's -s)\n"
     "  -g GROUP      ask for the multicast replies on GROUP (any-source, as asmping;\n"
@@ -72,7 +80,8 @@ static const char usage_text[] =
     "  -q            quiet: only the summary\n"
     "  -s            server: answer requests (ssmpingd), from the address asked\n"
     "  -n COUNT      server: exit after COUNT requests\n"
-    "  -w TIMEOUT_MS server: exit after TIMEOUT_MS without a request\n"
+    "  -w TIMEOUT    server: exit after TIMEOUT without a request: milliseconds, or\n"
+    "                with a unit: 500ms, 10s, 5m\n"
     "  -h, --help    show this help\n"
     "\n"
     "Exit status: 0 multicast replies arrived (client) or the server ended normally,\n"
@@ -115,14 +124,14 @@ ssize_t recv_datagram(int fd, struct msghdr *mh, struct iovec *iov,
 
 int main(int argc, char **argv) {
     int opt, family = AF_UNSPEC, server = 0, quiet = 0, version = 0;
-    long count = 0, port = SSMPING_PORT, timeout = -1, size = 0;
-    double interval = 1, wait_end = 1;
+    long count = 0, port = SSMPING_PORT, size = 0;
+    long long interval = NS_PER_S, wait_end = NS_PER_S, timeout = -1; /* ns; -1: none */
     const char *iface = NULL, *group = NULL;
     int client_only = 0, server_only = 0;
 
-    help_if_asked(argc, argv, usage_line, usage_text);
+    long_options(argc, argv, optstring, usage_line, usage_text);
     opterr = 0;
-    while ((opt = getopt(argc, argv, "h46qvsI:c:i:S:g:p:W:n:w:")) != -1) {
+    while ((opt = getopt(argc, argv, optstring)) != -1) {
         switch (opt) {
         case 'h': show_help(usage_line, usage_text); break;
         case '4': family = AF_INET; break;
@@ -133,16 +142,23 @@ int main(int argc, char **argv) {
         case 'I': iface = optarg, client_only = 'I'; break;
         case 'c': count = parse_number(optarg, 1, INT_MAX, "COUNT"), client_only = 'c'; break;
         case 'i':
-            interval = parse_seconds(optarg, 0.01, 1e6, "SECONDS (-i)"), client_only = 'i';
+            interval = parse_duration(optarg, NS_PER_S, 10 * NS_PER_MS, 1000000 * NS_PER_S,
+                                      "INTERVAL (-i)");
+            client_only = 'i';
             break;
         case 'W':
-            wait_end = parse_seconds(optarg, 0.001, 1e6, "SECONDS (-W)"), client_only = 'W';
+            wait_end = parse_duration(optarg, NS_PER_S, NS_PER_MS, 1000000 * NS_PER_S,
+                                      "WAIT (-W)");
+            client_only = 'W';
             break;
         case 'S': size = parse_number(optarg, 1, 65507, "SIZE"), client_only = 'S'; break;
         case 'g': group = optarg, client_only = 'g'; break;
         case 'p': port = parse_number(optarg, 1, 65535, "PORT"); break;
         case 'n': count = parse_number(optarg, 1, INT_MAX, "COUNT"), server_only = 'n'; break;
-        case 'w': timeout = parse_number(optarg, 0, INT_MAX, "TIMEOUT_MS"), server_only = 'w'; break;
+        case 'w':
+            timeout = parse_duration(optarg, NS_PER_MS, 0, 10000000 * NS_PER_S, "TIMEOUT (-w)");
+            server_only = 'w';
+            break;
         default: bad_option(optopt, "IciSgpWnw");
         }
     }

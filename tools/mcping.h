@@ -45,16 +45,17 @@ unsigned sa_port(const struct sockaddr_storage *ss);
 ssize_t recv_datagram(int fd, struct msghdr *mh, struct iovec *iov,
                       struct sockaddr_storage *from, void *control, size_t control_len);
 
-/* The client: requests to HOST (port `port`) every `interval` seconds, `count`
-   of them (0: until interrupted), then `wait_end` seconds for the replies;
-   prints them and a summary. Returns the exit status. */
+/* The client: requests to HOST (port `port`) every `interval` ns, `count`
+   of them (0: until interrupted), then `wait_end` ns for the replies;
+   prints them and a summary. Returns the exit status (2 if HOST is not a
+   unicast address). */
 int run_client(int family, const char *host, const char *iface, long count,
-               double interval, double wait_end, unsigned size, const char *asm_group,
+               long long interval, long long wait_end, unsigned size, const char *asm_group,
                long port, int quiet, int version);
 
 /* The server (-s): answers requests on `port` (family AF_UNSPEC: IPv4 and
-   IPv6), until `count` were answered (0: no limit), `timeout` ms passed
+   IPv6), until `count` were answered (0: no limit), `timeout` ns passed
    without one (-1: never) or a signal. Returns the exit status. */
-int run_server(int family, long port, long count, long timeout, int quiet);
+int run_server(int family, long port, long count, long long timeout, int quiet);
 
 #endif

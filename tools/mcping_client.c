@@ -191,6 +191,29 @@ static void summary_line(const struct client *c, const struct path *p) {
     putchar('\n');
 }
 
+/* Exits 2 if HOST, resolved to `sa`, is not a unicast address: a group (the
+   user meant -g GROUP), or 0.0.0.0 / ::. */
+static void not_a_server(const struct sockaddr_storage *sa, const char *host) {
+    char text[NI_MAXHOST], what[NI_MAXHOST + 64];
+    int group, any;
+    if (sa->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        group = IN6_IS_ADDR_MULTICAST(a), any = IN6_IS_ADDR_UNSPECIFIED(a);
+    } else {
+        uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+        group = IN_MULTICAST(a), any = a == INADDR_ANY;
+    }
+    if (!group && !any) return;
+    addr_text((const struct sockaddr *)sa, text, sizeof text);
+    if (strcmp(text, host) == 0) snprintf(what, sizeof what, "\"%s\"", host);
+    else snprintf(what, sizeof what, "\"%s\" (%s)", host, text);
+    usage_error("HOST ", what,
+                group ? " is a multicast group: HOST must be a unicast address, the ssmping "
+                        "server to ping (-g GROUP takes the group)"
+                      : " is the unspecified address: HOST must be a unicast address, the "
+                        "ssmping server to ping");
+}
+
 static int is_ssm(const char *group) {
     unsigned char ip[16];
     if (inet_pton(AF_INET, group, ip) == 1) return ip[0] == 232;
@@ -199,7 +222,7 @@ static int is_ssm(const char *group) {
 }
 
 int run_client(int family, const char *host, const char *iface, long count,
-               double interval, double wait_end, unsigned size, const char *asm_group,
+               long long interval, long long wait_end, unsigned size, const char *asm_group,
                long port, int quiet, int version) {
     static struct client c;
     struct addrinfo hints, *res;
@@ -227,6 +250,7 @@ int run_client(int family, const char *host, const char *iface, long count,
     memcpy(&c.server, res->ai_addr, res->ai_addrlen);
     c.family = res->ai_family;
     freeaddrinfo(res);
+    not_a_server(&c.server, host);
     if (asm_group) {
         if (inet_pton(c.family, asm_group, gip) != 1) {
             fprintf(stderr, "%s: group %s is not an %s address like HOST %s\n", prog, asm_group,
@@ -339,9 +363,9 @@ int run_client(int family, const char *host, const char *iface, long count,
             put_be32(ts_at + 4, (uint32_t)(ts.tv_nsec / 1000));
             if (send(c.fd, req, req_len, 0) < 0 && !quiet)
                 printf("%s: send to %s: %s\n", prog, server_text, strerror(errno));
-            next += (long long)(interval * 1e9);
+            next += interval;
             if (count > 0 && c.seq >= (unsigned long)count)
-                end_by = now + (long long)(wait_end * 1e9);
+                end_by = now + wait_end;
             continue;
         }
         wake = end_by ? end_by : next;

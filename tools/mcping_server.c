@@ -166,7 +166,7 @@ static void on_request(void *user_data, int fd) {
     }
 }
 
-int run_server(int family, long port, long count, long timeout, int quiet) {
+int run_server(int family, long port, long count, long long timeout, int quiet) {
     static struct server s;
     int families[2], nf = 0, i, rc;
     mc_poller *poller;
@@ -230,7 +230,7 @@ int run_server(int family, long port, long count, long timeout, int quiet) {
     while (!interrupted && !(count > 0 && s.answered >= (unsigned long)count)) {
         int wait = -1;
         if (timeout >= 0) {
-            long long left = s.last + timeout * 1000000LL - mono_ns();
+            long long left = s.last + timeout - mono_ns();
             if (left <= 0) break;
             wait = (int)((left + 999999) / 1000000);
         }

@@ -1,7 +1,7 @@
 /* mcsend - send datagrams to multicast groups: a text tool and a traffic generator.
 
      mcsend [-i IFACE] [-t TTL] [-c COUNT] [-p] [-N] [-L] [-q] [-r PPS | -b BITRATE]
-            [-s SIZE] [-d SECONDS] [-Q DSCP] [-S ADDRESS[:PORT]] [-f FILE]
+            [-s SIZE] [-d DURATION] [-Q DSCP] [-S ADDRESS[:PORT]] [-f FILE]
             GROUP PORT [TEXT|-]
 
    GROUP is one group, or a comma-separated list of groups and ranges:
@@ -34,8 +34,10 @@
    Sending uses the library's multicasters (mc_multicaster_new): batches of
    datagrams per system call, as UDP GSO runs where the kernel supports it,
    paced by -r/-b. Prints one line per datagram sent (not with -q) and, at the
-   end, what it sent: datagrams, bytes, time, achieved rate -- on standard
-   error, or standard output with -q.
+   end, what it sent: datagrams, bytes, time, achieved rate (when the first
+   and last datagram are MIN_RATE_SPAN_MS apart or more: a rate over less is
+   noise) -- on standard error, or standard output with -q.
+   -d takes seconds, or a number with a unit: 1.5s, 500ms, 2m (parse_duration).
    Exit status: 0 all sent, 1 a send failed, 2 bad usage or a bad argument.
    Try it inside a private network namespace: tests/netns-run. */
 #define _POSIX_C_SOURCE 200809L
@@ -50,12 +52,16 @@
 
 #include "mcsend.h"
 
+/* '+': the options end at the first operand, so that TEXT (or a group) may
+   start with '-' -- as the POSIX getopt of _POSIX_C_SOURCE does anyway */
+static const char optstring[] = "+hi:t:c:pNLqr:b:s:d:Q:S:f:";
+
 const char prog[] = "mcsend";
 const char iface_option[] = "-i IFACE";
 
 static const char usage_line[] =
     "usage: mcsend [-i IFACE] [-t TTL] [-c COUNT] [-p] [-N] [-L] [-q] [-r PPS | -b BITRATE]\n"
-    "              [-s SIZE] [-d SECONDS] [-Q DSCP] [-S ADDRESS[:PORT]] [-f FILE]\n"
+    "              [-s SIZE] [-d DURATION] [-Q DSCP] [-S ADDRESS[:PORT]] [-f FILE]\n"
     "              GROUP PORT [TEXT|-]\n";
 
 static const char usage_text[] =
@@ -75,7 +81,8 @@ static const char usage_text[] =
     "               32 site, 64 region, 128 continent, 255 unrestricted)\n"
     "  -c COUNT     send each datagram COUNT times to each group (default 1; with -d\n"
     "               and a fixed payload: until the time is up)\n"
-    "  -d SECONDS   stop after SECONDS (decimals allowed)\n"
+    "  -d DURATION  stop after DURATION: seconds (decimals allowed), or with a unit:\n"
+    "               500ms, 1.5s, 2m (us, ms, s, m)\n"
     "  -r PPS       send PPS datagrams per second, all groups together\n"
     "  -b BITRATE   send BITRATE bits of UDP payload per second, all groups together\n"
     "               (suffix k, M, G: 10M = 10000000)\n"
@@ -94,7 +101,8 @@ static const char usage_text[] =
     "  -h, --help   show this help\n"
     "\n"
     "Prints one line per datagram sent, and at the end what it sent (datagrams, bytes,\n"
-    "time, rate) on standard error (standard output with -q).\n"
+    "time, and the rate if they took 10 ms or more) on standard error (standard\n"
+    "output with -q).\n"
     "Exit status: 0 all sent, 1 a send failed, 2 bad usage or argument.\n";
 
 /* DSCP: 0..63 or a name. */
@@ -278,7 +286,8 @@ static int send_all(struct gen *g, mc_poller *poller) {
 }
 
 /* "mcsend: sent N datagrams, B bytes, to G groups in S s: R datagrams/s, RATE
-   (asked ...); stream S; interrupted" on standard error (standard output with -q). */
+   (asked ...); stream S; interrupted" on standard error (standard output with -q);
+   "in S s (too short to measure a rate)" when S is below MIN_RATE_SPAN_MS. */
 static void report(const struct gen *g) {
     FILE *out = g->quiet ? stdout : stderr;
     double span = (double)(g->last_ns - g->first_ns) / 1e9;
@@ -286,7 +295,9 @@ static void report(const struct gen *g) {
     fprintf(out, "%s: sent %llu datagrams, %llu bytes, to %d group%s in %.3f s", prog,
             g->packets, g->bytes, g->ngroups, g->ngroups == 1 ? "" : "s",
             g->packets ? span : 0.0);
-    if (g->packets > 1 && span > 0) {
+    if (g->packets > 1 && span * 1e3 < MIN_RATE_SPAN_MS) {
+        fputs(" (too short to measure a rate)", out);
+    } else if (g->packets > 1) {
         double pps = (double)(g->packets - 1) / span;
         format_bits(pps * 8.0 * (double)g->bytes / (double)g->packets, bits, sizeof bits);
         fprintf(out, ": %.1f datagrams/s, %s", pps, bits);
@@ -305,7 +316,7 @@ int main(int argc, char **argv) {
     static struct group groups[MAX_GROUPS];
     static struct gen g;
     const char *text = NULL, *file = NULL, *iface = NULL;
-    double duration = 0;
+    long long duration = 0; /* ns */
     int opt, i, loopback = 1, status, count_given = 0, generator = 0;
     mc_poller *poller;
 
@@ -313,9 +324,9 @@ int main(int argc, char **argv) {
     g.count = 1;
     g.dscp = -1;
     g.groups = groups;
-    help_if_asked(argc, argv, usage_line, usage_text);
+    long_options(argc, argv, optstring, usage_line, usage_text);
     opterr = 0;
-    while ((opt = getopt(argc, argv, "hi:t:c:pNLqr:b:s:d:Q:S:f:")) != -1) {
+    while ((opt = getopt(argc, argv, optstring)) != -1) {
         switch (opt) {
         case 'h': show_help(usage_line, usage_text); break;
         case 'i': iface = optarg; break;
@@ -342,7 +353,8 @@ int main(int argc, char **argv) {
             generator = 1;
             break;
         case 'd':
-            duration = parse_real(optarg, 1e7, 0, "SECONDS", "seconds, above 0");
+            duration = parse_duration(optarg, NS_PER_S, NS_PER_US, 10000000 * NS_PER_S,
+                                      "DURATION (-d)");
             generator = 1;
             break;
         case 'Q': g.dscp = parse_dscp(optarg); break;
@@ -405,7 +417,7 @@ int main(int argc, char **argv) {
 
     catch_signals(poller, 1);
     g.t0 = mono_ns();
-    if (duration > 0) g.deadline = g.t0 + (long long)(duration * 1e9);
+    if (duration > 0) g.deadline = g.t0 + duration;
     status = send_all(&g, poller);
     if (status < 0) return 1;
     catch_signals(poller, 0);
