@@ -540,7 +540,7 @@ int mc_listener_unblock_source(struct mc_listener *l, const char *group, const c
 
 /**
  * Counts the (group, source) pairs the listener has joined now.
- * Returns that number (>= 0). Errors: MC_EINVAL (NULL or not a listener handle),
+ * Returns the number of pairs (>= 0). Errors: MC_EINVAL (NULL or not a listener handle),
  * MC_ECLOSED.
  */
 int mc_listener_group_count(const struct mc_listener *l);
@@ -566,7 +566,7 @@ int mc_listener_get_counts(const struct mc_listener *l, struct mc_listener_count
  * The listener's first socket (owned by the listener: do not close it): the one that holds
  * its first membership; it stays the same while the listener is open, even with no
  * membership left. A listener with several groups may hold more sockets.
- * Returns its fd. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
+ * Returns the fd. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
  */
 int mc_listener_fd(struct mc_listener *l);
 
@@ -586,7 +586,7 @@ int mc_listener_queue_drops(const struct mc_listener *l, uint64_t *out);
 /**
  * The receive buffer the kernel granted, as getsockopt(SO_RCVBUF) reports it (the kernel
  * doubles the request for its bookkeeping and clamps it to net.core.rmem_max).
- * Returns it, in bytes. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
+ * Returns the size in bytes. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
  */
 int mc_listener_recv_buffer(const struct mc_listener *l);
 

@@ -287,7 +287,7 @@ fn on_pair(
 }
 
 /// Counts the (group, source) pairs the listener has joined now.
-/// Returns that number (>= 0). Errors: MC_EINVAL (NULL or not a listener handle),
+/// Returns the number of pairs (>= 0). Errors: MC_EINVAL (NULL or not a listener handle),
 /// MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_group_count(l: *const mc_listener) -> c_int {
@@ -355,7 +355,7 @@ pub unsafe extern "C" fn mc_listener_get_counts(
 /// The listener's first socket (owned by the listener: do not close it): the one that holds
 /// its first membership; it stays the same while the listener is open, even with no
 /// membership left. A listener with several groups may hold more sockets.
-/// Returns its fd. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
+/// Returns the fd. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_fd(l: *mut mc_listener) -> c_int {
     guard(|| {
@@ -407,7 +407,7 @@ pub unsafe extern "C" fn mc_listener_queue_drops(l: *const mc_listener, out: *mu
 
 /// The receive buffer the kernel granted, as getsockopt(SO_RCVBUF) reports it (the kernel
 /// doubles the request for its bookkeeping and clamps it to net.core.rmem_max).
-/// Returns it, in bytes. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
+/// Returns the size in bytes. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_recv_buffer(l: *const mc_listener) -> c_int {
     guard(|| {
