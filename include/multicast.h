@@ -10,8 +10,10 @@
  *   failure. Operating-system failures are -errno (e.g. -EADDRINUSE); the library's own
  *   failures are the MC_E* codes (all negative, none collides with -errno).
  *   Constructors return their object through an out-pointer, set to NULL on failure.
- *   Each function's comment lists the codes it returns; MC_EPANIC (a caught internal
- *   bug) is not repeated there: any function that returns int may return it.
+ *   Each function's comment ends with what it returns ("Returns ...") and the codes it
+ *   can fail with ("Errors: ..."), or says that it cannot fail. MC_EPANIC (a caught
+ *   internal bug) is not repeated there: any function that returns int may return it.
+ *   Reference pages: man 3 libmulticast, man 3 <function>.
  * - mc_strerror(code) describes any code; mc_last_error() is a thread-local message for
  *   the last failure on the calling thread (what was attempted, on which value, why).
  * - A NULL handle, NULL required pointer, or out-of-range number is MC_EINVAL; a string
@@ -408,20 +410,23 @@ extern "C" {
 int mc_addr_format(const struct mc_addr *addr, char *buf, size_t len);
 
 /**
- * Returns a static description of any code: the MC_E* codes, negative errno values
- * (-EADDRINUSE...), and 0 ("success"). Never NULL; safe from any thread.
+ * Describes any code: the MC_E* codes, negative errno values (-EADDRINUSE...), and 0
+ * ("success"). Safe from any thread.
+ * Returns a static string, never NULL; cannot fail.
  */
 const char *mc_strerror(int code);
 
 /**
- * Returns a human-readable message for the last failure on the calling thread, with detail:
- * what was attempted, on which value, and the OS reason. It stays until the next failure on
- * this thread (successful calls do not clear it); "" before any failure. Never NULL.
+ * A human-readable message for the last failure on the calling thread, with detail: what
+ * was attempted, on which value, and the OS reason. It stays until the next failure on this
+ * thread (successful calls do not clear it); "" before any failure.
+ * Returns the message, never NULL; cannot fail.
  */
 const char *mc_last_error(void);
 
 /**
- * Returns the library's version, "MAJOR.MINOR.PATCH" (static string).
+ * The library's version, "MAJOR.MINOR.PATCH".
+ * Returns a static string, never NULL; cannot fail.
  */
 const char *mc_version(void);
 
@@ -465,17 +470,20 @@ int mc_listener_set_filter(struct mc_listener *l, mc_filter_fn filter, void *use
 int mc_listener_set_filter_regex(struct mc_listener *l, const char *pattern);
 
 /**
- * Pull mode: returns 1 with *out set to a packet the library owns (valid until the next
- * mc_listener_next or mc_listener_close on this listener), 0 with *out NULL if none
- * arrived within timeout_ms (0 = don't wait, -1 = forever) or mc_stop() was called. It
- * polls the listener's poller while it waits, so other registrations are served too.
- * Errors: MC_EINVAL (NULL or not a listener handle, NULL out, timeout_ms below -1, a
+ * Pull mode: takes the next queued packet, waiting up to timeout_ms (0 = don't wait, -1 =
+ * forever) for one. It polls the listener's poller while it waits, so other registrations
+ * are served too.
+ * Returns 1 with *out set to a packet the library owns (valid until the next
+ * mc_listener_next or mc_listener_close on this listener); 0 with *out NULL if none
+ * arrived within timeout_ms or mc_stop() was called. Errors: MC_EINVAL (NULL or not a listener handle, NULL out, timeout_ms below -1, a
  * listener that has an on_packet callback); MC_EBUSY from inside any callback of the
  * listener's poller (its own filter included: a read from there would bypass the filter),
  * whether or not packets are queued; MC_ECLOSED (closed, also by a callback run while it
  * waits); -errno if the wait fails (epoll_wait).
  */
-int mc_listener_next(struct mc_listener *l, const struct mc_packet **out, int timeout_ms);
+int mc_listener_next(struct mc_listener *l,
+                     const struct mc_packet **out,
+                     int timeout_ms);
 
 /**
  * Joins one more (group, source) pair on the listener's port, interface choice and poller
@@ -525,13 +533,15 @@ int mc_listener_block_source(struct mc_listener *l, const char *group, const cha
  * delivered to l again. Safe inside callbacks.
  * Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL group or source; l
  * holds group source-specific); MC_ECLOSED; MC_EADDRESS (as mc_listener_block_source);
- * MC_ENOTFOUND (l does not hold group, or source was not blocked).
+ * MC_ENOTFOUND (l does not hold group, or source was not blocked); -errno if the system
+ * refuses the unblock.
  */
 int mc_listener_unblock_source(struct mc_listener *l, const char *group, const char *source);
 
 /**
- * Returns the number of (group, source) pairs joined now (>= 0). Errors: MC_EINVAL (NULL
- * or not a listener handle), MC_ECLOSED.
+ * Counts the (group, source) pairs the listener has joined now.
+ * Returns the number of pairs (>= 0). Errors: MC_EINVAL (NULL or not a listener handle),
+ * MC_ECLOSED.
  */
 int mc_listener_group_count(const struct mc_listener *l);
 
@@ -553,16 +563,16 @@ int mc_listener_set_iface_fn(struct mc_listener *l, mc_iface_fn f, void *user_da
 int mc_listener_get_counts(const struct mc_listener *l, struct mc_listener_counts *out);
 
 /**
- * Returns the listener's first socket fd (owned by the listener: do not close it): the one
- * that holds its first membership; it stays the same while the listener is open, even with
- * no membership left. A listener with several groups may hold more sockets.
- * Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
+ * The listener's first socket (owned by the listener: do not close it): the one that holds
+ * its first membership; it stays the same while the listener is open, even with no
+ * membership left. A listener with several groups may hold more sockets.
+ * Returns the fd. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
  */
 int mc_listener_fd(struct mc_listener *l);
 
 /**
- * Copies the listener's counters into *out. Returns 0. Errors: MC_EINVAL (NULL or not a
- * listener handle, NULL out), MC_ECLOSED.
+ * Copies the listener's counters into *out.
+ * Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL out), MC_ECLOSED.
  */
 int mc_listener_get_stats(const struct mc_listener *l, struct mc_listener_stats *out);
 
@@ -574,9 +584,9 @@ int mc_listener_get_stats(const struct mc_listener *l, struct mc_listener_stats 
 int mc_listener_queue_drops(const struct mc_listener *l, uint64_t *out);
 
 /**
- * Returns the receive buffer the kernel granted, as getsockopt(SO_RCVBUF) reports it (the
- * kernel doubles the request for its bookkeeping and clamps it to net.core.rmem_max).
- * Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
+ * The receive buffer the kernel granted, as getsockopt(SO_RCVBUF) reports it (the kernel
+ * doubles the request for its bookkeeping and clamps it to net.core.rmem_max).
+ * Returns the size in bytes. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
  */
 int mc_listener_recv_buffer(const struct mc_listener *l);
 
@@ -585,15 +595,16 @@ int mc_listener_recv_buffer(const struct mc_listener *l);
  * (its own too): no callback of it runs again. NULL, already closed (by the program, by
  * on_packet's answer, by mc_poller_free) or not a listener handle: no-op; every other call
  * with a closed handle returns MC_ECLOSED, forever.
+ * Returns nothing; cannot fail.
  */
 void mc_listener_close(struct mc_listener *l);
 
 /**
  * Listens on the default poller and runs it until handler returns non-zero, `limit`
- * packets were handled (0 = no limit), or mc_stop(NULL); returns the number handled,
- * counting the packet on which the handler returned non-zero. group NULL/port 0/mtu 0 =
+ * packets were handled (0 = no limit), or mc_stop(NULL). group NULL/port 0/mtu 0 =
  * defaults.
- * Errors: MC_EINVAL (NULL handler, mtu above 65535); MC_EADDRESS (group not a multicast
+ * Returns the number of packets handled, counting the one on which the handler returned
+ * non-zero. Errors: MC_EINVAL (NULL handler, mtu above 65535); MC_EADDRESS (group not a multicast
  * literal, or a link-local IPv6 group, which needs an interface: use mc_listener_new);
  * MC_EBUSY if called from inside a default-poller callback; -errno as mc_listener_new, or
  * of a failed poll.
@@ -617,8 +628,10 @@ int mc_listen(mc_packet_fn handler,
  * When the socket is full the packet in hand is kept and sent first at the next writable
  * event (never lost). On failure *out is NULL.
  * Returns 0. Errors: MC_EINVAL (NULL out or next, interface "*"); MC_EADDRESS (a
- * link-local IPv6 group without an interface, or a source in opts of the other family than
- * the group); -errno if the system refuses the socket or one of its options.
+ * link-local IPv6 group without an interface, or a source or send-from address in opts of
+ * the other family than the group); -errno if the system refuses the socket, one of its
+ * options, its bind (-EADDRNOTAVAIL for a send-from address this host does not have) or
+ * its registration with epoll.
  */
 int mc_multicaster_new(struct mc_poller *poller,
                        const struct mc_opts *opts,
@@ -635,14 +648,15 @@ int mc_multicaster_new(struct mc_poller *poller,
 int mc_multicaster_resume(struct mc_multicaster *m);
 
 /**
- * Sends one packet now on the multicaster's socket, waiting for room when it is full;
- * returns the bytes sent.
- * Errors: MC_EINVAL (NULL or not a multicaster handle, NULL packet with len > 0);
+ * Sends one packet now on the multicaster's socket, waiting for room when it is full.
+ * Returns the bytes sent. Errors: MC_EINVAL (NULL or not a multicaster handle, NULL packet with len > 0);
  * MC_ECLOSED; -EMSGSIZE above what a UDP datagram carries (65507 bytes over IPv4, 65527
  * over IPv6); -EAGAIN if the socket stays full; other -errno if the system refuses the
  * send (e.g. -ENETUNREACH).
  */
-int mc_multicaster_send(struct mc_multicaster *m, const void *packet, size_t len);
+int mc_multicaster_send(struct mc_multicaster *m,
+                        const void *packet,
+                        size_t len);
 
 /**
  * Sends the packets next() already handed out as far as the socket takes them without
@@ -652,6 +666,7 @@ int mc_multicaster_send(struct mc_multicaster *m, const void *packet, size_t len
  * ignored). NULL, already closed (by the program, by MC_NEXT_DONE, by mc_poller_free) or not
  * a multicaster handle: no-op; every other call with a closed handle returns MC_ECLOSED,
  * forever.
+ * Returns nothing; cannot fail.
  */
 void mc_multicaster_close(struct mc_multicaster *m);
 
@@ -668,11 +683,13 @@ int mc_multicaster_get_counts(const struct mc_multicaster *m, uint64_t *sent, ui
  * interface: the system's choice, loopback delivery on, any source, receive buffer request
  * 4 MiB. The caller owns the result; free it with mc_opts_free. Constructors copy what they
  * need, so the options may be freed right after use.
+ * Returns the options; NULL only for a caught internal bug (mc_last_error() says which).
  */
 struct mc_opts *mc_opts_new(void);
 
 /**
  * Frees options made by mc_opts_new. NULL: no-op.
+ * Returns nothing; cannot fail.
  */
 void mc_opts_free(struct mc_opts *opts);
 
@@ -685,19 +702,20 @@ void mc_opts_free(struct mc_opts *opts);
 int mc_opts_set_group(struct mc_opts *opts, const char *group);
 
 /**
- * Sets the port, 1..65535. Returns 0; MC_EINVAL for NULL opts or port 0.
+ * Sets the port, 1..65535.
+ * Returns 0. Errors: MC_EINVAL (NULL opts, port 0).
  */
 int mc_opts_set_port(struct mc_opts *opts, uint16_t port);
 
 /**
- * Sets the TTL, 0..255 (IPv6: the hop limit). See MC_TTL_* for suggested values. Returns
- * 0; MC_EINVAL for NULL opts or a ttl out of range.
+ * Sets the TTL, 0..255 (IPv6: the hop limit). See MC_TTL_* for suggested values.
+ * Returns 0. Errors: MC_EINVAL (NULL opts, a ttl out of range).
  */
 int mc_opts_set_ttl(struct mc_opts *opts, int ttl);
 
 /**
  * Sets the bytes read per packet, 1..65535; longer datagrams are truncated (and reported).
- * Returns 0; MC_EINVAL for NULL opts or an mtu out of range.
+ * Returns 0. Errors: MC_EINVAL (NULL opts, an mtu out of range).
  */
 int mc_opts_set_mtu(struct mc_opts *opts, size_t mtu);
 
@@ -713,8 +731,8 @@ int mc_opts_set_interface(struct mc_opts *opts, const char *iface);
 
 /**
  * Sets loopback delivery of sent packets to this host's listeners (IP_MULTICAST_LOOP /
- * IPV6_MULTICAST_LOOP); non-zero is on. On lo the kernel always loops. Returns 0;
- * MC_EINVAL for NULL opts.
+ * IPV6_MULTICAST_LOOP); non-zero is on. On lo the kernel always loops.
+ * Returns 0. Errors: MC_EINVAL (NULL opts).
  */
 int mc_opts_set_loopback(struct mc_opts *opts, int enabled);
 
@@ -730,8 +748,8 @@ int mc_opts_set_source(struct mc_opts *opts, const char *source);
 
 /**
  * Sets the SO_RCVBUF request of listeners (default 4 MiB; 0 keeps the kernel default). The
- * kernel may clamp it: mc_listener_recv_buffer() tells what it granted. Returns 0;
- * MC_EINVAL for NULL opts or more than INT_MAX/2.
+ * kernel may clamp it: mc_listener_recv_buffer() tells what it granted.
+ * Returns 0. Errors: MC_EINVAL (NULL opts, more than INT_MAX/2).
  */
 int mc_opts_set_recv_buffer(struct mc_opts *opts, size_t bytes);
 
@@ -742,8 +760,8 @@ int mc_opts_set_recv_buffer(struct mc_opts *opts, size_t bytes);
  * multicaster groups what next() hands over in one dispatch. mc_sendto_many, which takes no
  * opts, always does it. Default 1. Receivers see ordinary datagrams either way; where the
  * kernel or the device refuses it (or a segment would exceed the interface MTU) the library
- * sends ordinary datagrams by itself, losing and duplicating nothing. Returns 0; MC_EINVAL
- * for NULL opts or enabled not 0 or 1.
+ * sends ordinary datagrams by itself, losing and duplicating nothing.
+ * Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
  */
 int mc_opts_set_gso(struct mc_opts *opts, int enabled);
 
@@ -753,7 +771,7 @@ int mc_opts_set_gso(struct mc_opts *opts, int enabled);
  * datagram at a time, each with its own len/size/truncation, from, group, ifindex and
  * timestamp. Default 1. With GRO a listener reads with fewer, larger buffers (16 of 64 KiB
  * per poller), and the kernel counts the drop of a coalesced run once (kernel_drops).
- * Returns 0; MC_EINVAL for NULL opts or enabled not 0 or 1.
+ * Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
  */
 int mc_opts_set_gro(struct mc_opts *opts, int enabled);
 
@@ -763,21 +781,22 @@ int mc_opts_set_gro(struct mc_opts *opts, int enabled);
  * time). Default 0 (timestamp_ns 0): turning it on makes the kernel read the clock for every
  * packet the host receives. The kernel turns receive stamping on lazily when the first socket
  * of the host asks for it: the first packets after that may be stamped when read rather than
- * on arrival. Returns 0; MC_EINVAL for NULL opts or enabled not 0 or 1.
+ * on arrival.
+ * Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
  */
 int mc_opts_set_timestamps(struct mc_opts *opts, int enabled);
 
 /**
  * Listeners: fill mc_packet.ttl with the received IPv4 TTL / IPv6 hop limit (IP_RECVTTL /
- * IPV6_RECVHOPLIMIT). Default 0 (ttl -1). Returns 0; MC_EINVAL for NULL opts or enabled not
- * 0 or 1.
+ * IPV6_RECVHOPLIMIT). Default 0 (ttl -1).
+ * Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
  */
 int mc_opts_set_recv_ttl(struct mc_opts *opts, int enabled);
 
 /**
  * Senders (multicasters, mc_sendto_opts): the IPv4 TOS / IPv6 traffic-class byte of every
- * packet (DSCP << 2 | ECN). Default 0. Returns 0; MC_EINVAL for NULL opts or a tos outside
- * 0..255.
+ * packet (DSCP << 2 | ECN). Default 0.
+ * Returns 0. Errors: MC_EINVAL (NULL opts, a tos outside 0..255).
  */
 int mc_opts_set_tos(struct mc_opts *opts, int tos);
 
@@ -813,13 +832,14 @@ int mc_poller_new(struct mc_poller **out);
  * unregistered, never closed. NULL: no-op (the default poller lives until the process
  * exits). Called from inside this poller's own callback it does nothing and sets
  * mc_last_error().
+ * Returns nothing.
  */
 void mc_poller_free(struct mc_poller *poller);
 
 /**
- * Returns the poller's epoll fd (readable when mc_poll would dispatch), to nest it in
- * another event loop; NULL: the default poller's. Errors: -errno only if the default
- * poller cannot be created.
+ * The poller's epoll fd (readable when mc_poll would dispatch), to nest it in another event
+ * loop; NULL: the default poller's.
+ * Returns the fd. Errors: -errno only if the default poller cannot be created.
  */
 int mc_poller_fd(struct mc_poller *poller);
 
@@ -851,26 +871,28 @@ int mc_modify(struct mc_poller *poller, int fd, uint32_t flags);
  * Unregisters fd (never closes it). Safe inside callbacks: events already fetched for this
  * registration are not delivered.
  * Returns 0. Errors: MC_ENOTFOUND if fd is not registered; MC_EINVAL for a listener's or
- * multicaster's own fd (close the object instead).
+ * multicaster's own fd (close the object instead); -errno if the default poller cannot be
+ * created (NULL poller).
  */
 int mc_unregister(struct mc_poller *poller, int fd);
 
 /**
- * One wait (timeout_ms: 0 = don't wait, -1 = forever) and dispatch; returns the number of
- * ready registrations dispatched (a listener that read ten packets counts once); EINTR
- * returns 0; a mc_stop() makes it return at once.
- * Errors: MC_EINVAL (timeout_ms below -1); MC_EBUSY if called from inside this poller's
+ * One wait (timeout_ms: 0 = don't wait, -1 = forever) and dispatch; a mc_stop() makes it
+ * return at once.
+ * Returns the number of ready registrations dispatched (a listener that read ten packets
+ * counts once; 0 on timeout, EINTR or mc_stop). Errors: MC_EINVAL (timeout_ms below -1); MC_EBUSY if called from inside this poller's
  * own callback; -errno if epoll fails.
  */
-int mc_poll(struct mc_poller *poller, int timeout_ms);
+int mc_poll(struct mc_poller *poller,
+            int timeout_ms);
 
 /**
  * Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event), sleeping
- * interval_ms between polls, until mc_stop() or until nothing is registered; returns 0. A
- * registered fd counts until mc_unregister: unregister a fd before closing it (as with
- * epoll), or a loop waiting forever keeps waiting. A mc_stop() made while no loop runs
- * ends the next loop at once.
- * Errors: MC_EINVAL (timeout_ms below -1, interval_ms below 0); MC_EBUSY if called from
+ * interval_ms between polls, until mc_stop() or until nothing is registered. A registered
+ * fd counts until mc_unregister: unregister a fd before closing it (as with epoll), or a
+ * loop waiting forever keeps waiting. A mc_stop() made while no loop runs ends the next
+ * loop at once.
+ * Returns 0. Errors: MC_EINVAL (timeout_ms below -1, interval_ms below 0); MC_EBUSY if called from
  * inside this poller's own callback; the -errno of a poll that failed.
  */
 int mc_loop(struct mc_poller *poller, int timeout_ms, int interval_ms);
@@ -880,6 +902,7 @@ int mc_loop(struct mc_poller *poller, int timeout_ms, int interval_ms);
  * 0). Safe from any thread and from a signal handler (one write(2) to an eventfd). NULL
  * stops the default poller. A stop made while nothing polls is kept for the next
  * mc_poll/mc_loop.
+ * Returns nothing; cannot fail.
  */
 void mc_stop(struct mc_poller *poller);
 
@@ -889,7 +912,8 @@ void mc_stop(struct mc_poller *poller);
  * looks again (mc_stop still ends the wait at once), so one wakeup reads many packets:
  * much less CPU per packet at high rates, in exchange for up to `us` more latency. NULL:
  * the default poller.
- * Returns 0; MC_EINVAL for `us` above 1000000.
+ * Returns 0. Errors: MC_EINVAL (`us` above 1000000); -errno if the default poller cannot
+ * be created (NULL poller).
  */
 int mc_poller_set_coalesce_us(struct mc_poller *poller, uint32_t us);
 
@@ -898,15 +922,17 @@ int mc_poller_set_coalesce_us(struct mc_poller *poller, uint32_t us);
  * polls without waiting for up to `us` microseconds: lower latency and no sleep/wake cost
  * for packets that come within that time, in exchange for a busy CPU. NULL: the default
  * poller.
- * Returns 0; MC_EINVAL for `us` above 1000000.
+ * Returns 0. Errors: MC_EINVAL (`us` above 1000000); -errno if the default poller cannot
+ * be created (NULL poller).
  */
 int mc_poller_set_spin_us(struct mc_poller *poller, uint32_t us);
 
 /**
  * Stores in `*out` how many rtnetlink messages the poller's interface watcher dropped
  * because the kernel did not send them: any process may write to the watcher's socket,
- * and only the kernel's word on interfaces is taken. Returns 0; MC_EINVAL for a NULL out.
- * NULL poller: the default poller.
+ * and only the kernel's word on interfaces is taken. NULL poller: the default poller.
+ * Returns 0. Errors: MC_EINVAL (NULL out); -errno if the default poller cannot be created
+ * (NULL poller).
  */
 int mc_poller_refused_netlink(struct mc_poller *poller, uint64_t *out);
 
@@ -923,10 +949,10 @@ int mc_poller_refused_netlink(struct mc_poller *poller, uint64_t *out);
 int mc_sendto(const void *packet, size_t len, const char *group, uint16_t port, int ttl);
 
 /**
- * Sends all count packets, in order (batched with sendmmsg); returns the number sent (less
- * than count only if the OS refused midway: then mc_last_error() says why and at which
- * packet). count 0 returns 0 at once. Every packet is checked before any is sent; a bad
- * one means nothing is sent. Thread-safe.
+ * Sends all count packets, in order (batched with sendmmsg). Every packet is checked
+ * before any is sent; a bad one means nothing is sent. Thread-safe.
+ * Returns the number sent: less than count only if the OS refused midway (then
+ * mc_last_error() says why and at which packet); 0 at once for count 0.
  * Errors (nothing sent): MC_EINVAL (NULL packets, count above INT_MAX, a buffer NULL with
  * a length or of a length above SIZE_MAX/2, ttl above 255); MC_EADDRESS (group as for
  * mc_sendto); -EMSGSIZE for a packet larger than a UDP datagram carries (65507 bytes over
@@ -973,7 +999,8 @@ int mc_timer_new(struct mc_poller *poller,
  * Re-arms the timer from now with new values (as mc_timer_new takes them), also from
  * inside its own fn and on a disarmed timer.
  * Returns 0. Errors: MC_EINVAL (NULL or not a timer handle, a delay or interval above
- * 2147483647 ms); MC_ECLOSED; -errno if the system refuses (timerfd_settime).
+ * 2147483647 ms); MC_ECLOSED; -errno if the system refuses (timerfd_settime, or the
+ * registration with epoll of a disarmed timer).
  */
 int mc_timer_set(struct mc_timer *t, uint32_t delay_ms, uint32_t interval_ms);
 
@@ -989,6 +1016,7 @@ int mc_timer_stop(struct mc_timer *t);
  * already fetched in the same wait. Safe inside any callback, its own fn included. NULL,
  * already closed (by the program or by mc_poller_free) or not a timer handle: no-op;
  * every other call with a closed handle returns MC_ECLOSED, forever.
+ * Returns nothing; cannot fail.
  */
 void mc_timer_close(struct mc_timer *t);
 

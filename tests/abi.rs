@@ -247,3 +247,94 @@ fn module_layers_point_down_without_cycles() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The functions the header declares, each with its return type and doc comment (the
+/// lines of the `/** ... */` right above it, without the ` * `).
+fn documented_functions() -> Vec<(String, String, Vec<String>)> {
+    let h = header();
+    let lines: Vec<&str> = h.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i] != "/**" {
+            i += 1;
+            continue;
+        }
+        let mut doc = Vec::new();
+        i += 1;
+        while lines[i] != " */" {
+            doc.push(lines[i].trim_start_matches(" *").trim().to_string());
+            i += 1;
+        }
+        let decl = lines[i + 1];
+        i += 2;
+        if decl.starts_with("typedef") || decl.starts_with('#') {
+            continue;
+        }
+        let Some(paren) = decl.find('(') else {
+            continue;
+        };
+        let head = &decl[..paren];
+        let name = head
+            .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .next()
+            .unwrap_or("");
+        let ret = head[..head.len() - name.len()].trim().to_string();
+        out.push((name.to_string(), ret, doc));
+    }
+    out
+}
+
+#[test]
+fn every_function_says_what_it_returns_and_how_it_fails() {
+    // The header's convention (cbindgen.toml): a comment ends with what the function
+    // returns, from a line beginning "Returns", and, for an int, the codes it fails with
+    // ("Errors: ..."); MC_EPANIC is said once, in the conventions. scripts/man3 splits the
+    // comments there into the pages' DESCRIPTION, RETURN VALUE and ERRORS.
+    let h = header();
+    let funcs = documented_functions();
+    assert_eq!(
+        funcs.iter().map(|f| f.0.clone()).collect::<BTreeSet<_>>(),
+        declared(),
+        "a declared function without a doc comment right above it"
+    );
+    let mut bad = Vec::new();
+    for (name, ret, doc) in &funcs {
+        let Some(at) = doc.iter().position(|l| l.starts_with("Returns")) else {
+            bad.push(format!("{name}: no line begins with \"Returns\""));
+            continue;
+        };
+        let tail = doc[at..].join(" ");
+        let ok = match ret.as_str() {
+            "int" => {
+                let errors = tail.find("Errors:").or_else(|| tail.find("Errors ("));
+                errors.is_some_and(|e| tail[e..].contains("MC_E") || tail[e..].contains("-errno"))
+            }
+            "void" => tail.starts_with("Returns nothing"),
+            _ => tail.contains("NULL"),
+        };
+        if !ok {
+            bad.push(format!(
+                "{name} ({ret}): \"{tail}\" (int: \"Errors: \" and its codes; void: \
+                 \"Returns nothing\"; a pointer: when it is NULL)"
+            ));
+        }
+        // Every code named is one the header defines.
+        for word in doc
+            .join(" ")
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        {
+            if word.starts_with("MC_E")
+                && word != "MC_E"
+                && !h.contains(&format!("#define {word} "))
+            {
+                bad.push(format!("{name}: names {word}, which is no code"));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "doc comments:\n{}", bad.join("\n"));
+    assert!(
+        h.contains("any function that returns int may return it"),
+        "the conventions no longer say MC_EPANIC once for all"
+    );
+}

@@ -3,7 +3,8 @@
 //! sudo's PATH and CARGO=false: no cargo, no rustc) the versioned library, its
 //! soname and development links, the static library, the header and the C++
 //! wrapper, multicast.pc, the CMake package, the tools and their man pages (mcnetns too,
-//! which runs the installed tools in a private namespace);
+//! which runs the installed tools in a private namespace), the library's section-3
+//! pages (man/man3, tests/man_pages.rs);
 //! without a build it says "run make first". `make install-strip` strips;
 //! `make uninstall` leaves no file behind. (Consumers of the install:
 //! tests/install_consumers.rs; the version and the packaging:
@@ -40,6 +41,11 @@ fn make_install_copies_what_make_built_and_uninstall_removes_it() {
         expected.push(format!("usr/bin/{t}"));
         expected.push(format!("usr/share/man/man1/{t}.1"));
     }
+    let man3 = man3_pages();
+    assert!(man3.len() > 40, "man/man3 has only {man3:?}");
+    for p in &man3 {
+        expected.push(format!("usr/share/man/man3/{p}"));
+    }
     expected.sort();
     assert_eq!(files_below(&destdir), expected, "files installed");
 
@@ -71,6 +77,13 @@ fn make_install_copies_what_make_built_and_uninstall_removes_it() {
             std::fs::read(destdir.join("usr/include").join(installed)).unwrap(),
             std::fs::read(root().join(source)).unwrap(),
             "installed {installed} differs from {source}"
+        );
+    }
+    for p in &man3 {
+        assert_eq!(
+            std::fs::read(destdir.join("usr/share/man/man3").join(p)).unwrap(),
+            std::fs::read(root().join("man/man3").join(p)).unwrap(),
+            "installed man3/{p} differs from man/man3/{p}"
         );
     }
     for t in tools() {
@@ -254,4 +267,15 @@ fn install_strip_leaves_no_debug_symbols() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("usage: mcsend"));
     let _ = std::fs::remove_dir_all(&plain);
     let _ = std::fs::remove_dir_all(&stripped);
+}
+
+/// The section-3 pages of the tree (man/man3/*.3), sorted.
+fn man3_pages() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root().join("man/man3"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".3"))
+        .collect();
+    v.sort();
+    v
 }

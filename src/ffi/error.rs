@@ -22,8 +22,9 @@ fn errno_texts() -> &'static [CString] {
     })
 }
 
-/// Returns a static description of any code: the MC_E* codes, negative errno values
-/// (-EADDRINUSE...), and 0 ("success"). Never NULL; safe from any thread.
+/// Describes any code: the MC_E* codes, negative errno values (-EADDRINUSE...), and 0
+/// ("success"). Safe from any thread.
+/// Returns a static string, never NULL; cannot fail.
 #[no_mangle]
 pub extern "C" fn mc_strerror(code: c_int) -> *const c_char {
     let s: &'static CStr = match code {
@@ -42,15 +43,17 @@ pub extern "C" fn mc_strerror(code: c_int) -> *const c_char {
     s.as_ptr()
 }
 
-/// Returns a human-readable message for the last failure on the calling thread, with detail:
-/// what was attempted, on which value, and the OS reason. It stays until the next failure on
-/// this thread (successful calls do not clear it); "" before any failure. Never NULL.
+/// A human-readable message for the last failure on the calling thread, with detail: what
+/// was attempted, on which value, and the OS reason. It stays until the next failure on this
+/// thread (successful calls do not clear it); "" before any failure.
+/// Returns the message, never NULL; cannot fail.
 #[no_mangle]
 pub extern "C" fn mc_last_error() -> *const c_char {
     boundary::last_error_ptr()
 }
 
-/// Returns the library's version, "MAJOR.MINOR.PATCH" (static string).
+/// The library's version, "MAJOR.MINOR.PATCH".
+/// Returns a static string, never NULL; cannot fail.
 #[no_mangle]
 pub extern "C" fn mc_version() -> *const c_char {
     VERSION.as_ptr()

@@ -136,11 +136,12 @@ pub unsafe extern "C" fn mc_listener_set_filter_regex(
     })
 }
 
-/// Pull mode: returns 1 with *out set to a packet the library owns (valid until the next
-/// mc_listener_next or mc_listener_close on this listener), 0 with *out NULL if none
-/// arrived within timeout_ms (0 = don't wait, -1 = forever) or mc_stop() was called. It
-/// polls the listener's poller while it waits, so other registrations are served too.
-/// Errors: MC_EINVAL (NULL or not a listener handle, NULL out, timeout_ms below -1, a
+/// Pull mode: takes the next queued packet, waiting up to timeout_ms (0 = don't wait, -1 =
+/// forever) for one. It polls the listener's poller while it waits, so other registrations
+/// are served too.
+/// Returns 1 with *out set to a packet the library owns (valid until the next
+/// mc_listener_next or mc_listener_close on this listener); 0 with *out NULL if none
+/// arrived within timeout_ms or mc_stop() was called. Errors: MC_EINVAL (NULL or not a listener handle, NULL out, timeout_ms below -1, a
 /// listener that has an on_packet callback); MC_EBUSY from inside any callback of the
 /// listener's poller (its own filter included: a read from there would bypass the filter),
 /// whether or not packets are queued; MC_ECLOSED (closed, also by a callback run while it
@@ -249,7 +250,8 @@ pub unsafe extern "C" fn mc_listener_block_source(
 /// delivered to l again. Safe inside callbacks.
 /// Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL group or source; l
 /// holds group source-specific); MC_ECLOSED; MC_EADDRESS (as mc_listener_block_source);
-/// MC_ENOTFOUND (l does not hold group, or source was not blocked).
+/// MC_ENOTFOUND (l does not hold group, or source was not blocked); -errno if the system
+/// refuses the unblock.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_unblock_source(
     l: *mut mc_listener,
@@ -284,8 +286,9 @@ fn on_pair(
     })
 }
 
-/// Returns the number of (group, source) pairs joined now (>= 0). Errors: MC_EINVAL (NULL
-/// or not a listener handle), MC_ECLOSED.
+/// Counts the (group, source) pairs the listener has joined now.
+/// Returns the number of pairs (>= 0). Errors: MC_EINVAL (NULL or not a listener handle),
+/// MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_group_count(l: *const mc_listener) -> c_int {
     guard(|| {
@@ -349,10 +352,10 @@ pub unsafe extern "C" fn mc_listener_get_counts(
     })
 }
 
-/// Returns the listener's first socket fd (owned by the listener: do not close it): the one
-/// that holds its first membership; it stays the same while the listener is open, even with
-/// no membership left. A listener with several groups may hold more sockets.
-/// Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
+/// The listener's first socket (owned by the listener: do not close it): the one that holds
+/// its first membership; it stays the same while the listener is open, even with no
+/// membership left. A listener with several groups may hold more sockets.
+/// Returns the fd. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_fd(l: *mut mc_listener) -> c_int {
     guard(|| {
@@ -362,8 +365,8 @@ pub unsafe extern "C" fn mc_listener_fd(l: *mut mc_listener) -> c_int {
     })
 }
 
-/// Copies the listener's counters into *out. Returns 0. Errors: MC_EINVAL (NULL or not a
-/// listener handle, NULL out), MC_ECLOSED.
+/// Copies the listener's counters into *out.
+/// Returns 0. Errors: MC_EINVAL (NULL or not a listener handle, NULL out), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_get_stats(
     l: *const mc_listener,
@@ -402,9 +405,9 @@ pub unsafe extern "C" fn mc_listener_queue_drops(l: *const mc_listener, out: *mu
     })
 }
 
-/// Returns the receive buffer the kernel granted, as getsockopt(SO_RCVBUF) reports it (the
-/// kernel doubles the request for its bookkeeping and clamps it to net.core.rmem_max).
-/// Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
+/// The receive buffer the kernel granted, as getsockopt(SO_RCVBUF) reports it (the kernel
+/// doubles the request for its bookkeeping and clamps it to net.core.rmem_max).
+/// Returns the size in bytes. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_recv_buffer(l: *const mc_listener) -> c_int {
     guard(|| {
@@ -420,6 +423,7 @@ pub unsafe extern "C" fn mc_listener_recv_buffer(l: *const mc_listener) -> c_int
 /// (its own too): no callback of it runs again. NULL, already closed (by the program, by
 /// on_packet's answer, by mc_poller_free) or not a listener handle: no-op; every other call
 /// with a closed handle returns MC_ECLOSED, forever.
+/// Returns nothing; cannot fail.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_close(l: *mut mc_listener) {
     guard(|| {
@@ -429,10 +433,10 @@ pub unsafe extern "C" fn mc_listener_close(l: *mut mc_listener) {
 }
 
 /// Listens on the default poller and runs it until handler returns non-zero, `limit`
-/// packets were handled (0 = no limit), or mc_stop(NULL); returns the number handled,
-/// counting the packet on which the handler returned non-zero. group NULL/port 0/mtu 0 =
+/// packets were handled (0 = no limit), or mc_stop(NULL). group NULL/port 0/mtu 0 =
 /// defaults.
-/// Errors: MC_EINVAL (NULL handler, mtu above 65535); MC_EADDRESS (group not a multicast
+/// Returns the number of packets handled, counting the one on which the handler returned
+/// non-zero. Errors: MC_EINVAL (NULL handler, mtu above 65535); MC_EADDRESS (group not a multicast
 /// literal, or a link-local IPv6 group, which needs an interface: use mc_listener_new);
 /// MC_EBUSY if called from inside a default-poller callback; -errno as mc_listener_new, or
 /// of a failed poll.

@@ -58,8 +58,10 @@ impl PacketSource for CSource {
 /// When the socket is full the packet in hand is kept and sent first at the next writable
 /// event (never lost). On failure *out is NULL.
 /// Returns 0. Errors: MC_EINVAL (NULL out or next, interface "*"); MC_EADDRESS (a
-/// link-local IPv6 group without an interface, or a source in opts of the other family than
-/// the group); -errno if the system refuses the socket or one of its options.
+/// link-local IPv6 group without an interface, or a source or send-from address in opts of
+/// the other family than the group); -errno if the system refuses the socket, one of its
+/// options, its bind (-EADDRNOTAVAIL for a send-from address this host does not have) or
+/// its registration with epoll.
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_new(
     poller: *mut mc_poller,
@@ -102,9 +104,8 @@ pub unsafe extern "C" fn mc_multicaster_resume(m: *mut mc_multicaster) -> c_int 
     })
 }
 
-/// Sends one packet now on the multicaster's socket, waiting for room when it is full;
-/// returns the bytes sent.
-/// Errors: MC_EINVAL (NULL or not a multicaster handle, NULL packet with len > 0);
+/// Sends one packet now on the multicaster's socket, waiting for room when it is full.
+/// Returns the bytes sent. Errors: MC_EINVAL (NULL or not a multicaster handle, NULL packet with len > 0);
 /// MC_ECLOSED; -EMSGSIZE above what a UDP datagram carries (65507 bytes over IPv4, 65527
 /// over IPv6); -EAGAIN if the socket stays full; other -errno if the system refuses the
 /// send (e.g. -ENETUNREACH).
@@ -128,6 +129,7 @@ pub unsafe extern "C" fn mc_multicaster_send(
 /// ignored). NULL, already closed (by the program, by MC_NEXT_DONE, by mc_poller_free) or not
 /// a multicaster handle: no-op; every other call with a closed handle returns MC_ECLOSED,
 /// forever.
+/// Returns nothing; cannot fail.
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_close(m: *mut mc_multicaster) {
     guard(|| {

@@ -36,12 +36,14 @@ pub(crate) fn opts_or_default<'a>(p: *const mc_opts) -> std::borrow::Cow<'a, Opt
 /// interface: the system's choice, loopback delivery on, any source, receive buffer request
 /// 4 MiB. The caller owns the result; free it with mc_opts_free. Constructors copy what they
 /// need, so the options may be freed right after use.
+/// Returns the options; NULL only for a caught internal bug (mc_last_error() says which).
 #[no_mangle]
 pub extern "C" fn mc_opts_new() -> *mut mc_opts {
     guard(|| Ok(Box::into_raw(Box::<Options>::default()) as *mut mc_opts))
 }
 
 /// Frees options made by mc_opts_new. NULL: no-op.
+/// Returns nothing; cannot fail.
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_free(opts: *mut mc_opts) {
     guard(|| {
@@ -67,7 +69,8 @@ pub unsafe extern "C" fn mc_opts_set_group(opts: *mut mc_opts, group: *const c_c
     })
 }
 
-/// Sets the port, 1..65535. Returns 0; MC_EINVAL for NULL opts or port 0.
+/// Sets the port, 1..65535.
+/// Returns 0. Errors: MC_EINVAL (NULL opts, port 0).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_port(opts: *mut mc_opts, port: u16) -> c_int {
     guard(|| {
@@ -77,8 +80,8 @@ pub unsafe extern "C" fn mc_opts_set_port(opts: *mut mc_opts, port: u16) -> c_in
     })
 }
 
-/// Sets the TTL, 0..255 (IPv6: the hop limit). See MC_TTL_* for suggested values. Returns
-/// 0; MC_EINVAL for NULL opts or a ttl out of range.
+/// Sets the TTL, 0..255 (IPv6: the hop limit). See MC_TTL_* for suggested values.
+/// Returns 0. Errors: MC_EINVAL (NULL opts, a ttl out of range).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_ttl(opts: *mut mc_opts, ttl: c_int) -> c_int {
     guard(|| {
@@ -89,7 +92,7 @@ pub unsafe extern "C" fn mc_opts_set_ttl(opts: *mut mc_opts, ttl: c_int) -> c_in
 }
 
 /// Sets the bytes read per packet, 1..65535; longer datagrams are truncated (and reported).
-/// Returns 0; MC_EINVAL for NULL opts or an mtu out of range.
+/// Returns 0. Errors: MC_EINVAL (NULL opts, an mtu out of range).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_mtu(opts: *mut mc_opts, mtu: usize) -> c_int {
     guard(|| opts_mut(opts, "mc_opts_set_mtu")?.set_mtu(mtu).map(|_| 0))
@@ -110,8 +113,8 @@ pub unsafe extern "C" fn mc_opts_set_interface(opts: *mut mc_opts, iface: *const
 }
 
 /// Sets loopback delivery of sent packets to this host's listeners (IP_MULTICAST_LOOP /
-/// IPV6_MULTICAST_LOOP); non-zero is on. On lo the kernel always loops. Returns 0;
-/// MC_EINVAL for NULL opts.
+/// IPV6_MULTICAST_LOOP); non-zero is on. On lo the kernel always loops.
+/// Returns 0. Errors: MC_EINVAL (NULL opts).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_loopback(opts: *mut mc_opts, enabled: c_int) -> c_int {
     guard(|| {
@@ -135,8 +138,8 @@ pub unsafe extern "C" fn mc_opts_set_source(opts: *mut mc_opts, source: *const c
 }
 
 /// Sets the SO_RCVBUF request of listeners (default 4 MiB; 0 keeps the kernel default). The
-/// kernel may clamp it: mc_listener_recv_buffer() tells what it granted. Returns 0;
-/// MC_EINVAL for NULL opts or more than INT_MAX/2.
+/// kernel may clamp it: mc_listener_recv_buffer() tells what it granted.
+/// Returns 0. Errors: MC_EINVAL (NULL opts, more than INT_MAX/2).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_recv_buffer(opts: *mut mc_opts, bytes: usize) -> c_int {
     guard(|| {
@@ -175,8 +178,8 @@ fn set_flag(
 /// multicaster groups what next() hands over in one dispatch. mc_sendto_many, which takes no
 /// opts, always does it. Default 1. Receivers see ordinary datagrams either way; where the
 /// kernel or the device refuses it (or a segment would exceed the interface MTU) the library
-/// sends ordinary datagrams by itself, losing and duplicating nothing. Returns 0; MC_EINVAL
-/// for NULL opts or enabled not 0 or 1.
+/// sends ordinary datagrams by itself, losing and duplicating nothing.
+/// Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_gso(opts: *mut mc_opts, enabled: c_int) -> c_int {
     set_flag(opts, enabled, "mc_opts_set_gso", |o, v| o.gso = v)
@@ -187,7 +190,7 @@ pub unsafe extern "C" fn mc_opts_set_gso(opts: *mut mc_opts, enabled: c_int) -> 
 /// datagram at a time, each with its own len/size/truncation, from, group, ifindex and
 /// timestamp. Default 1. With GRO a listener reads with fewer, larger buffers (16 of 64 KiB
 /// per poller), and the kernel counts the drop of a coalesced run once (kernel_drops).
-/// Returns 0; MC_EINVAL for NULL opts or enabled not 0 or 1.
+/// Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_gro(opts: *mut mc_opts, enabled: c_int) -> c_int {
     set_flag(opts, enabled, "mc_opts_set_gro", |o, v| o.gro = v)
@@ -198,7 +201,8 @@ pub unsafe extern "C" fn mc_opts_set_gro(opts: *mut mc_opts, enabled: c_int) -> 
 /// time). Default 0 (timestamp_ns 0): turning it on makes the kernel read the clock for every
 /// packet the host receives. The kernel turns receive stamping on lazily when the first socket
 /// of the host asks for it: the first packets after that may be stamped when read rather than
-/// on arrival. Returns 0; MC_EINVAL for NULL opts or enabled not 0 or 1.
+/// on arrival.
+/// Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_timestamps(opts: *mut mc_opts, enabled: c_int) -> c_int {
     set_flag(opts, enabled, "mc_opts_set_timestamps", |o, v| {
@@ -207,16 +211,16 @@ pub unsafe extern "C" fn mc_opts_set_timestamps(opts: *mut mc_opts, enabled: c_i
 }
 
 /// Listeners: fill mc_packet.ttl with the received IPv4 TTL / IPv6 hop limit (IP_RECVTTL /
-/// IPV6_RECVHOPLIMIT). Default 0 (ttl -1). Returns 0; MC_EINVAL for NULL opts or enabled not
-/// 0 or 1.
+/// IPV6_RECVHOPLIMIT). Default 0 (ttl -1).
+/// Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_recv_ttl(opts: *mut mc_opts, enabled: c_int) -> c_int {
     set_flag(opts, enabled, "mc_opts_set_recv_ttl", |o, v| o.recv_ttl = v)
 }
 
 /// Senders (multicasters, mc_sendto_opts): the IPv4 TOS / IPv6 traffic-class byte of every
-/// packet (DSCP << 2 | ECN). Default 0. Returns 0; MC_EINVAL for NULL opts or a tos outside
-/// 0..255.
+/// packet (DSCP << 2 | ECN). Default 0.
+/// Returns 0. Errors: MC_EINVAL (NULL opts, a tos outside 0..255).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_tos(opts: *mut mc_opts, tos: c_int) -> c_int {
     guard(|| {

@@ -121,6 +121,7 @@ pub unsafe extern "C" fn mc_poller_new(out: *mut *mut mc_poller) -> c_int {
 /// unregistered, never closed. NULL: no-op (the default poller lives until the process
 /// exits). Called from inside this poller's own callback it does nothing and sets
 /// mc_last_error().
+/// Returns nothing.
 #[no_mangle]
 pub unsafe extern "C" fn mc_poller_free(poller: *mut mc_poller) {
     guard(|| {
@@ -140,9 +141,9 @@ pub unsafe extern "C" fn mc_poller_free(poller: *mut mc_poller) {
     })
 }
 
-/// Returns the poller's epoll fd (readable when mc_poll would dispatch), to nest it in
-/// another event loop; NULL: the default poller's. Errors: -errno only if the default
-/// poller cannot be created.
+/// The poller's epoll fd (readable when mc_poll would dispatch), to nest it in another event
+/// loop; NULL: the default poller's.
+/// Returns the fd. Errors: -errno only if the default poller cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn mc_poller_fd(poller: *mut mc_poller) -> c_int {
     guard(|| Ok(poller_of(poller)?.fd()))
@@ -193,16 +194,17 @@ pub unsafe extern "C" fn mc_modify(poller: *mut mc_poller, fd: c_int, flags: u32
 /// Unregisters fd (never closes it). Safe inside callbacks: events already fetched for this
 /// registration are not delivered.
 /// Returns 0. Errors: MC_ENOTFOUND if fd is not registered; MC_EINVAL for a listener's or
-/// multicaster's own fd (close the object instead).
+/// multicaster's own fd (close the object instead); -errno if the default poller cannot be
+/// created (NULL poller).
 #[no_mangle]
 pub unsafe extern "C" fn mc_unregister(poller: *mut mc_poller, fd: c_int) -> c_int {
     guard(|| poller_of(poller)?.unregister(fd).map(|_| 0))
 }
 
-/// One wait (timeout_ms: 0 = don't wait, -1 = forever) and dispatch; returns the number of
-/// ready registrations dispatched (a listener that read ten packets counts once); EINTR
-/// returns 0; a mc_stop() makes it return at once.
-/// Errors: MC_EINVAL (timeout_ms below -1); MC_EBUSY if called from inside this poller's
+/// One wait (timeout_ms: 0 = don't wait, -1 = forever) and dispatch; a mc_stop() makes it
+/// return at once.
+/// Returns the number of ready registrations dispatched (a listener that read ten packets
+/// counts once; 0 on timeout, EINTR or mc_stop). Errors: MC_EINVAL (timeout_ms below -1); MC_EBUSY if called from inside this poller's
 /// own callback; -errno if epoll fails.
 #[no_mangle]
 pub unsafe extern "C" fn mc_poll(poller: *mut mc_poller, timeout_ms: c_int) -> c_int {
@@ -215,11 +217,11 @@ pub unsafe extern "C" fn mc_poll(poller: *mut mc_poller, timeout_ms: c_int) -> c
 }
 
 /// Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event), sleeping
-/// interval_ms between polls, until mc_stop() or until nothing is registered; returns 0. A
-/// registered fd counts until mc_unregister: unregister a fd before closing it (as with
-/// epoll), or a loop waiting forever keeps waiting. A mc_stop() made while no loop runs
-/// ends the next loop at once.
-/// Errors: MC_EINVAL (timeout_ms below -1, interval_ms below 0); MC_EBUSY if called from
+/// interval_ms between polls, until mc_stop() or until nothing is registered. A registered
+/// fd counts until mc_unregister: unregister a fd before closing it (as with epoll), or a
+/// loop waiting forever keeps waiting. A mc_stop() made while no loop runs ends the next
+/// loop at once.
+/// Returns 0. Errors: MC_EINVAL (timeout_ms below -1, interval_ms below 0); MC_EBUSY if called from
 /// inside this poller's own callback; the -errno of a poll that failed.
 #[no_mangle]
 pub unsafe extern "C" fn mc_loop(
@@ -239,6 +241,7 @@ pub unsafe extern "C" fn mc_loop(
 /// 0). Safe from any thread and from a signal handler (one write(2) to an eventfd). NULL
 /// stops the default poller. A stop made while nothing polls is kept for the next
 /// mc_poll/mc_loop.
+/// Returns nothing; cannot fail.
 #[no_mangle]
 pub unsafe extern "C" fn mc_stop(poller: *mut mc_poller) {
     if poller.is_null() {
@@ -267,7 +270,8 @@ pub unsafe extern "C" fn mc_stop(poller: *mut mc_poller) {
 /// looks again (mc_stop still ends the wait at once), so one wakeup reads many packets:
 /// much less CPU per packet at high rates, in exchange for up to `us` more latency. NULL:
 /// the default poller.
-/// Returns 0; MC_EINVAL for `us` above 1000000.
+/// Returns 0. Errors: MC_EINVAL (`us` above 1000000); -errno if the default poller cannot
+/// be created (NULL poller).
 #[no_mangle]
 pub unsafe extern "C" fn mc_poller_set_coalesce_us(poller: *mut mc_poller, us: u32) -> c_int {
     guard(|| poller_of(poller)?.set_coalesce_us(us).map(|_| 0))
@@ -277,7 +281,8 @@ pub unsafe extern "C" fn mc_poller_set_coalesce_us(poller: *mut mc_poller, us: u
 /// polls without waiting for up to `us` microseconds: lower latency and no sleep/wake cost
 /// for packets that come within that time, in exchange for a busy CPU. NULL: the default
 /// poller.
-/// Returns 0; MC_EINVAL for `us` above 1000000.
+/// Returns 0. Errors: MC_EINVAL (`us` above 1000000); -errno if the default poller cannot
+/// be created (NULL poller).
 #[no_mangle]
 pub unsafe extern "C" fn mc_poller_set_spin_us(poller: *mut mc_poller, us: u32) -> c_int {
     guard(|| poller_of(poller)?.set_spin_us(us).map(|_| 0))
@@ -285,8 +290,9 @@ pub unsafe extern "C" fn mc_poller_set_spin_us(poller: *mut mc_poller, us: u32) 
 
 /// Stores in `*out` how many rtnetlink messages the poller's interface watcher dropped
 /// because the kernel did not send them: any process may write to the watcher's socket,
-/// and only the kernel's word on interfaces is taken. Returns 0; MC_EINVAL for a NULL out.
-/// NULL poller: the default poller.
+/// and only the kernel's word on interfaces is taken. NULL poller: the default poller.
+/// Returns 0. Errors: MC_EINVAL (NULL out); -errno if the default poller cannot be created
+/// (NULL poller).
 #[no_mangle]
 pub unsafe extern "C" fn mc_poller_refused_netlink(poller: *mut mc_poller, out: *mut u64) -> c_int {
     guard(|| {

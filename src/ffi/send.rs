@@ -126,10 +126,10 @@ pub unsafe extern "C" fn mc_sendto(
     })
 }
 
-/// Sends all count packets, in order (batched with sendmmsg); returns the number sent (less
-/// than count only if the OS refused midway: then mc_last_error() says why and at which
-/// packet). count 0 returns 0 at once. Every packet is checked before any is sent; a bad
-/// one means nothing is sent. Thread-safe.
+/// Sends all count packets, in order (batched with sendmmsg). Every packet is checked
+/// before any is sent; a bad one means nothing is sent. Thread-safe.
+/// Returns the number sent: less than count only if the OS refused midway (then
+/// mc_last_error() says why and at which packet); 0 at once for count 0.
 /// Errors (nothing sent): MC_EINVAL (NULL packets, count above INT_MAX, a buffer NULL with
 /// a length or of a length above SIZE_MAX/2, ttl above 255); MC_EADDRESS (group as for
 /// mc_sendto); -EMSGSIZE for a packet larger than a UDP datagram carries (65507 bytes over

@@ -76,7 +76,8 @@ pub unsafe extern "C" fn mc_timer_new(
 /// Re-arms the timer from now with new values (as mc_timer_new takes them), also from
 /// inside its own fn and on a disarmed timer.
 /// Returns 0. Errors: MC_EINVAL (NULL or not a timer handle, a delay or interval above
-/// 2147483647 ms); MC_ECLOSED; -errno if the system refuses (timerfd_settime).
+/// 2147483647 ms); MC_ECLOSED; -errno if the system refuses (timerfd_settime, or the
+/// registration with epoll of a disarmed timer).
 #[no_mangle]
 pub unsafe extern "C" fn mc_timer_set(t: *mut mc_timer, delay_ms: u32, interval_ms: u32) -> c_int {
     guard(|| {
@@ -99,6 +100,7 @@ pub unsafe extern "C" fn mc_timer_stop(t: *mut mc_timer) -> c_int {
 /// already fetched in the same wait. Safe inside any callback, its own fn included. NULL,
 /// already closed (by the program or by mc_poller_free) or not a timer handle: no-op;
 /// every other call with a closed handle returns MC_ECLOSED, forever.
+/// Returns nothing; cannot fail.
 #[no_mangle]
 pub unsafe extern "C" fn mc_timer_close(t: *mut mc_timer) {
     guard(|| {
