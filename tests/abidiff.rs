@@ -235,6 +235,17 @@ fn constants_of_0_2_0_keep_their_values() {
     );
 }
 
+/// One edit of the header and what abidiff must make of it.
+struct Case {
+    name: &'static str,
+    from: &'static str,
+    to: &'static str,
+    /// abidiff's exit status; None: the check passes.
+    exit: Option<i32>,
+    /// What its report must say.
+    says: &'static [&'static str],
+}
+
 /// The check fails where it must: copies of this header with one change each,
 /// against this header (not the baseline: whether the check can fail does not
 /// depend on whether the tree passes it).
@@ -246,58 +257,60 @@ fn the_check_fails_a_changed_layout_or_signature_and_passes_an_addition() {
     let path = root().join("include/multicast.h");
     let header = std::fs::read_to_string(&path).unwrap();
     let base = dump("header", &path, "multicast-now.abi");
-    let cases: [(&str, &str, &str, Option<i32>, &[&str]); 4] = [
-        (
-            "widened",
-            "  uint16_t port;\n",
-            "  uint32_t port;\n",
-            Some(4),
-            &[
+    let cases = [
+        Case {
+            name: "widened",
+            from: "  uint16_t port;\n",
+            to: "  uint32_t port;\n",
+            exit: Some(4),
+            says: &[
                 "struct mc_addr",
                 "type size changed from 192 to 224",
                 "'uint32_t scope_id' offset changed",
             ],
-        ),
-        (
-            "unconst",
-            "int mc_listener_set_filter_regex(struct mc_listener *l, const char *pattern);",
-            "int mc_listener_set_filter_regex(struct mc_listener *l, char *pattern);",
-            Some(4),
-            &["abi_fn_mc_listener_set_filter_regex", "const char*"],
-        ),
-        (
-            "removed",
-            "const char *mc_version(void);\n",
-            "",
-            Some(12),
-            &["1 Removed", "abi_fn_mc_version"],
-        ),
-        (
-            "added",
-            "const char *mc_version(void);\n",
-            "const char *mc_version(void);\n\nint mc_abi_test_addition(struct mc_packet *p);\n",
-            None,
-            &[],
-        ),
+        },
+        Case {
+            name: "unconst",
+            from: "int mc_listener_set_filter_regex(struct mc_listener *l, const char *pattern);",
+            to: "int mc_listener_set_filter_regex(struct mc_listener *l, char *pattern);",
+            exit: Some(4),
+            says: &["abi_fn_mc_listener_set_filter_regex", "const char*"],
+        },
+        Case {
+            name: "removed",
+            from: "const char *mc_version(void);\n",
+            to: "",
+            exit: Some(12),
+            says: &["1 Removed", "abi_fn_mc_version"],
+        },
+        Case {
+            name: "added",
+            from: "const char *mc_version(void);\n",
+            to: "const char *mc_version(void);\n\nint mc_abi_test_addition(struct mc_packet *p);\n",
+            exit: None,
+            says: &[],
+        },
     ];
-    for (name, from, to, code, says) in cases {
+    for c in cases {
+        let name = c.name;
         assert_eq!(
-            header.matches(from).count(),
+            header.matches(c.from).count(),
             1,
-            "{name}: `{from}` in the header"
+            "{name}: `{}` in the header",
+            c.from
         );
         let path = scratch().join(format!("multicast-{name}.h"));
-        std::fs::write(&path, header.replace(from, to)).unwrap();
+        std::fs::write(&path, header.replace(c.from, c.to)).unwrap();
         let now = dump("header", &path, &format!("multicast-{name}.abi"));
-        match (only_adds(&base, &now), code) {
+        match (only_adds(&base, &now), c.exit) {
             (Ok(()), None) => {}
             (Err((got, report)), Some(want)) => {
                 assert_eq!(got, Some(want), "{name}: abidiff's exit status\n{report}");
-                for s in says {
+                for s in c.says {
                     assert!(report.contains(s), "{name}: `{s}` not in\n{report}");
                 }
             }
-            (result, _) => panic!("{name}: expected exit {code:?}, got {result:?}"),
+            (result, want) => panic!("{name}: expected exit {want:?}, got {result:?}"),
         }
     }
 }
