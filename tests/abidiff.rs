@@ -92,27 +92,9 @@ fn library_abi() -> &'static Path {
 
 /// `cargo build --release` with full debug info, in target/abi.
 fn release_with_types() -> PathBuf {
-    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap()
-        .join("abi");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(root())
-        .args(["build", "--release", "--locked", "--lib", "--target-dir"])
-        .arg(&target)
-        .env("CARGO_PROFILE_RELEASE_DEBUG", "2")
-        .env("CARGO_NET_OFFLINE", "true");
-    for var in [
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CARGO_MAKEFLAGS",
-        "MAKEFLAGS",
-        "MFLAGS",
-        "LD_LIBRARY_PATH",
-    ] {
-        cmd.env_remove(var);
-    }
+    let (mut cmd, target) = nested_cargo_build("abi");
+    cmd.args(["--release", "--lib"])
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "2");
     let t = Instant::now();
     let o = cmd.output().expect("running cargo");
     assert!(o.status.success(), "{cmd:?} failed:\n{}", text(&o));

@@ -18,19 +18,6 @@ use support::process::*;
 use support::tools::*;
 use support::*;
 
-/// Runs `tool` and checks a usage error: exit status 2, nothing on standard
-/// output, one line on standard error from "TOOL: " holding each of `msgs`.
-fn usage_error(tool: &str, args: &[&str], msgs: &[&str]) -> Done {
-    let d = run(tool, args).expect(2);
-    for m in msgs {
-        assert!(d.err.contains(m), "want {m:?}\n{}", d.context());
-    }
-    assert_eq!(d.err.lines().count(), 1, "one line\n{}", d.context());
-    assert!(d.err.starts_with(&format!("{tool}: ")), "{}", d.context());
-    assert!(d.out.is_empty(), "{}", d.context());
-    d
-}
-
 #[test]
 fn unknown_long_options_are_named_as_typed() {
     require_netns();

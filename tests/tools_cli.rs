@@ -262,11 +262,7 @@ fn bad_usage_is_one_line_and_exit_status_2() {
         ),
     ];
     for (tool, args, msg) in cases {
-        let d = run(tool, args).expect(2);
-        assert!(d.err.contains(msg), "want {msg:?}\n{}", d.context());
-        assert_eq!(d.err.lines().count(), 1, "one line\n{}", d.context());
-        assert!(d.err.starts_with(&format!("{tool}: ")), "{}", d.context());
-        assert!(d.out.is_empty(), "{}", d.context());
+        usage_error(tool, args, &[msg]);
     }
 }
 
@@ -367,11 +363,7 @@ fn tools_bad_group_interface_filter_source_exit_2_with_the_librarys_message() {
         ),
     ];
     for (tool, args, msgs) in cases {
-        let d = run(tool, args).expect(2);
-        for m in *msgs {
-            assert!(d.err.contains(m), "want {m:?}\n{}", d.context());
-        }
-        assert!(d.err.starts_with(&format!("{tool}: ")), "{}", d.context());
+        let d = usage_error(tool, args, msgs);
         assert!(!d.err.contains("mc_listener_"), "{}", d.context());
     }
 }

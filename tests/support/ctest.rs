@@ -43,7 +43,9 @@ use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-use super::{compile_with, have, require_netns, root, run_ok, say, scratch, skip};
+use super::{
+    compile_with, have, nested_cargo_build, require_netns, root, run_ok, say, scratch, skip,
+};
 
 /// valgrind's flags for every C test: leaks of definitely lost memory and
 /// any error fail the run.
@@ -396,31 +398,11 @@ pub fn asan_lib() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         // target/asan next to the target directory of this build.
-        let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .parent()
-            .unwrap()
-            .join("asan");
         let triple = host();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(root())
-            .args(["build", "--locked", "--target", &triple, "--target-dir"])
-            .arg(&target)
+        let (mut cmd, target) = nested_cargo_build("asan");
+        cmd.args(["--target", &triple])
             .env("RUSTC_BOOTSTRAP", "1")
-            .env("RUSTFLAGS", "-Zsanitizer=address")
-            .env("CARGO_NET_OFFLINE", "true");
-        for var in [
-            "CARGO_ENCODED_RUSTFLAGS",
-            "CARGO_BUILD_RUSTFLAGS",
-            "CARGO_TARGET_DIR",
-            "CARGO_BUILD_TARGET",
-            "CARGO_MAKEFLAGS",
-            "MAKEFLAGS",
-            "MFLAGS",
-            "LD_LIBRARY_PATH",
-        ] {
-            cmd.env_remove(var);
-        }
+            .env("RUSTFLAGS", "-Zsanitizer=address");
         let t = Instant::now();
         let o = cmd.output().expect("running cargo");
         assert!(

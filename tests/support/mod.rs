@@ -178,6 +178,35 @@ pub fn compile_with(name: &str, sources: &[&str], lib: &Path, flags: &[&str]) ->
     out
 }
 
+/// A `cargo build` of this crate from inside a test: in the source root, offline, into its
+/// own target directory `target/<dir>` (beside this build's), with nothing of the outer
+/// cargo's or make's environment that would redirect or reconfigure it.
+pub fn nested_cargo_build(dir: &str) -> (Command, PathBuf) {
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join(dir);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root())
+        .args(["build", "--locked", "--target-dir"])
+        .arg(&target)
+        .env("CARGO_NET_OFFLINE", "true");
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "LD_LIBRARY_PATH",
+    ] {
+        cmd.env_remove(var);
+    }
+    (cmd, target)
+}
+
 /// The command, its exit status and both of its streams, for a failure message.
 pub fn describe(cmd: &Command, o: &Output) -> String {
     format!(

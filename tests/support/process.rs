@@ -290,6 +290,19 @@ pub fn run(name: &str, args: &[&str]) -> Done {
     run_with_stdin(name, args, b"")
 }
 
+/// Runs `tool` and checks a usage error: exit status 2, nothing on standard
+/// output, one line on standard error from "TOOL: " holding each of `msgs`.
+pub fn usage_error(tool: &str, args: &[&str], msgs: &[&str]) -> Done {
+    let d = run(tool, args).expect(2);
+    for m in msgs {
+        assert!(d.err.contains(m), "want {m:?}\n{}", d.context());
+    }
+    assert_eq!(d.err.lines().count(), 1, "one line\n{}", d.context());
+    assert!(d.err.starts_with(&format!("{tool}: ")), "{}", d.context());
+    assert!(d.out.is_empty(), "{}", d.context());
+    d
+}
+
 pub fn run_with_stdin(name: &str, args: &[&str], stdin: &[u8]) -> Done {
     Proc::start(cmd(name, args), stdin).finish(LIMIT)
 }
