@@ -15,6 +15,22 @@ fn lib_file() -> PathBuf {
     lib_dir().join("libmulticast.so.0")
 }
 
+/// The arguments of `python -m unittest discover` that runs the tests in `dir` (the files
+/// test_*.py of bindings/python/tests, or of a copy).
+fn unittest(dir: &str) -> [&str; 6] {
+    ["-m", "unittest", "discover", "-v", "-s", dir]
+}
+
+/// The output of a unittest run passed, and it ran tests (Python before 3.12 says OK
+/// after "Ran 0 tests" when discover finds none).
+fn assert_unittest_ok(o: &std::process::Output) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("\nOK") && !err.contains("Ran 0 tests"),
+        "{err}"
+    );
+}
+
 #[test]
 fn python_module() {
     require_netns();
@@ -30,14 +46,8 @@ fn python_module() {
         c
     };
     // The unittest suite (real multicast; it runs the module's doctest too), then the example.
-    let o = run_ok(&mut py(&[
-        "-m",
-        "unittest",
-        "-v",
-        "bindings/python/test_multicast.py",
-    ]));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("\nOK"), "{err}");
+    let o = run_ok(&mut py(&unittest("bindings/python/tests")));
+    assert_unittest_ok(&o);
     let o = run_ok(&mut py(&["bindings/python/example.py"]));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("OK: all packets arrived as expected"), "{out}");
@@ -139,9 +149,12 @@ fn python_package_in_a_venv() {
     // module, which finds libmulticast.so.0 through the system's loader (LD_LIBRARY_PATH)...
     let work = dir.join("work");
     std::fs::create_dir_all(&work).unwrap();
-    for f in ["test_multicast.py", "example.py"] {
-        std::fs::copy(root().join("bindings/python").join(f), work.join(f)).unwrap();
-    }
+    copy_python_sources(&root().join("bindings/python/tests"), &work.join("tests"));
+    std::fs::copy(
+        root().join("bindings/python/example.py"),
+        work.join("example.py"),
+    )
+    .unwrap();
     let py = |args: &[&str]| {
         let mut c = Command::new(&python);
         c.args(args)
@@ -168,9 +181,8 @@ fn python_package_in_a_venv() {
         "pip install ./bindings/python bundled a library"
     );
     assert_eq!(lines.next(), Some(env!("CARGO_PKG_VERSION")), "{out}");
-    let o = run_ok(&mut py(&["-m", "unittest", "-v", "test_multicast"]));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("\nOK"), "{err}");
+    let o = run_ok(&mut py(&unittest("tests")));
+    assert_unittest_ok(&o);
     // ...and MULTICAST_LIB overrides the loader: a directory holding libmulticast.so.0.
     let o = run_ok(
         py(&["example.py"])
@@ -240,11 +252,7 @@ fn python_wheel_in_an_empty_venv() {
     );
     let work = dir.join("work");
     std::fs::create_dir_all(&work).unwrap();
-    std::fs::copy(
-        root().join("bindings/python/test_multicast.py"),
-        work.join("test_multicast.py"),
-    )
-    .unwrap();
+    copy_python_sources(&root().join("bindings/python/tests"), &work.join("tests"));
     // No library but the bundled one to be found: no MULTICAST_LIB, no LD_LIBRARY_PATH
     // (the scratch prefix of make install is not in the loader's cache).
     let py = |args: &[&str]| {
@@ -280,9 +288,8 @@ fn python_wheel_in_an_empty_venv() {
         "{out}"
     );
     // ...and the whole suite against it.
-    let o = run_ok(&mut py(&["-m", "unittest", "-v", "test_multicast"]));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("\nOK"), "{err}");
+    let o = run_ok(&mut py(&unittest("tests")));
+    assert_unittest_ok(&o);
     // The system's library only when asked: MULTICAST_LIB=system (with LD_LIBRARY_PATH),
     // or a path.
     let system = lib_file();

@@ -1,5 +1,5 @@
 """example.py - the seed's examples on libmulticast, through the multicast package
-(multicast/__init__.py, ctypes). Times are in seconds, as everywhere in the module.
+(multicast/, ctypes). Times are in seconds, as everywhere in the package.
 
     MULTICAST_LIB=target/debug/libmulticast.so tests/netns-run python3 bindings/python/example.py
 

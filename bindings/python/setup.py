@@ -1,6 +1,6 @@
 """The wheel's tag (everything else is in pyproject.toml).
 
-A plain build (pip install ./bindings/python) is pure Python: py3-none-any, a module
+A plain build (pip install ./bindings/python) is pure Python: py3-none-any, a package
 that loads the system's libmulticast.so.0. A build whose multicast/ holds a bundled
 libmulticast.so.0 (build-wheel puts one there, in a copy of this directory) is for one
 platform: py3-none-<platform> (ctypes calls the library: no CPython ABI is involved),
