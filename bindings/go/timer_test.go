@@ -1,7 +1,7 @@
 package multicast
 
 // Timers, blocked sources, send-from and FormatAddr (the 0.3 additions).
-// Like multicast_test.go, these run only inside a private network namespace.
+// Like every test here, these run only inside a private network namespace.
 
 import (
 	"errors"
