@@ -68,7 +68,9 @@ if [ -n "${MC_HOST_NETNS:-}" ] && [ "$(readlink /proc/self/ns/net)" = "$MC_HOST_
     echo "run.sh: refusing: still in the host's network namespace" >&2
     exit 3
 fi
-if ! ip route show table all | grep -q '224.0.0.0/4'; then
+# not grep -q: under pipefail its early exit could kill ip with SIGPIPE (exit 141), and the
+# route, present, was added again ("RTNETLINK answers: File exists", the run stopped)
+if ! ip route show table all | grep '224.0.0.0/4' >/dev/null; then
     ip link set lo up multicast on
     ip route add 224.0.0.0/4 dev lo src 127.0.0.1
 fi
