@@ -211,7 +211,13 @@ fn durations_take_units_and_bare_numbers_keep_their_unit() {
     let d = Proc::start(cmd("mcping", &["-s", "-q", "-w", "0.3s"]), b"")
         .finish(Duration::from_secs(10))
         .expect(0);
-    assert!(d.err.contains("answered 0 requests"), "{}", d.context());
+    // Why it stopped, then what it did.
+    assert!(
+        d.err
+            .contains("mcping: no request for 300 ms: done\nmcping: answered 0 requests"),
+        "{}",
+        d.context()
+    );
     let d = Proc::start(
         cmd(
             "mcping",

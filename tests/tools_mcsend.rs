@@ -164,6 +164,30 @@ fn rate_and_bitrate_within_5_percent_of_what_was_asked() {
     );
 }
 
+/// One datagram is "1 datagram" in the report, more are "datagrams".
+#[test]
+fn mcsend_report_counts_in_the_singular_and_the_plural() {
+    require_netns();
+    let s = run("mcsend", &["239.3.9.2", "7110", "hello"]).expect(0);
+    let report = s.err.lines().last().unwrap_or("");
+    assert!(
+        report.starts_with("mcsend: sent 1 datagram, 5 bytes, to 1 group in "),
+        "{}",
+        s.context()
+    );
+    let s = run(
+        "mcsend",
+        &["-c", "2", "239.3.9.2,239.3.9.3", "7110", "hello"],
+    )
+    .expect(0);
+    let report = s.err.lines().last().unwrap_or("");
+    assert!(
+        report.starts_with("mcsend: sent 4 datagrams, 20 bytes, to 2 groups in "),
+        "{}",
+        s.context()
+    );
+}
+
 /// A rate over a burst of microseconds is noise: below 10 ms from the first
 /// datagram to the last, mcsend's report and mclisten's summary say so
 /// instead (JSON: null); a paced run, longer, keeps its rate.

@@ -231,7 +231,11 @@ int run_server(int family, long port, long count, long long timeout, int quiet) 
         int wait = -1;
         if (timeout >= 0) {
             long long left = s.last + timeout - mono_ns();
-            if (left <= 0) break;
+            if (left <= 0) {
+                /* Why it stops, before what it did (as mclisten -w). */
+                fprintf(stderr, "%s: no request for %g ms: done\n", prog, (double)timeout / 1e6);
+                break;
+            }
             wait = (int)((left + 999999) / 1000000);
         }
         if ((rc = mc_poll(poller, wait)) < 0) {

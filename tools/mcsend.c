@@ -292,9 +292,9 @@ static void report(const struct gen *g) {
     FILE *out = g->quiet ? stdout : stderr;
     double span = (double)(g->last_ns - g->first_ns) / 1e9;
     char bits[32];
-    fprintf(out, "%s: sent %llu datagrams, %llu bytes, to %d group%s in %.3f s", prog,
-            g->packets, g->bytes, g->ngroups, g->ngroups == 1 ? "" : "s",
-            g->packets ? span : 0.0);
+    fprintf(out, "%s: sent %llu datagram%s, %llu bytes, to %d group%s in %.3f s", prog,
+            g->packets, g->packets == 1 ? "" : "s", g->bytes, g->ngroups,
+            g->ngroups == 1 ? "" : "s", g->packets ? span : 0.0);
     if (g->packets > 1 && span * 1e3 < MIN_RATE_SPAN_MS) {
         fputs(" (too short to measure a rate)", out);
     } else if (g->packets > 1) {
