@@ -21,14 +21,16 @@
  *   earlier state as it was.
  * - Wherever a function takes `const mc_opts *`, NULL means all defaults; constructors
  *   copy what they need from opts.
- * - Closed handles: closing a listener or multicaster that is already closed (by
+ * - Closed handles: closing a listener, multicaster or timer that is already closed (by
  *   the program, by on_packet returning non-zero, by MC_NEXT_DONE, or by
  *   mc_poller_free) is a no-op, and every other call with its handle returns MC_ECLOSED,
  *   however long after and however often. A handle is a key into a table of the
  *   library, never an address: a stale one can never reach a newer object. A value that
  *   never was a handle of that kind is MC_EINVAL.
- * - Timeouts: 0 = don't wait, -1 = forever, below -1 = MC_EINVAL (mc_poll, mc_loop,
- *   mc_listener_next); a negative interval_ms of mc_loop is MC_EINVAL.
+ * - Times are in milliseconds (timeout_ms, interval_ms, delay_ms) unless a name says
+ *   otherwise (`us`: microseconds; timestamp_ns). Timeouts: 0 = don't wait, -1 =
+ *   forever, below -1 = MC_EINVAL (mc_poll, mc_loop, mc_listener_next); a negative
+ *   interval_ms of mc_loop is MC_EINVAL.
  * - Addresses in structs (mc_addr.ip) are in network byte order; ports in host order.
  * - Wherever a function takes `mc_poller *poller`, NULL means the process-wide default
  *   poller, created on first use (if that fails, the call returns its -errno); it lives
@@ -475,15 +477,14 @@ int mc_listener_set_filter_regex(struct mc_listener *l, const char *pattern);
  * are served too.
  * Returns 1 with *out set to a packet the library owns (valid until the next
  * mc_listener_next or mc_listener_close on this listener); 0 with *out NULL if none
- * arrived within timeout_ms or mc_stop() was called. Errors: MC_EINVAL (NULL or not a listener handle, NULL out, timeout_ms below -1, a
- * listener that has an on_packet callback); MC_EBUSY from inside any callback of the
- * listener's poller (its own filter included: a read from there would bypass the filter),
- * whether or not packets are queued; MC_ECLOSED (closed, also by a callback run while it
- * waits); -errno if the wait fails (epoll_wait).
+ * arrived within timeout_ms or mc_stop() was called. Errors: MC_EINVAL (NULL or not a
+ * listener handle, NULL out, timeout_ms below -1, a listener that has an on_packet
+ * callback); MC_EBUSY from inside any callback of the listener's poller (its own filter
+ * included: a read from there would bypass the filter), whether or not packets are queued;
+ * MC_ECLOSED (closed, also by a callback run while it waits); -errno if the wait fails
+ * (epoll_wait).
  */
-int mc_listener_next(struct mc_listener *l,
-                     const struct mc_packet **out,
-                     int timeout_ms);
+int mc_listener_next(struct mc_listener *l, const struct mc_packet **out, int timeout_ms);
 
 /**
  * Joins one more (group, source) pair on the listener's port, interface choice and poller
@@ -586,7 +587,8 @@ int mc_listener_queue_drops(const struct mc_listener *l, uint64_t *out);
 /**
  * The receive buffer the kernel granted, as getsockopt(SO_RCVBUF) reports it (the kernel
  * doubles the request for its bookkeeping and clamps it to net.core.rmem_max).
- * Returns the size in bytes. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
+ * Returns the size in bytes. Errors: MC_EINVAL (NULL or not a listener handle),
+ * MC_ECLOSED.
  */
 int mc_listener_recv_buffer(const struct mc_listener *l);
 
@@ -604,10 +606,10 @@ void mc_listener_close(struct mc_listener *l);
  * packets were handled (0 = no limit), or mc_stop(NULL). group NULL/port 0/mtu 0 =
  * defaults.
  * Returns the number of packets handled, counting the one on which the handler returned
- * non-zero. Errors: MC_EINVAL (NULL handler, mtu above 65535); MC_EADDRESS (group not a multicast
- * literal, or a link-local IPv6 group, which needs an interface: use mc_listener_new);
- * MC_EBUSY if called from inside a default-poller callback; -errno as mc_listener_new, or
- * of a failed poll.
+ * non-zero. Errors: MC_EINVAL (NULL handler, mtu above 65535); MC_EADDRESS (group not a
+ * multicast literal, or a link-local IPv6 group, which needs an interface: use
+ * mc_listener_new); MC_EBUSY if called from inside a default-poller callback; -errno as
+ * mc_listener_new, or of a failed poll.
  */
 int mc_listen(mc_packet_fn handler,
               void *user_data,
@@ -649,23 +651,21 @@ int mc_multicaster_resume(struct mc_multicaster *m);
 
 /**
  * Sends one packet now on the multicaster's socket, waiting for room when it is full.
- * Returns the bytes sent. Errors: MC_EINVAL (NULL or not a multicaster handle, NULL packet with len > 0);
- * MC_ECLOSED; -EMSGSIZE above what a UDP datagram carries (65507 bytes over IPv4, 65527
- * over IPv6); -EAGAIN if the socket stays full; other -errno if the system refuses the
- * send (e.g. -ENETUNREACH).
+ * Returns the bytes sent. Errors: MC_EINVAL (NULL or not a multicaster handle, NULL packet
+ * with len > 0); MC_ECLOSED; -EMSGSIZE above what a UDP datagram carries (65507 bytes over
+ * IPv4, 65527 over IPv6); -EAGAIN if the socket stays full; other -errno if the system
+ * refuses the send (e.g. -ENETUNREACH).
  */
-int mc_multicaster_send(struct mc_multicaster *m,
-                        const void *packet,
-                        size_t len);
+int mc_multicaster_send(struct mc_multicaster *m, const void *packet, size_t len);
 
 /**
  * Sends the packets next() already handed out as far as the socket takes them without
  * waiting (an explicit close while the socket is full drops the rest; to lose none, answer
  * MC_NEXT_DONE instead, which closes only once all are sent), then unregisters, closes and
  * frees the multicaster. Safe inside any callback, next() included (next's answer is then
- * ignored). NULL, already closed (by the program, by MC_NEXT_DONE, by mc_poller_free) or not
- * a multicaster handle: no-op; every other call with a closed handle returns MC_ECLOSED,
- * forever.
+ * ignored). NULL, already closed (by the program, by MC_NEXT_DONE, by mc_poller_free) or
+ * not a multicaster handle: no-op; every other call with a closed handle returns
+ * MC_ECLOSED, forever.
  * Returns nothing; cannot fail.
  */
 void mc_multicaster_close(struct mc_multicaster *m);
@@ -681,8 +681,8 @@ int mc_multicaster_get_counts(const struct mc_multicaster *m, uint64_t *sent, ui
 /**
  * Creates options with the defaults: group 224.0.42.42, port 4242, ttl 1, mtu 4096,
  * interface: the system's choice, loopback delivery on, any source, receive buffer request
- * 4 MiB. The caller owns the result; free it with mc_opts_free. Constructors copy what they
- * need, so the options may be freed right after use.
+ * 4 MiB. The caller owns the result; free it with mc_opts_free. Constructors copy what
+ * they need, so the options may be freed right after use.
  * Returns the options; NULL only for a caught internal bug (mc_last_error() says which).
  */
 struct mc_opts *mc_opts_new(void);
@@ -755,20 +755,20 @@ int mc_opts_set_recv_buffer(struct mc_opts *opts, size_t bytes);
 
 /**
  * Senders given these opts (multicasters; mc_sendto_opts sends one packet, so GSO does not
- * apply): send each run of equal-size packets (the last of a run may be shorter) as one UDP
- * segmentation-offload (UDP_SEGMENT) send, several runs in one sendmmsg, order kept; a
- * multicaster groups what next() hands over in one dispatch. mc_sendto_many, which takes no
- * opts, always does it. Default 1. Receivers see ordinary datagrams either way; where the
- * kernel or the device refuses it (or a segment would exceed the interface MTU) the library
- * sends ordinary datagrams by itself, losing and duplicating nothing.
+ * apply): send each run of equal-size packets (the last of a run may be shorter) as one
+ * UDP segmentation-offload (UDP_SEGMENT) send, several runs in one sendmmsg, order kept; a
+ * multicaster groups what next() hands over in one dispatch. mc_sendto_many, which takes
+ * no opts, always does it. Default 1. Receivers see ordinary datagrams either way; where
+ * the kernel or the device refuses it (or a segment would exceed the interface MTU) the
+ * library sends ordinary datagrams by itself, losing and duplicating nothing.
  * Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
  */
 int mc_opts_set_gso(struct mc_opts *opts, int enabled);
 
 /**
  * Listeners: let the kernel hand over coalesced runs of datagrams (UDP_GRO), which the
- * library splits again: on_packet, filters, mc_listener_next and every counter still see one
- * datagram at a time, each with its own len/size/truncation, from, group, ifindex and
+ * library splits again: on_packet, filters, mc_listener_next and every counter still see
+ * one datagram at a time, each with its own len/size/truncation, from, group, ifindex and
  * timestamp. Default 1. With GRO a listener reads with fewer, larger buffers (16 of 64 KiB
  * per poller), and the kernel counts the drop of a coalesced run once (kernel_drops).
  * Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
@@ -777,11 +777,11 @@ int mc_opts_set_gro(struct mc_opts *opts, int enabled);
 
 /**
  * Listeners: fill mc_packet.timestamp_ns with the kernel's receive time (SO_TIMESTAMPNS,
- * CLOCK_REALTIME, ns since the Unix epoch; with GRO every datagram of a run carries the run's
- * time). Default 0 (timestamp_ns 0): turning it on makes the kernel read the clock for every
- * packet the host receives. The kernel turns receive stamping on lazily when the first socket
- * of the host asks for it: the first packets after that may be stamped when read rather than
- * on arrival.
+ * CLOCK_REALTIME, ns since the Unix epoch; with GRO every datagram of a run carries the
+ * run's time). Default 0 (timestamp_ns 0): turning it on makes the kernel read the clock
+ * for every packet the host receives. The kernel turns receive stamping on lazily when the
+ * first socket of the host asks for it: the first packets after that may be stamped when
+ * read rather than on arrival.
  * Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
  */
 int mc_opts_set_timestamps(struct mc_opts *opts, int enabled);
@@ -837,8 +837,8 @@ int mc_poller_new(struct mc_poller **out);
 void mc_poller_free(struct mc_poller *poller);
 
 /**
- * The poller's epoll fd (readable when mc_poll would dispatch), to nest it in another event
- * loop; NULL: the default poller's.
+ * The poller's epoll fd (readable when mc_poll would dispatch), to nest it in another
+ * event loop; NULL: the default poller's.
  * Returns the fd. Errors: -errno only if the default poller cannot be created.
  */
 int mc_poller_fd(struct mc_poller *poller);
@@ -880,11 +880,10 @@ int mc_unregister(struct mc_poller *poller, int fd);
  * One wait (timeout_ms: 0 = don't wait, -1 = forever) and dispatch; a mc_stop() makes it
  * return at once.
  * Returns the number of ready registrations dispatched (a listener that read ten packets
- * counts once; 0 on timeout, EINTR or mc_stop). Errors: MC_EINVAL (timeout_ms below -1); MC_EBUSY if called from inside this poller's
- * own callback; -errno if epoll fails.
+ * counts once; 0 on timeout, EINTR or mc_stop). Errors: MC_EINVAL (timeout_ms below -1);
+ * MC_EBUSY if called from inside this poller's own callback; -errno if epoll fails.
  */
-int mc_poll(struct mc_poller *poller,
-            int timeout_ms);
+int mc_poll(struct mc_poller *poller, int timeout_ms);
 
 /**
  * Polls repeatedly (each poll waits up to timeout_ms; -1 = until an event), sleeping
@@ -892,8 +891,8 @@ int mc_poll(struct mc_poller *poller,
  * fd counts until mc_unregister: unregister a fd before closing it (as with epoll), or a
  * loop waiting forever keeps waiting. A mc_stop() made while no loop runs ends the next
  * loop at once.
- * Returns 0. Errors: MC_EINVAL (timeout_ms below -1, interval_ms below 0); MC_EBUSY if called from
- * inside this poller's own callback; the -errno of a poll that failed.
+ * Returns 0. Errors: MC_EINVAL (timeout_ms below -1, interval_ms below 0); MC_EBUSY if
+ * called from inside this poller's own callback; the -errno of a poll that failed.
  */
 int mc_loop(struct mc_poller *poller, int timeout_ms, int interval_ms);
 

@@ -14,14 +14,17 @@ use crate::error::{Error, Result};
 pub struct Lifecycle {
     closed: Cell<bool>,
     noun: &'static str,
+    closed_by: &'static str,
 }
 
 impl Lifecycle {
-    /// An open object, called `noun` in messages ("listener").
-    pub fn new(noun: &'static str) -> Lifecycle {
+    /// An open object, called `noun` in messages ("listener"); `closed_by` says what
+    /// can close it ("by the program or with its poller").
+    pub fn new(noun: &'static str, closed_by: &'static str) -> Lifecycle {
         Lifecycle {
             closed: Cell::new(false),
             noun,
+            closed_by,
         }
     }
 
@@ -36,8 +39,8 @@ impl Lifecycle {
     pub fn check_open(&self) -> Result<()> {
         if self.closed.get() {
             return Err(Error::closed(format!(
-                "the {} is closed (by the program, by its callback's answer or with its poller)",
-                self.noun
+                "the {} is closed ({})",
+                self.noun, self.closed_by
             )));
         }
         Ok(())

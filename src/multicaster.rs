@@ -137,7 +137,10 @@ impl Multicaster {
             gso,
             gso_buf: RefCell::new(sys::GsoBuf::default()),
             token: Cell::new(0),
-            life: Lifecycle::new("multicaster"),
+            life: Lifecycle::new(
+                "multicaster",
+                "by the program, by its source's answer or with its poller",
+            ),
             waiting: Cell::new(false),
             source: Cell::new(Some(source)),
             batch: RefCell::new(Batch {

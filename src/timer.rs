@@ -64,7 +64,7 @@ impl Timer {
         let inner = Rc::new_cyclic(|me| TimerInner {
             poller: poller.downgrade(),
             me: me.clone(),
-            life: Lifecycle::new("timer"),
+            life: Lifecycle::new("timer", "by the program or with its poller"),
             fd,
             token: Cell::new(None),
             interval_ms: Cell::new(0),

@@ -23,13 +23,13 @@ fn readme_cpp_snippet_compiles_and_receives() {
     if !require_tool("c++", "g++") {
         return;
     }
-    // Its #include and using lines above main, the statements inside.
+    // Its #include and using lines above main, the statements inside: nothing added.
     let block = readme_block("cpp");
     let (head, body): (Vec<&str>, Vec<&str>) = block
         .lines()
         .partition(|l| l.starts_with("#include") || l.starts_with("using "));
     let program = format!(
-        "#include <iostream>\n{}\nint main() {{\n{}\n}}\n",
+        "{}\nint main() {{\n{}\n}}\n",
         head.join("\n"),
         body.join("\n")
     );

@@ -40,6 +40,15 @@ impl HandleKind {
             HandleKind::Timer => "timer",
         }
     }
+
+    /// What can close an object of this kind, for the MC_ECLOSED message.
+    fn closed_by(self) -> &'static str {
+        match self {
+            HandleKind::Listener => "by the program, by on_packet's answer or by mc_poller_free",
+            HandleKind::Multicaster => "by the program, by MC_NEXT_DONE or by mc_poller_free",
+            HandleKind::Timer => "by the program or by mc_poller_free",
+        }
+    }
 }
 
 /// A library object behind a C handle (a listener, a multicaster, a timer).
@@ -228,8 +237,9 @@ pub fn lookup<T: Object>(handle: usize, what: &str) -> Result<Rc<T>> {
     };
     let closed = || {
         Error::closed(format!(
-            "{what}: the {} is closed (by the program, by its callback's answer or by mc_poller_free)",
-            kind.name()
+            "{what}: the {} is closed ({})",
+            kind.name(),
+            kind.closed_by()
         ))
     };
     let entry = match &slot.open {

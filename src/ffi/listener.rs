@@ -141,11 +141,12 @@ pub unsafe extern "C" fn mc_listener_set_filter_regex(
 /// are served too.
 /// Returns 1 with *out set to a packet the library owns (valid until the next
 /// mc_listener_next or mc_listener_close on this listener); 0 with *out NULL if none
-/// arrived within timeout_ms or mc_stop() was called. Errors: MC_EINVAL (NULL or not a listener handle, NULL out, timeout_ms below -1, a
-/// listener that has an on_packet callback); MC_EBUSY from inside any callback of the
-/// listener's poller (its own filter included: a read from there would bypass the filter),
-/// whether or not packets are queued; MC_ECLOSED (closed, also by a callback run while it
-/// waits); -errno if the wait fails (epoll_wait).
+/// arrived within timeout_ms or mc_stop() was called. Errors: MC_EINVAL (NULL or not a
+/// listener handle, NULL out, timeout_ms below -1, a listener that has an on_packet
+/// callback); MC_EBUSY from inside any callback of the listener's poller (its own filter
+/// included: a read from there would bypass the filter), whether or not packets are queued;
+/// MC_ECLOSED (closed, also by a callback run while it waits); -errno if the wait fails
+/// (epoll_wait).
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_next(
     l: *mut mc_listener,
@@ -407,7 +408,8 @@ pub unsafe extern "C" fn mc_listener_queue_drops(l: *const mc_listener, out: *mu
 
 /// The receive buffer the kernel granted, as getsockopt(SO_RCVBUF) reports it (the kernel
 /// doubles the request for its bookkeeping and clamps it to net.core.rmem_max).
-/// Returns the size in bytes. Errors: MC_EINVAL (NULL or not a listener handle), MC_ECLOSED.
+/// Returns the size in bytes. Errors: MC_EINVAL (NULL or not a listener handle),
+/// MC_ECLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listener_recv_buffer(l: *const mc_listener) -> c_int {
     guard(|| {
@@ -436,10 +438,10 @@ pub unsafe extern "C" fn mc_listener_close(l: *mut mc_listener) {
 /// packets were handled (0 = no limit), or mc_stop(NULL). group NULL/port 0/mtu 0 =
 /// defaults.
 /// Returns the number of packets handled, counting the one on which the handler returned
-/// non-zero. Errors: MC_EINVAL (NULL handler, mtu above 65535); MC_EADDRESS (group not a multicast
-/// literal, or a link-local IPv6 group, which needs an interface: use mc_listener_new);
-/// MC_EBUSY if called from inside a default-poller callback; -errno as mc_listener_new, or
-/// of a failed poll.
+/// non-zero. Errors: MC_EINVAL (NULL handler, mtu above 65535); MC_EADDRESS (group not a
+/// multicast literal, or a link-local IPv6 group, which needs an interface: use
+/// mc_listener_new); MC_EBUSY if called from inside a default-poller callback; -errno as
+/// mc_listener_new, or of a failed poll.
 #[no_mangle]
 pub unsafe extern "C" fn mc_listen(
     handler: mc_packet_fn,

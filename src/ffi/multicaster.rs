@@ -105,10 +105,10 @@ pub unsafe extern "C" fn mc_multicaster_resume(m: *mut mc_multicaster) -> c_int 
 }
 
 /// Sends one packet now on the multicaster's socket, waiting for room when it is full.
-/// Returns the bytes sent. Errors: MC_EINVAL (NULL or not a multicaster handle, NULL packet with len > 0);
-/// MC_ECLOSED; -EMSGSIZE above what a UDP datagram carries (65507 bytes over IPv4, 65527
-/// over IPv6); -EAGAIN if the socket stays full; other -errno if the system refuses the
-/// send (e.g. -ENETUNREACH).
+/// Returns the bytes sent. Errors: MC_EINVAL (NULL or not a multicaster handle, NULL packet
+/// with len > 0); MC_ECLOSED; -EMSGSIZE above what a UDP datagram carries (65507 bytes over
+/// IPv4, 65527 over IPv6); -EAGAIN if the socket stays full; other -errno if the system
+/// refuses the send (e.g. -ENETUNREACH).
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_send(
     m: *mut mc_multicaster,
@@ -126,9 +126,9 @@ pub unsafe extern "C" fn mc_multicaster_send(
 /// waiting (an explicit close while the socket is full drops the rest; to lose none, answer
 /// MC_NEXT_DONE instead, which closes only once all are sent), then unregisters, closes and
 /// frees the multicaster. Safe inside any callback, next() included (next's answer is then
-/// ignored). NULL, already closed (by the program, by MC_NEXT_DONE, by mc_poller_free) or not
-/// a multicaster handle: no-op; every other call with a closed handle returns MC_ECLOSED,
-/// forever.
+/// ignored). NULL, already closed (by the program, by MC_NEXT_DONE, by mc_poller_free) or
+/// not a multicaster handle: no-op; every other call with a closed handle returns
+/// MC_ECLOSED, forever.
 /// Returns nothing; cannot fail.
 #[no_mangle]
 pub unsafe extern "C" fn mc_multicaster_close(m: *mut mc_multicaster) {

@@ -34,8 +34,8 @@ pub(crate) fn opts_or_default<'a>(p: *const mc_opts) -> std::borrow::Cow<'a, Opt
 
 /// Creates options with the defaults: group 224.0.42.42, port 4242, ttl 1, mtu 4096,
 /// interface: the system's choice, loopback delivery on, any source, receive buffer request
-/// 4 MiB. The caller owns the result; free it with mc_opts_free. Constructors copy what they
-/// need, so the options may be freed right after use.
+/// 4 MiB. The caller owns the result; free it with mc_opts_free. Constructors copy what
+/// they need, so the options may be freed right after use.
 /// Returns the options; NULL only for a caught internal bug (mc_last_error() says which).
 #[no_mangle]
 pub extern "C" fn mc_opts_new() -> *mut mc_opts {
@@ -173,12 +173,12 @@ fn set_flag(
 }
 
 /// Senders given these opts (multicasters; mc_sendto_opts sends one packet, so GSO does not
-/// apply): send each run of equal-size packets (the last of a run may be shorter) as one UDP
-/// segmentation-offload (UDP_SEGMENT) send, several runs in one sendmmsg, order kept; a
-/// multicaster groups what next() hands over in one dispatch. mc_sendto_many, which takes no
-/// opts, always does it. Default 1. Receivers see ordinary datagrams either way; where the
-/// kernel or the device refuses it (or a segment would exceed the interface MTU) the library
-/// sends ordinary datagrams by itself, losing and duplicating nothing.
+/// apply): send each run of equal-size packets (the last of a run may be shorter) as one
+/// UDP segmentation-offload (UDP_SEGMENT) send, several runs in one sendmmsg, order kept; a
+/// multicaster groups what next() hands over in one dispatch. mc_sendto_many, which takes
+/// no opts, always does it. Default 1. Receivers see ordinary datagrams either way; where
+/// the kernel or the device refuses it (or a segment would exceed the interface MTU) the
+/// library sends ordinary datagrams by itself, losing and duplicating nothing.
 /// Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_gso(opts: *mut mc_opts, enabled: c_int) -> c_int {
@@ -186,8 +186,8 @@ pub unsafe extern "C" fn mc_opts_set_gso(opts: *mut mc_opts, enabled: c_int) -> 
 }
 
 /// Listeners: let the kernel hand over coalesced runs of datagrams (UDP_GRO), which the
-/// library splits again: on_packet, filters, mc_listener_next and every counter still see one
-/// datagram at a time, each with its own len/size/truncation, from, group, ifindex and
+/// library splits again: on_packet, filters, mc_listener_next and every counter still see
+/// one datagram at a time, each with its own len/size/truncation, from, group, ifindex and
 /// timestamp. Default 1. With GRO a listener reads with fewer, larger buffers (16 of 64 KiB
 /// per poller), and the kernel counts the drop of a coalesced run once (kernel_drops).
 /// Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
@@ -197,11 +197,11 @@ pub unsafe extern "C" fn mc_opts_set_gro(opts: *mut mc_opts, enabled: c_int) -> 
 }
 
 /// Listeners: fill mc_packet.timestamp_ns with the kernel's receive time (SO_TIMESTAMPNS,
-/// CLOCK_REALTIME, ns since the Unix epoch; with GRO every datagram of a run carries the run's
-/// time). Default 0 (timestamp_ns 0): turning it on makes the kernel read the clock for every
-/// packet the host receives. The kernel turns receive stamping on lazily when the first socket
-/// of the host asks for it: the first packets after that may be stamped when read rather than
-/// on arrival.
+/// CLOCK_REALTIME, ns since the Unix epoch; with GRO every datagram of a run carries the
+/// run's time). Default 0 (timestamp_ns 0): turning it on makes the kernel read the clock
+/// for every packet the host receives. The kernel turns receive stamping on lazily when the
+/// first socket of the host asks for it: the first packets after that may be stamped when
+/// read rather than on arrival.
 /// Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_timestamps(opts: *mut mc_opts, enabled: c_int) -> c_int {

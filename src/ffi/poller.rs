@@ -141,8 +141,8 @@ pub unsafe extern "C" fn mc_poller_free(poller: *mut mc_poller) {
     })
 }
 
-/// The poller's epoll fd (readable when mc_poll would dispatch), to nest it in another event
-/// loop; NULL: the default poller's.
+/// The poller's epoll fd (readable when mc_poll would dispatch), to nest it in another
+/// event loop; NULL: the default poller's.
 /// Returns the fd. Errors: -errno only if the default poller cannot be created.
 #[no_mangle]
 pub unsafe extern "C" fn mc_poller_fd(poller: *mut mc_poller) -> c_int {
@@ -204,8 +204,8 @@ pub unsafe extern "C" fn mc_unregister(poller: *mut mc_poller, fd: c_int) -> c_i
 /// One wait (timeout_ms: 0 = don't wait, -1 = forever) and dispatch; a mc_stop() makes it
 /// return at once.
 /// Returns the number of ready registrations dispatched (a listener that read ten packets
-/// counts once; 0 on timeout, EINTR or mc_stop). Errors: MC_EINVAL (timeout_ms below -1); MC_EBUSY if called from inside this poller's
-/// own callback; -errno if epoll fails.
+/// counts once; 0 on timeout, EINTR or mc_stop). Errors: MC_EINVAL (timeout_ms below -1);
+/// MC_EBUSY if called from inside this poller's own callback; -errno if epoll fails.
 #[no_mangle]
 pub unsafe extern "C" fn mc_poll(poller: *mut mc_poller, timeout_ms: c_int) -> c_int {
     guard(|| {
@@ -221,8 +221,8 @@ pub unsafe extern "C" fn mc_poll(poller: *mut mc_poller, timeout_ms: c_int) -> c
 /// fd counts until mc_unregister: unregister a fd before closing it (as with epoll), or a
 /// loop waiting forever keeps waiting. A mc_stop() made while no loop runs ends the next
 /// loop at once.
-/// Returns 0. Errors: MC_EINVAL (timeout_ms below -1, interval_ms below 0); MC_EBUSY if called from
-/// inside this poller's own callback; the -errno of a poll that failed.
+/// Returns 0. Errors: MC_EINVAL (timeout_ms below -1, interval_ms below 0); MC_EBUSY if
+/// called from inside this poller's own callback; the -errno of a poll that failed.
 #[no_mangle]
 pub unsafe extern "C" fn mc_loop(
     poller: *mut mc_poller,

@@ -152,7 +152,10 @@ impl Listener {
         let inner = Rc::new_cyclic(|me| ListenerInner {
             poller: poller.downgrade(),
             me: me.clone(),
-            life: Lifecycle::new("listener"),
+            life: Lifecycle::new(
+                "listener",
+                "by the program, by its callback's answer or with its poller",
+            ),
             spec,
             group: g,
             port: opts.port,
