@@ -38,7 +38,8 @@ b'test'
 The library, libmulticast.so.0, is loaded at import, by this rule:
 
 - the environment variable MULTICAST_LIB, when it is a path: that library file, or
-  libmulticast.so.0 in that directory; nothing else is tried;
+  libmulticast.so.0 in that directory; nothing else is tried (ImportError, naming
+  MULTICAST_LIB, the path and the loader's reason, if it does not load);
 - MULTICAST_LIB=system: the system's library (the dynamic loader's search: its cache,
   LD_LIBRARY_PATH; then ctypes.util.find_library), never a bundled copy;
 - otherwise (unset or empty): the copy bundled in this package (a wheel built by
