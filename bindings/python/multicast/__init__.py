@@ -3,11 +3,13 @@ top of libmulticast (ctypes; standard library only).
 
 Times are in SECONDS (int or float), everywhere in this module, as in the seed module
 and Python's time module: poll(0.1) waits up to 100 ms, poll(100) up to 100 seconds (the
-C library counts milliseconds; this module converts). That is poll(timeout),
-loop(timeout, interval), listen(timeout=), call_later(seconds), call_every(seconds,
-delay=) and Timer.set(delay, interval). A wait's None or -1 (or math.inf) means forever;
-any other negative time, or NaN, raises ValueError; a time above a day warns
-(TimeoutWarning: most likely milliseconds were meant).
+C library counts milliseconds; this module converts: a wait to the nearest millisecond,
+at least 1 ms unless 0, so poll(0.0004) waits 1 ms; a timer's time rounded up). That is
+poll(timeout), loop(timeout, interval), listen(timeout=), call_later(seconds),
+call_every(seconds, delay=) and Timer.set(delay, interval). A wait's None or -1 (or
+math.inf) means forever; any other negative time, or NaN, raises ValueError; a bool or
+a string, TypeError; a time above a day warns (TimeoutWarning: most likely milliseconds
+were meant).
 
     from multicast import sendto, listen, poll, MulticastListener, Multicaster, Poller
 
