@@ -207,6 +207,47 @@ fn python_package_in_a_venv() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The directory called `name` under `dir` (depth first), if any.
+fn find_dir(dir: &Path, name: &str) -> Option<PathBuf> {
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            if e.file_name() == name {
+                return Some(e.path());
+            }
+            if let Some(found) = find_dir(&e.path(), name) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
+/// THIRD_PARTY.txt, which the wheel carries, names the crates of `cargo tree -e normal`
+/// with their versions and MIT licenses: bindings/python/third-party --check.
+#[test]
+fn python_third_party_notice_is_cargo_tree() {
+    require_netns();
+    if !require_tool("python3", "python3") {
+        return;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let o = run_ok(
+        Command::new("python3")
+            .arg(root().join("bindings/python/third-party"))
+            .arg("--check")
+            .env("CARGO", cargo),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("THIRD_PARTY.txt: up to date"), "{out}");
+    let notice = std::fs::read_to_string(root().join("bindings/python/THIRD_PARTY.txt")).unwrap();
+    for krate in ["libc ", "socket2 ", "regex "] {
+        assert!(
+            notice.contains(&format!("\n- {krate}")),
+            "{krate}not in:\n{notice}"
+        );
+    }
+}
+
 #[test]
 fn python_wheel_in_an_empty_venv() {
     require_netns();
@@ -250,6 +291,29 @@ fn python_wheel_in_an_empty_venv() {
             .arg(&wheel)
             .env("PIP_NO_CACHE_DIR", "1"),
     );
+    // The installed dist-info holds the license and the notice of the crates linked in
+    // (in it, or in its licenses/ with setuptools >= 77).
+    let dist_info = find_dir(&venv, &format!("libmulticast-{version}.dist-info"))
+        .expect("no libmulticast dist-info in the venv");
+    for (file, want) in [
+        ("LICENSE", root().join("LICENSE")),
+        (
+            "THIRD_PARTY.txt",
+            root().join("bindings/python/THIRD_PARTY.txt"),
+        ),
+    ] {
+        let got = [dist_info.join(file), dist_info.join("licenses").join(file)]
+            .into_iter()
+            .find(|f| f.is_file())
+            .unwrap_or_else(|| panic!("no {file} in {}", dist_info.display()));
+        assert_eq!(
+            std::fs::read_to_string(&got).unwrap(),
+            std::fs::read_to_string(&want).unwrap(),
+            "{} is not {}",
+            got.display(),
+            want.display()
+        );
+    }
     let work = dir.join("work");
     std::fs::create_dir_all(&work).unwrap();
     copy_python_sources(&root().join("bindings/python/tests"), &work.join("tests"));

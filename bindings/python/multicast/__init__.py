@@ -3,11 +3,13 @@ top of libmulticast (ctypes; standard library only).
 
 Times are in SECONDS (int or float), everywhere in this module, as in the seed module
 and Python's time module: poll(0.1) waits up to 100 ms, poll(100) up to 100 seconds (the
-C library counts milliseconds; this module converts). That is poll(timeout),
-loop(timeout, interval), listen(timeout=), call_later(seconds), call_every(seconds,
-delay=) and Timer.set(delay, interval). A wait's None or -1 (or math.inf) means forever;
-any other negative time, or NaN, raises ValueError; a time above a day warns
-(TimeoutWarning: most likely milliseconds were meant).
+C library counts milliseconds; this module converts: a wait to the nearest millisecond,
+at least 1 ms unless 0, so poll(0.0004) waits 1 ms; a timer's time rounded up). That is
+poll(timeout), loop(timeout, interval), listen(timeout=), call_later(seconds),
+call_every(seconds, delay=) and Timer.set(delay, interval). A wait's None or -1 (or
+math.inf) means forever; any other negative time, or NaN, raises ValueError; a bool or
+a string, TypeError; a time above a day warns (TimeoutWarning: most likely milliseconds
+were meant).
 
     from multicast import sendto, listen, poll, MulticastListener, Multicaster, Poller
 
@@ -38,7 +40,8 @@ b'test'
 The library, libmulticast.so.0, is loaded at import, by this rule:
 
 - the environment variable MULTICAST_LIB, when it is a path: that library file, or
-  libmulticast.so.0 in that directory; nothing else is tried;
+  libmulticast.so.0 in that directory; nothing else is tried (ImportError, naming
+  MULTICAST_LIB, the path and the loader's reason, if it does not load);
 - MULTICAST_LIB=system: the system's library (the dynamic loader's search: its cache,
   LD_LIBRARY_PATH; then ctypes.util.find_library), never a bundled copy;
 - otherwise (unset or empty): the copy bundled in this package (a wheel built by

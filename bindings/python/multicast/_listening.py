@@ -246,9 +246,10 @@ def listen(packet_handler=None, ip=DEFAULT_GROUP, port=DEFAULT_PORT, mtu=DEFAULT
     number handled. mtu is the maximum packet size in bytes.
 
     Without packet_handler, returns an iterator of the packets instead (joined at once;
-    each next() waits up to timeout SECONDS, int or float: listen(timeout=0.5) is
-    500 ms; None, the default, or -1: forever). ValueError for another negative timeout
-    or NaN; TimeoutWarning above a day."""
+    each next() waits up to timeout SECONDS, int or float, to the nearest millisecond
+    and at least 1 ms unless 0: listen(timeout=0.5) is 500 ms; None, the default, or -1:
+    forever). ValueError for another negative timeout or NaN; TypeError for a bool or a
+    string; TimeoutWarning above a day."""
     if packet_handler is None:
         return _Packets(ip, port, mtu, limit, timeout, poller)
     if poller is not None and poller is not _defaultPoller:

@@ -33,9 +33,13 @@ def _load():
     if path == 'system':
         return _load_system('MULTICAST_LIB=system')
     if path:
-        if os.path.isdir(path):
-            path = os.path.join(path, _SONAME)
-        return ctypes.CDLL(path)
+        lib = os.path.join(path, _SONAME) if os.path.isdir(path) else path
+        try:
+            return ctypes.CDLL(lib)
+        except OSError as e:
+            raise ImportError('MULTICAST_LIB=%s: %s does not load (%s); MULTICAST_LIB '
+                              'names a %s, a directory holding one, or is "system"'
+                              % (path, lib, e, _SONAME)) from None
     if os.path.exists(_BUNDLED):
         try:
             return ctypes.CDLL(_BUNDLED)

@@ -56,10 +56,12 @@ class Poller(object):
             raise exc
 
     def poll(self, timeout=0):
-        """One wait of up to timeout SECONDS (int or float; 0, the default: no wait;
-        None or -1: until an event) and dispatch; returns the number of registrations
-        dispatched. poll(0.1) waits up to 100 ms, poll(100) up to 100 seconds.
-        ValueError for another negative timeout or NaN; TimeoutWarning above a day."""
+        """One wait of up to timeout SECONDS (int or float, to the nearest millisecond
+        and at least 1 ms unless 0; 0, the default: no wait; None or -1: until an event)
+        and dispatch; returns the number of registrations dispatched. poll(0.1) waits up
+        to 100 ms, poll(100) up to 100 seconds, poll(0.0004) up to 1 ms. ValueError for
+        another negative timeout or NaN; TypeError for a bool or a string;
+        TimeoutWarning above a day."""
         ms = _wait_ms(timeout, 'poll timeout')
         p = self._handle()
         rc = _poll(p, ms)
@@ -68,11 +70,13 @@ class Poller(object):
 
     def loop(self, timeout=0, interval=0):
         """Polls until stop() (or polling = False) or until nothing is registered.
-        Both times are in SECONDS (int or float): timeout bounds each wait (0, the
-        default, None or -1: until an event), interval is slept between polls (0: none).
-        ValueError for a negative interval, another negative timeout or NaN;
-        TimeoutWarning above a day."""
-        ms = -1 if timeout == 0 else _wait_ms(timeout, 'loop timeout')
+        Both times are in SECONDS (int or float, to the nearest millisecond and at
+        least 1 ms unless 0): timeout bounds each wait (0, the default, None or -1:
+        until an event), interval is slept between polls (0: none). ValueError for a
+        negative interval, another negative timeout or NaN; TypeError for a bool or a
+        string; TimeoutWarning above a day."""
+        ms = _wait_ms(timeout, 'loop timeout')   # checked (a bool too), then 0: forever
+        ms = -1 if ms == 0 else ms
         sleep = _ms(_seconds(interval, 'loop interval', False))
         if sleep > _MAX_MS:
             raise ValueError('loop interval: %r is not a number of seconds from 0 to '
@@ -302,14 +306,16 @@ def unregister(fd):
 
 
 def poll(timeout=0):
-    """Poller.poll on the default poller: one wait of up to timeout SECONDS (0: no
-    wait; None or -1: until an event) and dispatch. poll(0.1) is 100 ms."""
+    """Poller.poll on the default poller: one wait of up to timeout SECONDS (to the
+    nearest millisecond, at least 1 ms unless 0; 0: no wait; None or -1: until an event)
+    and dispatch. poll(0.1) is 100 ms."""
     return _defaultPoller.poll(timeout)
 
 
 def loop(timeout=0, interval=0):
     """Poller.loop on the default poller; timeout (each wait; 0, None or -1: until an
-    event) and interval (slept between polls) are in SECONDS."""
+    event) and interval (slept between polls) are in SECONDS (to the nearest millisecond,
+    at least 1 ms unless 0)."""
     return _defaultPoller.loop(timeout, interval)
 
 

@@ -37,11 +37,11 @@ def _warn_long(seconds, what):
 
 def _seconds(value, what, forever):
     """Checks a time in seconds (an int or a float). forever: None, -1 and math.inf mean
-    "forever" (returns None). TypeError for a non-number; ValueError for NaN and any
+    "forever" (returns None). TypeError for a non-number or a bool; ValueError for NaN and any
     other negative time; a time above a day warns. Returns a float or None."""
     if value is None and forever:
         return None
-    if isinstance(value, (str, bytes)):
+    if isinstance(value, (str, bytes, bool)):   # True is not 1 second
         raise TypeError('%s: %r is not a number of seconds' % (what, value))
     try:
         s = float(value)
@@ -60,19 +60,24 @@ def _seconds(value, what, forever):
 
 def _wait_ms(value, what):
     """A wait in seconds (None, -1 or math.inf: forever) to the C API's milliseconds
-    (-1: forever; rounded to the nearest, at most _MAX_MS)."""
+    (-1: forever; 0: no wait; any other rounded to the nearest millisecond but at least
+    1, so that poll(0.0004) waits rather than spins; at most _MAX_MS)."""
     s = _seconds(value, what, True)
-    return -1 if s is None else min(int(round(s * 1000)), _MAX_MS)
+    return -1 if s is None else min(_ms(s), _MAX_MS)
 
 
 def _ms(seconds):
-    """An internal wait in seconds (never negative) to milliseconds."""
-    return int(round(seconds * 1000))
+    """A wait in seconds (never negative) to milliseconds: 0 stays 0 (no wait), any
+    other is rounded to the nearest millisecond, at least 1 (never 0, which would not
+    wait)."""
+    return 0 if seconds == 0 else max(1, int(round(seconds * 1000)))
 
 
 def _timer_ms(seconds, what):
     """Seconds (int or float) to the C API's milliseconds, rounded up (never early);
-    a time above a day warns (TimeoutWarning)."""
+    a time above a day warns (TimeoutWarning). TypeError for a bool."""
+    if isinstance(seconds, bool):   # True is not 1 second
+        raise TypeError('%s: %r is not a number of seconds' % (what, seconds))
     try:
         ms = math.ceil(seconds * 1000)
     except (TypeError, ValueError, OverflowError):

@@ -95,6 +95,20 @@ class TestLoading(unittest.TestCase):
                                    LD_LIBRARY_PATH=self.system),
                          os.path.join(self.system, 'libmulticast.so.0'))
 
+    def test_a_multicast_lib_that_does_not_load_is_an_import_error(self):
+        missing = os.path.join(self.tmp, 'missing', 'libmulticast.so.0')
+        empty = os.path.join(self.tmp, 'empty')
+        os.mkdir(empty)
+        for var, lib in ((missing, missing),
+                         (empty, os.path.join(empty, 'libmulticast.so.0'))):
+            path, err = self.load(self.pkg, MULTICAST_LIB=var)
+            self.assertIsNone(path, err)
+            last = err.strip().splitlines()[-1]
+            self.assertTrue(last.startswith('ImportError: MULTICAST_LIB=%s: %s does not load'
+                                            % (var, lib)), err)
+            self.assertIn('cannot open shared object file', last)  # the loader's reason
+            self.assertNotIn('OSError', err)
+
 
 if __name__ == '__main__':
     unittest.main()

@@ -29,12 +29,40 @@ class TestTimes(unittest.TestCase):
         for bad in (-0.5, -2, -math.inf, math.nan):
             with self.assertRaisesRegex(ValueError, 'test: .*(second|NaN)'):
                 w(bad, 'test')
-        for bad in ('1', b'1', [], object()):
-            with self.assertRaisesRegex(TypeError, 'seconds'):
+        for bad in ('1', b'1', [], object(), True, False):
+            with self.assertRaisesRegex(TypeError, 'test: .* seconds'):
                 w(bad, 'test')
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', multicast.TimeoutWarning)
             self.assertEqual(w(1e9, 'test'), 2147483647)  # the C API's most: 24.8 days
+
+    def test_a_wait_under_a_millisecond_waits_1_ms(self):
+        # Not 0, which would not wait: a loop of poll(0.0004) would spin.
+        w, ms = multicast._wait_ms, multicast._times._ms
+        for seconds, want in ((0.0004, 1), (1e-9, 1), (5e-324, 1), (0.0005, 1),
+                              (0.0014, 1), (0.0016, 2), (0, 0), (0.0, 0)):
+            self.assertEqual(w(seconds, 'test'), want, seconds)
+            self.assertEqual(ms(seconds), want, seconds)
+        with Poller() as p:
+            start = time.monotonic()
+            for _ in range(20):
+                self.assertEqual(p.poll(0.0004), 0)
+            self.assertGreaterEqual(time.monotonic() - start, 0.019)  # 20 waits of 1 ms
+            self.assertLess(time.monotonic() - start, 1)
+
+    def test_bools_are_not_times(self):
+        with Poller() as p:
+            for call, name in ((p.poll, 'poll timeout'), (p.loop, 'loop timeout'),
+                               (lambda t: p.loop(0.01, t), 'loop interval'),
+                               (multicast.poll, 'poll timeout'),
+                               (lambda t: p.call_later(t, print), 'timer delay'),
+                               (lambda t: p.call_every(t, print), 'call_every'),
+                               (lambda t: listen(port=next(ports), timeout=t),
+                                'listen timeout')):
+                for b in (True, False):
+                    with self.assertRaisesRegex(TypeError, '^%s: %r is not a number of '
+                                                'seconds' % (name, b)):
+                        call(b)
 
     def test_public_functions_check_times(self):
         with Poller() as p:
