@@ -330,6 +330,10 @@ int parse_group_list(char *spec, struct group_entry *out, const char **iface,
 /* ------------------------------------------------------------------------- */
 /* Formatting */
 
+const char *plural(unsigned long long n) {
+    return n == 1 ? "" : "s";
+}
+
 void format_bits(double bps, char *out, size_t size) {
     if (bps >= 1e9) snprintf(out, size, "%.3f Gbit/s", bps / 1e9);
     else if (bps >= 1e6) snprintf(out, size, "%.3f Mbit/s", bps / 1e6);

@@ -175,6 +175,10 @@ int parse_group_list(char *spec, struct group_entry *out, const char **iface,
 /* ------------------------------------------------------------------------- */
 /* Formatting */
 
+/* "s" unless n is 1: the plural of a count's noun in a report ("1 datagram",
+   "2 datagrams": printf("%llu datagram%s", n, plural(n))). */
+const char *plural(unsigned long long n);
+
 /* "12.345 kbit/s": bps in bit/s, kbit/s, Mbit/s or Gbit/s (3 decimals above
    1000) into out. */
 void format_bits(double bps, char *out, size_t size);
