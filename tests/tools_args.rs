@@ -163,6 +163,24 @@ fn durations_take_units_and_bare_numbers_keep_their_unit() {
     for (tool, args, msgs) in bad {
         usage_error(tool, args, msgs);
     }
+    // decimals, but no exponent (mclisten -w, 0.2's one time option, took a
+    // whole number: "-w 1e3" was an error), nor a second point
+    for (tool, opt, v) in [
+        ("mcsend", "-d", "1e0"),
+        ("mcsend", "-d", "1.5e0s"),
+        ("mclisten", "-w", "1e3"),
+        ("mclisten", "-I", "1E-1"),
+        ("mcping", "-i", "1.2.3"),
+        ("mcping", "-w", "1e+1s"),
+    ] {
+        let args: &[&str] = match tool {
+            "mcsend" => &[opt, v, g, "5190", "x"],
+            "mclisten" => &[opt, v, g, "5190"],
+            _ if opt == "-w" => &["-s", opt, v],
+            _ => &[opt, v, "127.0.0.1"],
+        };
+        usage_error(tool, args, &[&format!("({opt}) \"{v}\": expected "), UNITS]);
+    }
 
     // -w: a bare number is milliseconds, and every unit reaches the timeout
     for (w, said) in [
@@ -171,6 +189,8 @@ fn durations_take_units_and_bare_numbers_keep_their_unit() {
         ("0.25s", "250 ms"),
         ("250000us", "250 ms"),
         ("0.004m", "240 ms"),
+        (".25s", "250 ms"),
+        ("250.", "250 ms"),
     ] {
         let d = run("mclisten", &["-w", w, g, "5190"]).expect(1);
         assert!(
