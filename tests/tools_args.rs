@@ -1,10 +1,11 @@
 //! The tools' arguments as a user types them: a long option other than
 //! --help is named as typed (getopt alone names only its first '-'); every
 //! duration takes a unit (us, ms, s, m) while a bare number keeps each
-//! option's own unit, and a bad one names the option and the value; an empty
-//! element of a group list (",,", a comma at the start or the end) names the
-//! list; mcping's HOST that is a group says what HOST is and that -g GROUP
-//! takes a group.
+//! option's own unit, decimals but no exponent, and a bad one names the
+//! option and the value; an empty element of a group list (",,", a comma at
+//! the start or the end) names the list; mcping's HOST that is a group says
+//! what HOST is and that -g GROUP takes a group, and a -g GROUP that is not
+//! a group (or not of HOST's family) is a usage error naming -g.
 //!
 //! Everything runs inside the runner's private namespace; every wait is
 //! bounded. Shared helpers: tests/support/tools.rs and tests/support/json.rs.
@@ -310,4 +311,38 @@ fn mcping_host_that_is_a_group_says_what_host_is() {
         &["0.0.0.0"],
         &["HOST \"0.0.0.0\" is the unspecified address: HOST must be a unicast address"],
     );
+}
+
+#[test]
+fn mcping_g_that_is_not_a_group_is_a_usage_error_naming_g() {
+    require_netns();
+    for (args, what) in [
+        (
+            &["-g", "127.0.0.1", "127.0.0.1"][..],
+            "not a multicast address (IPv4 224.0.0.0/4 or IPv6 ff00::/8)",
+        ),
+        (&["-g", "fe80::1", "::1"][..], "not a multicast address"),
+        (
+            &["-g", "nope", "127.0.0.1"][..],
+            "not an IPv4 or IPv6 address",
+        ),
+        (
+            &["-g", "239.1.2.234", "::1"][..],
+            "not an IPv6 address like HOST \"::1\"",
+        ),
+        (
+            &["-c", "1", "127.0.0.1", "-g", "ff3e::4321:1234"][..],
+            "not an IPv4 address like HOST \"127.0.0.1\"",
+        ),
+    ] {
+        let group = args[args.iter().position(|a| *a == "-g").unwrap() + 1];
+        usage_error(
+            "mcping",
+            args,
+            &[
+                &format!("mcping: bad GROUP (-g) \"{group}\": {what}"),
+                "  (mcping --help for more)",
+            ],
+        );
+    }
 }

@@ -254,10 +254,11 @@ int run_client(int family, const char *host, const char *iface, long count,
     freeaddrinfo(res);
     not_a_server(&c.server, host);
     if (asm_group) {
-        if (inet_pton(c.family, asm_group, gip) != 1) {
-            fprintf(stderr, "%s: group %s is not an %s address like HOST %s\n", prog, asm_group,
-                    c.family == AF_INET6 ? "IPv6" : "IPv4", host);
-            return 2;
+        if (inet_pton(c.family, asm_group, gip) != 1) { /* a group (mcping.c) of the other family */
+            char end[NI_MAXHOST + 64];
+            snprintf(end, sizeof end, "\": not an %s address like HOST \"%s\"",
+                     c.family == AF_INET6 ? "IPv6" : "IPv4", host);
+            usage_error("bad GROUP (-g) \"", asm_group, end);
         }
         group = asm_group;
     } else {
