@@ -1,10 +1,11 @@
 //! The tools' arguments as a user types them: a long option other than
 //! --help is named as typed (getopt alone names only its first '-'); every
 //! duration takes a unit (us, ms, s, m) while a bare number keeps each
-//! option's own unit, and a bad one names the option and the value; an empty
-//! element of a group list (",,", a comma at the start or the end) names the
-//! list; mcping's HOST that is a group says what HOST is and that -g GROUP
-//! takes a group.
+//! option's own unit, decimals but no exponent, and a bad one names the
+//! option and the value; an empty element of a group list (",,", a comma at
+//! the start or the end) names the list; mcping's HOST that is a group says
+//! what HOST is and that -g GROUP takes a group, and a -g GROUP that is not
+//! a group (or not of HOST's family) is a usage error naming -g.
 //!
 //! Everything runs inside the runner's private namespace; every wait is
 //! bounded. Shared helpers: tests/support/tools.rs and tests/support/json.rs.
@@ -163,6 +164,24 @@ fn durations_take_units_and_bare_numbers_keep_their_unit() {
     for (tool, args, msgs) in bad {
         usage_error(tool, args, msgs);
     }
+    // decimals, but no exponent (mclisten -w, 0.2's one time option, took a
+    // whole number: "-w 1e3" was an error), nor a second point
+    for (tool, opt, v) in [
+        ("mcsend", "-d", "1e0"),
+        ("mcsend", "-d", "1.5e0s"),
+        ("mclisten", "-w", "1e3"),
+        ("mclisten", "-I", "1E-1"),
+        ("mcping", "-i", "1.2.3"),
+        ("mcping", "-w", "1e+1s"),
+    ] {
+        let args: &[&str] = match tool {
+            "mcsend" => &[opt, v, g, "5190", "x"],
+            "mclisten" => &[opt, v, g, "5190"],
+            _ if opt == "-w" => &["-s", opt, v],
+            _ => &[opt, v, "127.0.0.1"],
+        };
+        usage_error(tool, args, &[&format!("({opt}) \"{v}\": expected "), UNITS]);
+    }
 
     // -w: a bare number is milliseconds, and every unit reaches the timeout
     for (w, said) in [
@@ -171,6 +190,8 @@ fn durations_take_units_and_bare_numbers_keep_their_unit() {
         ("0.25s", "250 ms"),
         ("250000us", "250 ms"),
         ("0.004m", "240 ms"),
+        (".25s", "250 ms"),
+        ("250.", "250 ms"),
     ] {
         let d = run("mclisten", &["-w", w, g, "5190"]).expect(1);
         assert!(
@@ -290,4 +311,38 @@ fn mcping_host_that_is_a_group_says_what_host_is() {
         &["0.0.0.0"],
         &["HOST \"0.0.0.0\" is the unspecified address: HOST must be a unicast address"],
     );
+}
+
+#[test]
+fn mcping_g_that_is_not_a_group_is_a_usage_error_naming_g() {
+    require_netns();
+    for (args, what) in [
+        (
+            &["-g", "127.0.0.1", "127.0.0.1"][..],
+            "not a multicast address (IPv4 224.0.0.0/4 or IPv6 ff00::/8)",
+        ),
+        (&["-g", "fe80::1", "::1"][..], "not a multicast address"),
+        (
+            &["-g", "nope", "127.0.0.1"][..],
+            "not an IPv4 or IPv6 address",
+        ),
+        (
+            &["-g", "239.1.2.234", "::1"][..],
+            "not an IPv6 address like HOST \"::1\"",
+        ),
+        (
+            &["-c", "1", "127.0.0.1", "-g", "ff3e::4321:1234"][..],
+            "not an IPv4 address like HOST \"127.0.0.1\"",
+        ),
+    ] {
+        let group = args[args.iter().position(|a| *a == "-g").unwrap() + 1];
+        usage_error(
+            "mcping",
+            args,
+            &[
+                &format!("mcping: bad GROUP (-g) \"{group}\": {what}"),
+                "  (mcping --help for more)",
+            ],
+        );
+    }
 }

@@ -289,7 +289,7 @@ fn tools_ipv6_link_local_scope() {
     local.terminate();
     let d = local.finish(LIMIT).expect(0);
     assert!(
-        d.err.contains("1 datagrams printed; 1 received"),
+        d.err.contains("1 datagram printed; 1 received"),
         "{}",
         d.context()
     );

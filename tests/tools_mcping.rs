@@ -320,3 +320,30 @@ fn mcping_and_ssmping_across_the_routed_network_count_one_hop() {
         "tools: routed: ssmping (IPv4, IPv6) -> mcping -s across the router: dist=1 on both paths"
     );
 }
+
+/// One request, one reply on each path: the counts in the singular, at the
+/// client ("1 request sent", "1 reply") and the server ("answered 1 request"),
+/// mcping against `mcping -s` on the loopback interface.
+#[test]
+fn mcping_counts_one_request_in_the_singular() {
+    require_netns();
+    let mut server = Proc::start(cmd("mcping", &["-s", "-q", "-n", "1", "-w", "10000"]), b"");
+    server.wait_stderr(
+        "mcping: answering ssmping requests",
+        Duration::from_secs(10),
+    );
+    let d = run("mcping", &["-c", "1", "-W", "1s", "127.0.0.1"]).expect(0);
+    for want in [
+        "\n1 request sent in ",
+        "\n  unicast: 1 reply, 0% loss, ",
+        "\nmulticast: 1 reply, 0% loss since the first (seq 1), ",
+    ] {
+        assert!(d.out.contains(want), "want {want:?}\n{}", d.context());
+    }
+    let s = server.finish(LIMIT).expect(0);
+    assert!(
+        s.err.ends_with("mcping: answered 1 request\n"),
+        "{}",
+        s.context()
+    );
+}

@@ -186,6 +186,34 @@ fn mcsend_report_counts_in_the_singular_and_the_plural() {
         "{}",
         s.context()
     );
+    // one byte: "1 byte" in mcsend's line and report, in mclisten's line; and
+    // mclisten's one datagram and one flow
+    let l = listen(&["-n", "1", "-w", "10000", "239.3.9.4", "7111"]);
+    let s = run("mcsend", &["239.3.9.4", "7111", "x"]).expect(0);
+    assert_eq!(
+        s.out,
+        "sent 1 byte to 239.3.9.4:7111 (ttl 1): x\n",
+        "{}",
+        s.context()
+    );
+    let report = s.err.lines().last().unwrap_or("");
+    assert!(
+        report.starts_with("mcsend: sent 1 datagram, 1 byte, to 1 group in "),
+        "{}",
+        s.context()
+    );
+    let d = l.finish(LIMIT).expect(0);
+    let lines = d.out_lines();
+    assert_eq!(lines.len(), 1, "{}", d.context());
+    check_line(lines[0], "127.0.0.1", "239.3.9.4:7111", "lo", 1, "x");
+    // the summary (standard error without -q or -j)
+    for want in [
+        "\n--- mclisten summary: 1 flow, ",
+        " total: 1 flow, 1 pkt ",
+        "\nmclisten: 1 datagram printed; 1 received, 0 filtered",
+    ] {
+        assert!(d.err.contains(want), "want {want:?}\n{}", d.context());
+    }
 }
 
 /// A rate over a burst of microseconds is noise: below 10 ms from the first

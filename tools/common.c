@@ -131,13 +131,15 @@ long long parse_duration(const char *s, long long bare_ns, long long min_ns, lon
     size_t i;
     long long unit = 0;
     double v = 0, ns;
-    /* a decimal number as strtod reads it (1.5, .5, 1e3), but not its sign,
-       leading space, hex, inf or nan; then a unit, or nothing */
-    if ((isdigit((unsigned char)s[0]) || s[0] == '.') &&
-        !(s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))) {
+    /* digits with at most one decimal point (1.5, .5, 2.): strtod reads it,
+       and must stop where the digits and points do -- not at the end of an
+       exponent (1e3), hex (0x10) or a second point; no sign, leading space,
+       inf or nan. Then a unit, or nothing. */
+    if (isdigit((unsigned char)s[0]) || s[0] == '.') {
         errno = 0;
         v = strtod(s, &end);
-        if (errno != 0 || end == s) end = NULL; /* too large, or "." */
+        if (errno != 0 || end == s || end != s + strspn(s, "0123456789."))
+            end = NULL; /* too large, ".", an exponent, hex, "1.2.3" */
     }
     if (end && *end == '\0') unit = bare_ns;
     for (i = 0; end && !unit && i < sizeof units / sizeof units[0]; i++)
@@ -329,6 +331,10 @@ int parse_group_list(char *spec, struct group_entry *out, const char **iface,
 
 /* ------------------------------------------------------------------------- */
 /* Formatting */
+
+const char *plural(unsigned long long n) {
+    return n == 1 ? "" : "s";
+}
 
 void format_bits(double bps, char *out, size_t size) {
     if (bps >= 1e9) snprintf(out, size, "%.3f Gbit/s", bps / 1e9);

@@ -69,13 +69,14 @@ long parse_number(const char *s, long min, long max, const char *what);
 double parse_real(const char *s, double max, int suffixes, const char *what,
                   const char *expect);
 
-/* Durations: a decimal number (fractions allowed: 1.5, .5, 1e3) and a unit,
-   "us", "ms", "s" or "m" (minutes): "500ms", "1.5s", "2m"; a bare number is
-   in the unit `bare_ns` (NS_PER_S for an option in seconds, NS_PER_MS in
-   milliseconds). Returns nanoseconds, in [min_ns, max_ns]; otherwise (a sign,
-   another unit, no number, too large) exits 2 with "PROG: bad WHAT "S":
-   expected seconds|milliseconds or a number with a unit us, ms, s or m
-   (500ms, 1.5s), from MIN to MAX". WHAT names the option: "TIMEOUT (-w)". */
+/* Durations: a decimal number (fractions allowed: 1.5, .5; no exponent such
+   as 1e3: mclisten -w took none in 0.2) and a unit, "us", "ms", "s" or "m"
+   (minutes): "500ms", "1.5s", "2m"; a bare number is in the unit `bare_ns`
+   (NS_PER_S for an option in seconds, NS_PER_MS in milliseconds). Returns
+   nanoseconds, in [min_ns, max_ns]; otherwise (a sign, an exponent, another
+   unit, no number, too large) exits 2 with "PROG: bad WHAT "S": expected
+   seconds|milliseconds or a number with a unit us, ms, s or m (500ms, 1.5s),
+   from MIN to MAX". WHAT names the option: "TIMEOUT (-w)". */
 #define NS_PER_US 1000LL
 #define NS_PER_MS 1000000LL
 #define NS_PER_S 1000000000LL
@@ -174,6 +175,10 @@ int parse_group_list(char *spec, struct group_entry *out, const char **iface,
 
 /* ------------------------------------------------------------------------- */
 /* Formatting */
+
+/* "s" unless n is 1: the plural of a count's noun in a report ("1 datagram",
+   "2 datagrams": printf("%llu datagram%s", n, plural(n))). */
+const char *plural(unsigned long long n);
 
 /* "12.345 kbit/s": bps in bit/s, kbit/s, Mbit/s or Gbit/s (3 decimals above
    1000) into out. */

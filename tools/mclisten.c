@@ -347,7 +347,7 @@ int main(int argc, char **argv) {
     }
     if (nflows > 0 || st.json) {
         if (!st.json) fprintf(st.report, "--- %s summary: %d flow%s, %.2f s ---\n", prog, nflows,
-                              nflows == 1 ? "" : "s", elapsed);
+                              plural((unsigned long long)nflows), elapsed);
         for (i = 0; i < nflows; i++) {
             struct flow *f = flows[i];
             double span = (double)(f->last_rx - f->first_rx) / 1e9;
@@ -366,14 +366,14 @@ int main(int argc, char **argv) {
     }
     fflush(st.report);
     fprintf(stderr,
-            "%s: %ld datagrams%s; %llu received, %llu filtered, %llu truncated, "
+            "%s: %ld datagram%s%s; %llu received, %llu filtered, %llu truncated, "
             "%llu dropped by the kernel\n",
-            prog, st.seen, st.quiet ? "" : " printed", (unsigned long long)st.stats.received,
-            (unsigned long long)st.stats.filtered, (unsigned long long)st.stats.truncated,
-            (unsigned long long)st.stats.kernel_drops);
+            prog, st.seen, plural((unsigned long long)st.seen), st.quiet ? "" : " printed",
+            (unsigned long long)st.stats.received, (unsigned long long)st.stats.filtered,
+            (unsigned long long)st.stats.truncated, (unsigned long long)st.stats.kernel_drops);
     if (status == 3)
-        fprintf(stderr, "%s: %llu datagrams lost, %llu dropped by the kernel\n", prog,
-                (unsigned long long)lost, (unsigned long long)st.stats.kernel_drops);
+        fprintf(stderr, "%s: %llu datagram%s lost, %llu dropped by the kernel\n", prog,
+                (unsigned long long)lost, plural(lost), (unsigned long long)st.stats.kernel_drops);
     catch_signals(st.poller, 0); /* no mc_stop on a freed poller */
     mc_poller_free(st.poller); /* closes the listener if it is still open */
     for (i = 0; i < nflows; i++) free(flows[i]);

@@ -93,7 +93,7 @@ void print_arrival(const struct state *st, const mc_packet *p, const struct arri
         if (st->show_ttl) fprintf(out, " ttl %d", (int)p->ttl);
         if (st->show_rx)
             fprintf(out, " rx %lld.%09lld", rx / 1000000000LL, rx % 1000000000LL);
-        fprintf(out, " %zu bytes", p->size);
+        fprintf(out, " %zu byte%s", p->size, plural(p->size));
         if (p->size > p->len) fprintf(out, ", truncated to %zu", p->len);
         if (a->kind != KIND_NONE) {
             if (a->kind == KIND_MC)
@@ -219,7 +219,7 @@ void print_total(const struct state *st, double t0, double t1, uint64_t packets,
     else snprintf(rate, sizeof rate, ", %.1f pps, %s", pps, bits);
     fprintf(out, "[%7.2f-%7.2f s] total: %d flow%s, %llu pkt%s, lost %llu, dup %llu, "
                  "reord %llu, kernel drops %llu\n",
-            t0, t1, nflows, nflows == 1 ? "" : "s", (unsigned long long)packets, rate,
+            t0, t1, nflows, plural((unsigned long long)nflows), (unsigned long long)packets, rate,
             (unsigned long long)lost, (unsigned long long)dups, (unsigned long long)reord,
             (unsigned long long)kdrops);
 }

@@ -122,6 +122,21 @@ ssize_t recv_datagram(int fd, struct msghdr *mh, struct iovec *iov,
     return recvmsg(fd, mh, MSG_DONTWAIT);
 }
 
+/* -g GROUP: a literal IPv4 or IPv6 multicast address; otherwise a usage
+   error naming -g (exit 2). Its family must be HOST's (run_client). */
+static void check_group(const char *group) {
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, group, ip) == 1) {
+        if ((ip[0] & 0xf0) == 0xe0) return;
+    } else if (inet_pton(AF_INET6, group, ip) == 1) {
+        if (ip[0] == 0xff) return;
+    } else {
+        usage_error("bad GROUP (-g) \"", group, "\": not an IPv4 or IPv6 address");
+    }
+    usage_error("bad GROUP (-g) \"", group,
+                "\": not a multicast address (IPv4 224.0.0.0/4 or IPv6 ff00::/8)");
+}
+
 int main(int argc, char **argv) {
     int opt, family = AF_UNSPEC, server = 0, quiet = 0, version = 0;
     long count = 0, port = SSMPING_PORT, size = 0;
@@ -176,6 +191,7 @@ int main(int argc, char **argv) {
     }
     if (argc - optind < 1) usage_error("HOST is required (or -s to answer requests)", "", "");
     if (argc - optind > 1) usage_error("unexpected argument \"", argv[optind + 1], "\"");
+    if (group) check_group(group);
     return run_client(family, argv[optind], iface, count, interval, wait_end, (unsigned)size,
                       group, port, quiet, version);
 }

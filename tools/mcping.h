@@ -47,8 +47,9 @@ ssize_t recv_datagram(int fd, struct msghdr *mh, struct iovec *iov,
 
 /* The client: requests to HOST (port `port`) every `interval` ns, `count`
    of them (0: until interrupted), then `wait_end` ns for the replies;
-   prints them and a summary. Returns the exit status (2 if HOST is not a
-   unicast address). */
+   prints them and a summary. `asm_group` (-g), if not NULL, is a multicast
+   address (mcping.c checked it). Returns the exit status; exits 2 (a usage
+   error) if HOST is not a unicast address or -g's family is not HOST's. */
 int run_client(int family, const char *host, const char *iface, long count,
                long long interval, long long wait_end, unsigned size, const char *asm_group,
                long port, int quiet, int version);

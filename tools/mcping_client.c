@@ -90,7 +90,9 @@ static void got_reply(struct client *c, struct path *path, const uint8_t *data, 
     double ms;
     int hops = hops_of(ttl), dup;
     if (parse_reply(data, n, &pid, &seq, &sent, &ver, &ver_len) != 0) {
-        if (!c->quiet) printf("%s: malformed %s reply from %s (%zu bytes)\n", prog, path->name, from, n);
+        if (!c->quiet)
+            printf("%s: malformed %s reply from %s (%zu byte%s)\n", prog, path->name, from, n,
+                   plural(n));
         return;
     }
     if (pid != c->pid) {
@@ -106,7 +108,7 @@ static void got_reply(struct client *c, struct path *path, const uint8_t *data, 
     if (!c->quiet) {
         printf("%9s from %s: seq=%u ttl=%d hops=%d time=%.3f ms", path->name, from,
                (unsigned)seq, ttl, hops, ms);
-        if (c->size && n != c->size) printf(" (%zu bytes, asked %u)", n, c->size);
+        if (c->size && n != c->size) printf(" (%zu byte%s, asked %u)", n, plural(n), c->size);
         puts(dup ? " (DUP!)" : "");
         fflush(stdout);
     }
@@ -187,7 +189,7 @@ static void summary_line(const struct client *c, const struct path *p) {
         if (p->hops_min == p->hops_max) printf(", hops %d", p->hops_max);
         else printf(", hops %d-%d", p->hops_min, p->hops_max);
     }
-    if (p->dups) printf(", %lu duplicates", p->dups);
+    if (p->dups) printf(", %lu duplicate%s", p->dups, plural(p->dups));
     putchar('\n');
 }
 
@@ -252,10 +254,11 @@ int run_client(int family, const char *host, const char *iface, long count,
     freeaddrinfo(res);
     not_a_server(&c.server, host);
     if (asm_group) {
-        if (inet_pton(c.family, asm_group, gip) != 1) {
-            fprintf(stderr, "%s: group %s is not an %s address like HOST %s\n", prog, asm_group,
-                    c.family == AF_INET6 ? "IPv6" : "IPv4", host);
-            return 2;
+        if (inet_pton(c.family, asm_group, gip) != 1) { /* a group (mcping.c) of the other family */
+            char end[NI_MAXHOST + 64];
+            snprintf(end, sizeof end, "\": not an %s address like HOST \"%s\"",
+                     c.family == AF_INET6 ? "IPv6" : "IPv4", host);
+            usage_error("bad GROUP (-g) \"", asm_group, end);
         }
         group = asm_group;
     } else {
@@ -374,7 +377,7 @@ int run_client(int family, const char *host, const char *iface, long count,
     catch_signals(poller, 0);
 
     printf("\n--- %s mcping statistics ---\n", server_text);
-    printf("%u request%s sent in %.3f s\n", (unsigned)c.seq, c.seq == 1 ? "" : "s",
+    printf("%u request%s sent in %.3f s\n", (unsigned)c.seq, plural(c.seq),
            (double)(mono_ns() - start) / 1e9);
     summary_line(&c, &c.uni);
     summary_line(&c, &c.multi);

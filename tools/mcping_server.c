@@ -100,7 +100,8 @@ static void on_request(void *user_data, int fd) {
             at += 4 + l;
         }
         if (why && strcmp(why, "malformed") == 0) {
-            if (!s->quiet) printf("malformed request from %s (%zd bytes): ignored\n", name, n);
+            if (!s->quiet) printf("malformed request from %s (%zd byte%s): ignored\n", name, n,
+                                   plural((unsigned long long)n));
             continue;
         }
         /* the reply: A, the request's TLVs, [VER], [PAD to the size asked] */
@@ -249,6 +250,6 @@ int run_server(int family, long port, long count, long long timeout, int quiet) 
         close(s.fd[i]);
     }
     mc_poller_free(poller);
-    fprintf(stderr, "%s: answered %lu requests\n", prog, s.answered);
+    fprintf(stderr, "%s: answered %lu request%s\n", prog, s.answered, plural(s.answered));
     return 0;
 }

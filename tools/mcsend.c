@@ -239,8 +239,8 @@ static int send_all(struct gen *g, mc_poller *poller) {
                 if (sent + failed + 1 >= gr->n || interrupted || g->failed_status) {
                     if (failed > 0 && !g->failed_status) {
                         snprintf(g->failed_msg, sizeof g->failed_msg,
-                                 "%llu datagrams to %.46s refused by the system",
-                                 (unsigned long long)failed, gr->addr);
+                                 "%llu datagram%s to %.46s refused by the system",
+                                 (unsigned long long)failed, plural(failed), gr->addr);
                         status = 1;
                     }
                     if (gr->n > 0 && failed > 0) { /* sizes vary only with lines */
@@ -292,9 +292,9 @@ static void report(const struct gen *g) {
     FILE *out = g->quiet ? stdout : stderr;
     double span = (double)(g->last_ns - g->first_ns) / 1e9;
     char bits[32];
-    fprintf(out, "%s: sent %llu datagram%s, %llu bytes, to %d group%s in %.3f s", prog,
-            g->packets, g->packets == 1 ? "" : "s", g->bytes, g->ngroups,
-            g->ngroups == 1 ? "" : "s", g->packets ? span : 0.0);
+    fprintf(out, "%s: sent %llu datagram%s, %llu byte%s, to %d group%s in %.3f s", prog,
+            g->packets, plural(g->packets), g->bytes, plural(g->bytes), g->ngroups,
+            plural((unsigned long long)g->ngroups), g->packets ? span : 0.0);
     if (g->packets > 1 && span * 1e3 < MIN_RATE_SPAN_MS) {
         fputs(" (too short to measure a rate)", out);
     } else if (g->packets > 1) {
@@ -395,8 +395,8 @@ int main(int argc, char **argv) {
         size_t fixed = (g.header ? TEST_HEADER_LEN : 0) + (g.lines ? 0 : g.fixed.len) +
                        (g.number ? 21 : 0);
         if (g.size_given && !g.lines && !g.number && fixed > g.size) {
-            fprintf(stderr, "%s: %zu bytes of %s do not fit in -s %zu\n", prog, fixed,
-                    g.header ? "header and payload" : "payload", g.size);
+            fprintf(stderr, "%s: %zu byte%s of %s do not fit in -s %zu\n", prog, fixed,
+                    plural(fixed), g.header ? "header and payload" : "payload", g.size);
             return 2;
         }
     }

@@ -105,7 +105,7 @@ static long long due_time(const struct group *gr, size_t size) {
 static void print_sent(const struct group *gr, size_t size, size_t text_at, size_t text_len) {
     const struct gen *g = gr->gen;
     int v6 = strchr(gr->addr, ':') != NULL;
-    printf("sent %zu bytes to %s%s%s:%ld (ttl %ld", size, v6 ? "[" : "", gr->addr,
+    printf("sent %zu byte%s to %s%s%s:%ld (ttl %ld", size, plural(size), v6 ? "[" : "", gr->addr,
            v6 ? "]" : "", g->port, g->ttl);
     if (gr->iface) printf(", interface %s", gr->iface);
     if (g->dscp >= 0) printf(", dscp %d", g->dscp);

@@ -314,7 +314,8 @@ pub fn listen(args: &[&str]) -> Proc {
     p
 }
 
-/// Checks one mclisten line: "HH:MM:SS.uuuuuu SRC:PORT -> GROUP IFACE N bytes: PAYLOAD".
+/// Checks one mclisten line: "HH:MM:SS.uuuuuu SRC:PORT -> GROUP IFACE N bytes: PAYLOAD"
+/// ("1 byte" for one).
 /// Returns the source port.
 pub fn check_line(
     line: &str,
@@ -348,7 +349,8 @@ pub fn check_line(
         .parse()
         .unwrap_or_else(|_| panic!("source port in {line:?}"));
     assert!(port > 0, "{line:?}");
-    let want = format!("{group} {iface} {size} bytes: {payload}");
+    let bytes = if size == 1 { "byte" } else { "bytes" };
+    let want = format!("{group} {iface} {size} {bytes}: {payload}");
     assert_eq!(rest, want, "in {line:?}");
     port
 }
