@@ -219,7 +219,8 @@ impl MulticasterInner {
     fn send_error(&self, len: usize, e: std::io::Error) -> Error {
         Error::os(
             format!(
-                "multicaster send of {len} bytes to {}",
+                "multicaster send of {len} byte{} to {}",
+                if len == 1 { "" } else { "s" },
                 crate::addr::display(self.dest.get())
             ),
             e,

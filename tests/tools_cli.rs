@@ -384,7 +384,7 @@ fn mcsend_a_failed_send_is_exit_status_1_with_the_librarys_message() {
         );
         assert!(
             d.err
-                .contains("mcsend: multicaster send of 1 bytes to [ff0e::424")
+                .contains("mcsend: multicaster send of 1 byte to [ff0e::424")
                 && d.err.contains("(ENETUNREACH)"),
             "{}",
             d.context()
