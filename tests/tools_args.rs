@@ -162,7 +162,10 @@ fn durations_take_units_and_bare_numbers_keep_their_unit() {
         ),
     ];
     for (tool, args, msgs) in bad {
-        usage_error(tool, args, msgs);
+        let d = usage_error(tool, args, msgs);
+        // A bad value, like a bad option, points to the help.
+        let hint = format!("  ({tool} --help for more)");
+        assert!(d.err.trim_end().ends_with(&hint), "{}", d.context());
     }
     // decimals, but no exponent (mclisten -w, 0.2's one time option, took a
     // whole number: "-w 1e3" was an error), nor a second point

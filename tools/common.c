@@ -88,8 +88,8 @@ long parse_number(const char *s, long min, long max, const char *what) {
     errno = 0;
     v = strtol(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, "%s: bad %s \"%s\": expected a number from %ld to %ld\n", prog, what,
-                s, min, max);
+        fprintf(stderr, "%s: bad %s \"%s\": expected a number from %ld to %ld  (%s --help for more)\n",
+                prog, what, s, min, max, prog);
         exit(2);
     }
     return v;
@@ -108,7 +108,8 @@ double parse_real(const char *s, double max, int suffixes, const char *what,
     }
     if (errno != 0 || end == s || *end != '\0' || !(v > 0) || v > max || s[0] == '-' ||
         isspace((unsigned char)s[0])) {
-        fprintf(stderr, "%s: bad %s \"%s\": expected %s\n", prog, what, s, expect);
+        fprintf(stderr, "%s: bad %s \"%s\": expected %s  (%s --help for more)\n", prog, what, s,
+                expect, prog);
         exit(2);
     }
     return v;
@@ -151,8 +152,8 @@ long long parse_duration(const char *s, long long bare_ns, long long min_ns, lon
         duration_text(max_ns, hi, sizeof hi);
         fprintf(stderr,
                 "%s: bad %s \"%s\": expected %s or a number with a unit us, ms, s or m "
-                "(500ms, 1.5s), from %s to %s\n",
-                prog, what, s, bare_ns == NS_PER_MS ? "milliseconds" : "seconds", lo, hi);
+                "(500ms, 1.5s), from %s to %s  (%s --help for more)\n",
+                prog, what, s, bare_ns == NS_PER_MS ? "milliseconds" : "seconds", lo, hi, prog);
         exit(2);
     }
     return (long long)(ns + 0.5);
@@ -254,7 +255,8 @@ static void add_range(struct group_entry *out, int *n, const char *text, long co
         exit(2);
     }
     if (*n + count > MAX_GROUPS) {
-        fprintf(stderr, "%s: too many groups: at most %d\n", prog, MAX_GROUPS);
+        fprintf(stderr, "%s: too many groups: at most %d  (%s --help for more)\n", prog, MAX_GROUPS,
+                prog);
         exit(2);
     }
     for (i = 0; i < count; i++) {
@@ -264,7 +266,8 @@ static void add_range(struct group_entry *out, int *n, const char *text, long co
             for (k = v6 ? 15 : 3; k >= 0 && ++ip[k] == 0; k--) {
             }
             if ((v6 && ip[0] != 0xff) || (!v6 && (ip[0] & 0xf0) != 0xe0) || k < 0) {
-                fprintf(stderr, "%s: %s+%ld leaves the multicast range\n", prog, text, count);
+                fprintf(stderr, "%s: %s+%ld leaves the multicast range  (%s --help for more)\n",
+                        prog, text, count, prog);
                 exit(2);
             }
         }
@@ -312,8 +315,8 @@ int parse_group_list(char *spec, struct group_entry *out, const char **iface,
         }
         if (scope) {
             if (*iface && strcmp(*iface, scope) != 0) {
-                fprintf(stderr, "%s: interface given twice: %s%s and %%%s%s\n", prog,
-                        from_option ? "-i " : "%", *iface, scope, r->iface_note);
+                fprintf(stderr, "%s: interface given twice: %s%s and %%%s%s  (%s --help for more)\n",
+                        prog, from_option ? "-i " : "%", *iface, scope, r->iface_note, prog);
                 exit(2);
             }
             gi = scope;

@@ -252,8 +252,10 @@ int main(int argc, char **argv) {
     v6 = strchr(pairs[0].addr, ':') != NULL;
     for (i = 1; i < npairs; i++)
         if ((strchr(pairs[i].addr, ':') != NULL) != v6) {
-            fprintf(stderr, "%s: %s and %s: the groups of one mclisten are all IPv4 or all IPv6\n",
-                    prog, pairs[0].addr, pairs[i].addr);
+            fprintf(stderr,
+                    "%s: %s and %s: the groups of one mclisten are all IPv4 or all IPv6  (%s "
+                    "--help for more)\n",
+                    prog, pairs[0].addr, pairs[i].addr, prog);
             return 2;
         }
     st.report = st.quiet || st.json ? stdout : stderr;

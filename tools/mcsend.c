@@ -120,8 +120,10 @@ static int parse_dscp(const char *s) {
         for (i = 0; i < sizeof names / sizeof names[0]; i++)
             if (strcmp(low, names[i].name) == 0) return names[i].v;
     if (isdigit((unsigned char)s[0])) return (int)parse_number(s, 0, 63, "DSCP");
-    fprintf(stderr, "%s: bad DSCP \"%s\": expected 0..63 or ef, af11..af43, cs0..cs7, be, va\n",
-            prog, s);
+    fprintf(stderr,
+            "%s: bad DSCP \"%s\": expected 0..63 or ef, af11..af43, cs0..cs7, be, va  (%s --help "
+            "for more)\n",
+            prog, s, prog);
     exit(2);
 }
 
