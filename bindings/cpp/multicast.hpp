@@ -11,6 +11,12 @@
 //   multicast::Multicaster m(poller, opts, std::vector<std::string>{"a", "b"});
 //   poller.poll(100);
 //
+// Needs C++17 (-std=c++17 or later). Before C++17 the compiler stops with two errors: the
+// #error "multicast.hpp needs C++17 or later (-std=c++17); ...", then (GCC's wording)
+//   fatal error: multicast.hpp: see the error above: No such file or directory
+// That second one is the guard's way to stop at once (it includes a file that does not
+// exist, on purpose): nothing is missing from the install; compile with -std=c++17.
+//
 // 0.3: multicast::Timer t(poller, 100ms, 1s, [] { ... }) (set, stop, close);
 // l.block_source(group, source), unblock_source; opts.send_from("192.0.2.1", 5000);
 // multicast::format(const mc_addr&) (mc_addr_format), also Address::to_string().
@@ -26,10 +32,22 @@
 //
 // Errors. Failures throw multicast::error (a std::system_error): code() is the library's
 // negative code in multicast::category() (message: mc_strerror; -errno codes compare equal
-// to std::errc values), what() carries mc_last_error()'s detail. Most calls also have a
+// to std::errc values), what() is "<C call>: <mc_last_error()'s detail>", the call named
+// once (not "mc_poll: mc_poll: ..." when the detail already starts with it). Most calls also have a
 // noexcept overload taking a std::error_code&. An exception thrown by a callback never
 // crosses the C library: it is caught, the poller is stopped, and it is rethrown from the
 // Poller::poll/loop, Listener::next or multicast::listen call that dispatched it.
+//
+// Durations. Poller::poll/loop and Listener::next take an int in milliseconds as in C (0:
+// don't wait, -1: forever) or any std::chrono::duration (integer or floating-point count);
+// Timer's delay and interval are durations. A duration is rounded UP to whole milliseconds, so
+// poll(1us) waits up to 1 ms like std::this_thread::sleep_for would, never "don't wait"
+// (zero stays 0). A negative duration (there is no duration for "forever": pass the int -1)
+// or one above INT_MAX ms (2147483647 ms, about 24.8 days) is not clamped: the call throws
+// multicast::error with code MC_EINVAL (== std::errc::invalid_argument) before waiting,
+// naming the value and the limit, e.g. poll(std::chrono::hours(600)) throws "mc_poll:
+// timeout 2160000000 ms: outside 0..2147483647 ms (to wait forever, pass the int -1)"; the
+// std::error_code& overloads set that code instead (mc_last_error() is not set then).
 //
 // Threads: like the C library, a poller and its objects are used from one thread at a
 // time; sendto() and stop() are safe from any thread.
@@ -52,7 +70,9 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <climits>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -130,12 +150,15 @@ private:
 namespace detail {
 /// Throws multicast::error for rc < 0, reading mc_last_error() at once (it is thread-local
 /// and kept until the next failure).
+/// what() is "<call>: <detail>", the call named once: many of the library's messages
+/// already start with "<call>:" ("mc_poll: timeout_ms -2: ...").
 inline int check(int rc, const char* call) {
     if (rc >= 0) return rc;
     const char* detail = mc_last_error();
-    std::string msg(call);
-    msg += ": ";
-    msg += (detail && *detail) ? detail : mc_strerror(rc);
+    std::string msg = (detail && *detail) ? detail : mc_strerror(rc);
+    const std::size_t n = std::strlen(call);
+    if (msg.compare(0, n, call) != 0 || msg.size() <= n || msg[n] != ':')
+        msg.insert(0, std::string(call) + ": ");
     throw error(rc, std::move(msg));
 }
 
@@ -151,6 +174,35 @@ inline int to_ec(int rc, std::error_code& ec) noexcept {
         ec.clear();
     return rc;
 }
+
+/// A std::chrono duration as the C API's whole milliseconds (the rules in the header
+/// comment, "Durations"): rounded up, so a positive wait below 1 ms is 1 ms, never
+/// "don't wait"; false when negative (or NaN) or above INT_MAX ms (about 24.8 days).
+/// No overflow on the way: the range is checked in long double before any integer cast.
+template <class Rep, class Period>
+bool duration_ms(std::chrono::duration<Rep, Period> d, int& out) noexcept {
+    const long double ms = std::chrono::duration<long double, std::milli>(d).count();
+    if (!(ms >= 0) || ms > static_cast<long double>(INT_MAX)) return false;
+    const auto up = std::chrono::ceil<std::chrono::milliseconds>(d).count();
+    if (up < 0 || up > INT_MAX) return false;
+    out = static_cast<int>(up);
+    return true;
+}
+
+/// As duration_ms, throwing multicast::error (MC_EINVAL) "<call>: <what> <value> ms:
+/// outside 0..2147483647 ms<hint>" for a duration out of range.
+template <class Rep, class Period>
+int duration_ms(std::chrono::duration<Rep, Period> d, const char* call, const char* what, const char* hint = "") {
+    int ms = 0;
+    if (duration_ms(d, ms)) return ms;
+    char value[64];
+    std::snprintf(value, sizeof value, "%.15Lg", std::chrono::duration<long double, std::milli>(d).count());
+    throw error(MC_EINVAL, std::string(call) + ": " + what + " " + value + " ms: outside 0.." +
+                               std::to_string(INT_MAX) + " ms" + hint);
+}
+
+/// The hint of a poll/loop/next timeout out of range.
+inline constexpr const char* forever_hint = " (to wait forever, pass the int -1)";
 }  // namespace detail
 
 }  // namespace multicast
@@ -621,13 +673,23 @@ public:
     }
 
     /// One wait (ms; 0: don't wait, -1: forever) and dispatch: the number dispatched.
+    /// A duration (any std::chrono unit) is rounded up to whole ms; negative or above
+    /// INT_MAX ms is multicast::error (MC_EINVAL) before waiting ("Durations", top).
     int poll(int timeout_ms = 0) {
         auto core = live("multicast::Poller::poll");
         int rc = mc_poll(core->handle, timeout_ms);
         core->after_dispatch();
         return detail::check(rc, "mc_poll");
     }
-    int poll(std::chrono::milliseconds timeout) { return poll(static_cast<int>(timeout.count())); }
+    template <class Rep, class Period>
+    int poll(std::chrono::duration<Rep, Period> timeout) {
+        return poll(detail::duration_ms(timeout, "mc_poll", "timeout", detail::forever_hint));
+    }
+    template <class Rep, class Period>
+    int poll(std::chrono::duration<Rep, Period> timeout, std::error_code& ec) noexcept {
+        int ms = 0;
+        return detail::duration_ms(timeout, ms) ? poll(ms, ec) : detail::to_ec(MC_EINVAL, ec);
+    }
     int poll(int timeout_ms, std::error_code& ec) noexcept {
         if (!core_ || !core_->usable()) return detail::to_ec(MC_EINVAL, ec);
         auto core = core_;
@@ -635,12 +697,22 @@ public:
         if (core->free_pending && core->depth == 0) core->free_now();
         return detail::to_ec(rc, ec);  // an exception thrown by a callback waits for poll()
     }
-    /// Polls until stop() or until nothing is registered.
+    /// Polls until stop() or until nothing is registered: each poll waits up to timeout_ms
+    /// (-1: until an event), with interval_ms of sleep between polls. Durations as poll's.
     void loop(int timeout_ms = -1, int interval_ms = 0) {
         auto core = live("multicast::Poller::loop");
         int rc = mc_loop(core->handle, timeout_ms, interval_ms);
         core->after_dispatch();
         detail::check(rc, "mc_loop");
+    }
+    template <class Rep, class Period>
+    void loop(std::chrono::duration<Rep, Period> timeout) {
+        loop(detail::duration_ms(timeout, "mc_loop", "timeout", detail::forever_hint), 0);
+    }
+    template <class Rep1, class Period1, class Rep2, class Period2>
+    void loop(std::chrono::duration<Rep1, Period1> timeout, std::chrono::duration<Rep2, Period2> interval) {
+        const int t = detail::duration_ms(timeout, "mc_loop", "timeout", detail::forever_hint);
+        loop(t, detail::duration_ms(interval, "mc_loop", "interval"));
     }
     /// Wakes a blocked poll/loop (any thread, signal handlers too).
     void stop() const noexcept {
@@ -742,8 +814,18 @@ public:
         if (rc == 0 || !s_ || !s_->handle) return std::nullopt;
         return Packet(p);
     }
-    std::optional<Packet> next(std::chrono::milliseconds timeout) {
-        return next(static_cast<int>(timeout.count()));
+    /// A duration is rounded up to whole ms; negative or above INT_MAX ms is
+    /// multicast::error (MC_EINVAL) before waiting ("Durations", top).
+    template <class Rep, class Period>
+    std::optional<Packet> next(std::chrono::duration<Rep, Period> timeout) {
+        return next(detail::duration_ms(timeout, "mc_listener_next", "timeout", detail::forever_hint));
+    }
+    template <class Rep, class Period>
+    std::optional<Packet> next(std::chrono::duration<Rep, Period> timeout, std::error_code& ec) noexcept {
+        int ms = 0;
+        if (detail::duration_ms(timeout, ms)) return next(ms, ec);
+        detail::to_ec(MC_EINVAL, ec);
+        return std::nullopt;
     }
     std::optional<Packet> next(int timeout_ms, std::error_code& ec) noexcept {
         if (!is_open()) {
@@ -949,12 +1031,11 @@ struct TimerState : Object, std::enable_shared_from_this<TimerState> {
     }
 };
 
-/// A duration as the C API's milliseconds: negative or above 2147483647 ms throws
-/// multicast::error (MC_EINVAL).
-inline std::uint32_t timer_ms(std::chrono::milliseconds d, const char* what) {
-    if (d.count() < 0 || d.count() > 2147483647)
-        throw error(MC_EINVAL, std::string(what) + ": a delay or interval outside 0..2147483647 ms");
-    return static_cast<std::uint32_t>(d.count());
+/// A delay or interval as the C API's milliseconds (duration_ms: rounded up; negative or
+/// above INT_MAX ms throws multicast::error, MC_EINVAL).
+template <class Rep, class Period>
+std::uint32_t timer_ms(std::chrono::duration<Rep, Period> d, const char* call, const char* what) {
+    return static_cast<std::uint32_t>(duration_ms(d, call, what));
 }
 }  // namespace detail
 
@@ -967,12 +1048,15 @@ class Timer {
 public:
     Timer() = default;
 
-    /// f() is any callable taking no arguments (its result is ignored).
-    template <class F, class = std::enable_if_t<std::is_invocable_v<std::decay_t<F>&>>>
-    Timer(const Poller& poller, std::chrono::milliseconds delay, std::chrono::milliseconds interval, F&& f) {
+    /// f() is any callable taking no arguments (its result is ignored). delay and interval
+    /// are any std::chrono durations, rounded up to whole ms ("Durations", top).
+    template <class Rep1, class Period1, class Rep2, class Period2, class F,
+              class = std::enable_if_t<std::is_invocable_v<std::decay_t<F>&>>>
+    Timer(const Poller& poller, std::chrono::duration<Rep1, Period1> delay,
+          std::chrono::duration<Rep2, Period2> interval, F&& f) {
         const auto& core = poller.live("multicast::Timer");
-        const std::uint32_t d = detail::timer_ms(delay, "mc_timer_new");
-        const std::uint32_t i = detail::timer_ms(interval, "mc_timer_new");
+        const std::uint32_t d = detail::timer_ms(delay, "mc_timer_new", "delay");
+        const std::uint32_t i = detail::timer_ms(interval, "mc_timer_new", "interval");
         auto s = std::make_shared<detail::TimerState>();
         s->core = core;
         s->fn = [f = std::forward<F>(f)]() mutable { f(); };
@@ -996,24 +1080,26 @@ public:
     Timer& operator=(const Timer&) = delete;
 
     /// Re-arms it from now (also inside fn, and when stopped or fired once).
-    void set(std::chrono::milliseconds delay, std::chrono::milliseconds interval = std::chrono::milliseconds(0)) {
+    template <class Rep1, class Period1, class Rep2 = int, class Period2 = std::milli>
+    void set(std::chrono::duration<Rep1, Period1> delay,
+             std::chrono::duration<Rep2, Period2> interval = std::chrono::duration<Rep2, Period2>::zero()) {
         mc_timer* h = handle("multicast::Timer::set");
-        detail::check(mc_timer_set(h, detail::timer_ms(delay, "mc_timer_set"), detail::timer_ms(interval, "mc_timer_set")),
-                      "mc_timer_set");
+        const std::uint32_t d = detail::timer_ms(delay, "mc_timer_set", "delay");
+        detail::check(mc_timer_set(h, d, detail::timer_ms(interval, "mc_timer_set", "interval")), "mc_timer_set");
     }
-    void set(std::chrono::milliseconds delay, std::chrono::milliseconds interval, std::error_code& ec) noexcept {
+    template <class Rep1, class Period1, class Rep2, class Period2>
+    void set(std::chrono::duration<Rep1, Period1> delay, std::chrono::duration<Rep2, Period2> interval,
+             std::error_code& ec) noexcept {
         if (!is_open()) {
             detail::to_ec(MC_ECLOSED, ec);
             return;
         }
-        if (delay.count() < 0 || delay.count() > 2147483647 || interval.count() < 0 ||
-            interval.count() > 2147483647) {
+        int d = 0, i = 0;
+        if (!detail::duration_ms(delay, d) || !detail::duration_ms(interval, i)) {
             detail::to_ec(MC_EINVAL, ec);
             return;
         }
-        detail::to_ec(mc_timer_set(s_->handle, static_cast<std::uint32_t>(delay.count()),
-                                   static_cast<std::uint32_t>(interval.count())),
-                      ec);
+        detail::to_ec(mc_timer_set(s_->handle, static_cast<std::uint32_t>(d), static_cast<std::uint32_t>(i)), ec);
     }
     /// Disarms it: fn does not run until set().
     void stop() { detail::check(mc_timer_stop(handle("multicast::Timer::stop")), "mc_timer_stop"); }

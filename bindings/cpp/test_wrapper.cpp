@@ -214,6 +214,105 @@ static void errors() {
     CHECK(multicast::code_of(-EADDRINUSE) == std::errc::address_in_use);
 }
 
+// what() of a failed call: "<call>: <detail>", the call named once even when the library's
+// detail already starts with it (mc_poll, mc_loop, mc_listener_next, ...).
+template <class F>
+static std::string what_of(F&& f) {
+    try {
+        f();
+    } catch (const multicast::error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+static bool starts_once(const std::string& what, const std::string& call) {
+    return what.rfind(call + ": ", 0) == 0 && what.find(call + ": " + call) == std::string::npos;
+}
+
+static void error_messages() {
+    Poller p;
+    CHECK(starts_once(what_of([&] { p.poll(-2); }), "mc_poll"));
+    CHECK(starts_once(what_of([&] { p.loop(-2); }), "mc_loop"));
+    CHECK(starts_once(what_of([&] { p.loop(0, -1); }), "mc_loop"));
+    CHECK(starts_once(what_of([&] { p.unregister_fd(12345); }), "mc_unregister"));
+    Listener push(p, opts_for(base_port + 4), [](const Packet&) {});
+    Listener pull(p, opts_for(base_port + 4));
+    CHECK(starts_once(what_of([&] { push.next(0); }), "mc_listener_next"));
+    CHECK(starts_once(what_of([&] { pull.next(-5); }), "mc_listener_next"));
+    CHECK(starts_once(what_of([&] { push.block_source("239.1.1.1", "nonsense"); }), "mc_listener_block_source"));
+    // Details that do not start with the call still get it in front.
+    const std::string group = what_of([] { Options().group("10.1.2.3"); });
+    CHECK(starts_once(group, "mc_opts_set_group") && group.find("10.1.2.3") != std::string::npos);
+    CHECK(starts_once(what_of([&] { push.set_filter_regex("(unclosed"); }), "mc_listener_set_filter_regex"));
+}
+
+// Durations: rounded up to whole ms; negative or above INT_MAX ms is MC_EINVAL before any
+// wait, naming the value and the limit (never a wrapped int: 4294967295 ms was -1 =
+// forever, 4294967296 ms was 0 = don't wait).
+static void durations() {
+    using namespace std::chrono;
+    Poller p;
+    // An armed timer makes a wrapped "forever" (or any wait) return at once instead of hanging.
+    int fired = 0;
+    multicast::Timer t(p, milliseconds(0), milliseconds(1), [&] { ++fired; });
+    auto invalid = [](auto&& f, const std::string& call, const std::string& value) {
+        try {
+            f();
+        } catch (const multicast::error& e) {
+            const std::string w = e.what();
+            const bool ok = e.code() == std::errc::invalid_argument && starts_once(w, call) &&
+                            w.find(value) != std::string::npos && w.find("2147483647") != std::string::npos;
+            if (!ok) std::cerr << "unexpected message: " << w << "\n";
+            return ok;
+        }
+        std::cerr << call << " " << value << ": no error\n";
+        return false;
+    };
+    CHECK(invalid([&] { p.poll(hours(600)); }, "mc_poll", "2160000000 ms"));
+    CHECK(invalid([&] { p.poll(milliseconds(4294967296LL)); }, "mc_poll", "4294967296 ms"));
+    CHECK(invalid([&] { p.poll(milliseconds(4294967295LL)); }, "mc_poll", "4294967295 ms"));
+    CHECK(invalid([&] { p.poll(milliseconds(2147483648LL)); }, "mc_poll", "2147483648 ms"));
+    CHECK(invalid([&] { p.poll(milliseconds(-5)); }, "mc_poll", "-5 ms"));
+    CHECK(invalid([&] { p.poll(hours::max()); }, "mc_poll", " ms"));
+    CHECK(invalid([&] { p.poll(duration<double>(-0.25)); }, "mc_poll", "-250 ms"));
+    CHECK(invalid([&] { p.loop(hours(600)); }, "mc_loop", "2160000000 ms"));
+    CHECK(invalid([&] { p.loop(milliseconds(0), milliseconds(4294967296LL)); }, "mc_loop", "4294967296 ms"));
+    CHECK(invalid([&] { p.loop(milliseconds(0), microseconds(-1)); }, "mc_loop", "-0.001 ms"));
+    Listener pull(p, opts_for(base_port + 5));
+    CHECK(invalid([&] { pull.next(hours(600)); }, "mc_listener_next", "2160000000 ms"));
+    // A queued packet: a wrapped "forever" (4294967295 ms as -1) would return it at once.
+    multicast::sendto("queued", multicast::default_group, base_port + 5, multicast::ttl::host);
+    CHECK(invalid([&] { pull.next(milliseconds(4294967295LL)); }, "mc_listener_next", "4294967295 ms"));
+    CHECK(pull.next(1000));  // still queued: the invalid call did not take it
+    CHECK(invalid([&] { (void)multicast::Timer(p, hours(600), milliseconds(0), [] {}); }, "mc_timer_new", "2160000000"));
+    CHECK(invalid([&] { t.set(milliseconds(0), milliseconds(-1)); }, "mc_timer_set", "-1 ms"));
+    CHECK(t.is_open());
+    // The error_code overloads: the same check, no throw.
+    std::error_code ec;
+    CHECK(p.poll(hours(600), ec) < 0 && ec == std::errc::invalid_argument);
+    CHECK(!pull.next(milliseconds(-1), ec) && ec == std::errc::invalid_argument);
+    t.set(hours(600), milliseconds(0), ec);
+    CHECK(ec == std::errc::invalid_argument);
+    // In range: the largest wait is accepted (not waited here), sub-ms waits round up.
+    CHECK(multicast::detail::duration_ms(milliseconds(2147483647), "x", "y") == 2147483647);
+    CHECK(multicast::detail::duration_ms(hours(596), "x", "y") == 2145600000);
+    CHECK(multicast::detail::duration_ms(microseconds(1), "x", "y") == 1);
+    CHECK(multicast::detail::duration_ms(nanoseconds(1000001), "x", "y") == 2);
+    CHECK(multicast::detail::duration_ms(duration<double, std::milli>(0.5), "x", "y") == 1);
+    CHECK(multicast::detail::duration_ms(seconds(0), "x", "y") == 0);
+    auto t0 = steady_clock::now();
+    CHECK(p.poll(microseconds(1)) >= 0);  // the timer's every-1-ms firing, or a 1 ms wait
+    CHECK(steady_clock::now() - t0 < seconds(2));
+    t.stop();
+    p.poll(0);
+    t0 = steady_clock::now();
+    CHECK(p.poll(microseconds(1)) == 0);  // nothing ready: waits 1 ms, not 0
+    CHECK(steady_clock::now() - t0 >= microseconds(900));
+    CHECK(pull.next(microseconds(1)) == std::nullopt);
+    CHECK(pull.next(milliseconds(1), ec) == std::nullopt && !ec);
+}
+
 static void timers() {
     using std::chrono::milliseconds;
     // A Timer that outlives its Poller is closed with it, and not closed twice.
@@ -281,6 +380,8 @@ int main() {
         poller_destroyed_inside_callback();
         fd_registrations();
         errors();
+        error_messages();
+        durations();
         timers();
     } catch (const std::exception& e) {
         std::cerr << "test_wrapper: " << e.what() << "\n";
