@@ -391,11 +391,14 @@ int main(int argc, char **argv) {
         printf("; %llu paced bursts, %llu pacer timeouts; path drops %llu in %llu windows "
                "(datagrams missing within their allowance: %llu); %llu windows without a quiet "
                "point (not accounted); %llu datagrams whose order could not be checked (more "
-               "than %d sending sockets in a window); signals %llu here, %llu in the sender\n",
+               "than %d sending sockets in a window); %llu reordered by the kernel's GRO while "
+               "listening sockets came and went (allowed in those fault windows); signals %llu "
+               "here, %llu in the sender\n",
                (unsigned long long)T.bursts,
                (unsigned long long)T.pacer_timeouts, (unsigned long long)T.path_drops,
                (unsigned long long)T.path_epochs, (unsigned long long)T.path_lost,
                (unsigned long long)T.unsettled, (unsigned long long)T.unchecked, ORDER_CAP,
+               (unsigned long long)T.gro_reorders,
                (unsigned long long)g_sigs,
                (unsigned long long)ssigs);
     }

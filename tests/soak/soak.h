@@ -312,13 +312,16 @@ void setup_listeners(void);
 /* Talking to the sender, settling, windows and the accounting (soak_account.c) */
 extern struct reply rep;
 struct totals {
-    uint64_t sent_dgrams, due, deliv, drops, filtered, unaccounted, dups, reorders, path_drops,
-        path_epochs, path_lost, unchecked, unsettled, f_sent, f_deliv, f_drops, pacer_timeouts,
-        bursts, windows, faults[16];
+    uint64_t sent_dgrams, due, deliv, drops, filtered, unaccounted, dups, reorders, gro_reorders,
+        path_drops, path_epochs, path_lost, unchecked, unsettled, f_sent, f_deliv, f_drops,
+        pacer_timeouts, bursts, windows, faults[16];
 };
 extern struct totals T;
 extern int path_valid;          /* 0 after mc0/mc1 were re-created (their counters restart) */
 extern const char *cur_fault;
+/* Set when this window opened or closed a listener (open_listener, retire); cleared at
+   window_begin. See soak_account.c on reorders. */
+extern int rx_sockets_changed;
 int sender(uint32_t op, uint32_t arg);
 int settle(const char *fault, const int *want_joined, const int *want_left);
 void window_begin(int kind);

@@ -120,9 +120,11 @@ struct totals T;
 
 static uint32_t barrier_round;
 const char *cur_fault = "start";
+int rx_sockets_changed;
 
 void window_begin(int kind) {
     window = kind;
+    rx_sockets_changed = 0;
     mtu_lo = mtu_hi = cur_mtu;
     for (int i = 0; i < NLIST; i++) {
         struct lst *x = &L[i];
@@ -261,8 +263,15 @@ void window_end(void) {
                            (unsigned long long)x->wrong);
         if (x->dup) fail("epoch %u %s window: %s: %llu duplicates", epoch, w, x->name,
                          (unsigned long long)x->dup);
-        if (x->reorder) fail("epoch %u %s window: %s: %llu datagrams out of their sender's order",
-                             epoch, w, x->name, (unsigned long long)x->reorder);
+        /* The kernel's GRO (veth NAPI) asks the socket its lookup finds for the flow whether to
+           coalesce: while sockets with GRO on and off come and go on a group's port, a datagram
+           it holds for coalescing can be overtaken by later ones passed up at once (seen: a lone
+           3000 B datagram after the next 16; reproduced with plain sockets, never with GRO off
+           on mc0). Both listeners then see the same reorder, in that fault window only. */
+        int gro_may_reorder = kind == PH_F && rx_sockets_changed;
+        if (x->reorder && !gro_may_reorder)
+            fail("epoch %u %s window: %s: %llu datagrams out of their sender's order", epoch, w,
+                 x->name, (unsigned long long)x->reorder);
         if (x->stale) fail("epoch %u %s window: %s: %llu datagrams of an earlier window arrived "
                            "after its quiet point", epoch, w, x->name,
                            (unsigned long long)x->stale);
@@ -273,7 +282,8 @@ void window_end(void) {
             fail("%s: a coalesced run of %d datagrams, more than the bound %d", x->name,
                  x->max_run, RUN_BOUND);
         T.dups += x->dup;
-        T.reorders += x->reorder;
+        if (gro_may_reorder) T.gro_reorders += x->reorder;
+        else T.reorders += x->reorder;
         for (int g = 0; g < NGROUPS; g++) {
             if (x->seen_g[g] > (kind == PH_C ? per_group[g] : att_group[g]))
                 fail("epoch %u %s window: %s got %llu datagrams of %s, %llu were sent", epoch, w,
