@@ -38,16 +38,17 @@
 // crosses the C library: it is caught, the poller is stopped, and it is rethrown from the
 // Poller::poll/loop, Listener::next or multicast::listen call that dispatched it.
 //
-// Durations. Poller::poll/loop and Listener::next take an int in milliseconds as in C (0:
-// don't wait, -1: forever) or any std::chrono::duration (integer or floating-point count);
-// Timer's delay and interval are durations. A duration is rounded UP to whole milliseconds, so
-// poll(1us) waits up to 1 ms like std::this_thread::sleep_for would, never "don't wait"
-// (zero stays 0). A negative duration (there is no duration for "forever": pass the int -1)
+// Durations. Poller::poll and Listener::next take an int in milliseconds as in C (0: don't
+// wait, -1: forever) or any std::chrono::duration (integer or floating-point count);
+// Poller::loop takes its timeout and interval both as ints or both as durations; Timer's
+// delay and interval are durations. A duration is rounded UP to whole milliseconds, so
+// poll(1us) waits up to 1 ms, never "don't wait" (zero stays 0). A negative duration (there is no duration for "forever": pass the int -1)
 // or one above INT_MAX ms (2147483647 ms, about 24.8 days) is not clamped: the call throws
 // multicast::error with code MC_EINVAL (== std::errc::invalid_argument) before waiting,
 // naming the value and the limit, e.g. poll(std::chrono::hours(600)) throws "mc_poll:
 // timeout 2160000000 ms: outside 0..2147483647 ms (to wait forever, pass the int -1)"; the
-// std::error_code& overloads set that code instead (mc_last_error() is not set then).
+// std::error_code& overloads (poll, next, Timer::set) set that code instead (mc_last_error()
+// is not set then).
 //
 // Threads: like the C library, a poller and its objects are used from one thread at a
 // time; sendto() and stop() are safe from any thread.
@@ -196,7 +197,7 @@ int duration_ms(std::chrono::duration<Rep, Period> d, const char* call, const ch
     int ms = 0;
     if (duration_ms(d, ms)) return ms;
     char value[64];
-    std::snprintf(value, sizeof value, "%.15Lg", std::chrono::duration<long double, std::milli>(d).count());
+    std::snprintf(value, sizeof value, "%.17Lg", std::chrono::duration<long double, std::milli>(d).count());
     throw error(MC_EINVAL, std::string(call) + ": " + what + " " + value + " ms: outside 0.." +
                                std::to_string(INT_MAX) + " ms" + hint);
 }
@@ -685,6 +686,8 @@ public:
     int poll(std::chrono::duration<Rep, Period> timeout) {
         return poll(detail::duration_ms(timeout, "mc_poll", "timeout", detail::forever_hint));
     }
+    /// Also takes what converts to milliseconds (not a template: conversions apply).
+    int poll(std::chrono::milliseconds timeout) { return poll<>(timeout); }
     template <class Rep, class Period>
     int poll(std::chrono::duration<Rep, Period> timeout, std::error_code& ec) noexcept {
         int ms = 0;
@@ -820,6 +823,8 @@ public:
     std::optional<Packet> next(std::chrono::duration<Rep, Period> timeout) {
         return next(detail::duration_ms(timeout, "mc_listener_next", "timeout", detail::forever_hint));
     }
+    /// Also takes what converts to milliseconds (not a template: conversions apply).
+    std::optional<Packet> next(std::chrono::milliseconds timeout) { return next<>(timeout); }
     template <class Rep, class Period>
     std::optional<Packet> next(std::chrono::duration<Rep, Period> timeout, std::error_code& ec) noexcept {
         int ms = 0;
@@ -1050,7 +1055,7 @@ public:
 
     /// f() is any callable taking no arguments (its result is ignored). delay and interval
     /// are any std::chrono durations, rounded up to whole ms ("Durations", top).
-    template <class Rep1, class Period1, class Rep2, class Period2, class F,
+    template <class Rep1, class Period1, class Rep2 = int, class Period2 = std::milli, class F,
               class = std::enable_if_t<std::is_invocable_v<std::decay_t<F>&>>>
     Timer(const Poller& poller, std::chrono::duration<Rep1, Period1> delay,
           std::chrono::duration<Rep2, Period2> interval, F&& f) {
@@ -1087,7 +1092,7 @@ public:
         const std::uint32_t d = detail::timer_ms(delay, "mc_timer_set", "delay");
         detail::check(mc_timer_set(h, d, detail::timer_ms(interval, "mc_timer_set", "interval")), "mc_timer_set");
     }
-    template <class Rep1, class Period1, class Rep2, class Period2>
+    template <class Rep1, class Period1, class Rep2 = int, class Period2 = std::milli>
     void set(std::chrono::duration<Rep1, Period1> delay, std::chrono::duration<Rep2, Period2> interval,
              std::error_code& ec) noexcept {
         if (!is_open()) {

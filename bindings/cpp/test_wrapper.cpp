@@ -311,6 +311,17 @@ static void durations() {
     CHECK(steady_clock::now() - t0 >= microseconds(900));
     CHECK(pull.next(microseconds(1)) == std::nullopt);
     CHECK(pull.next(milliseconds(1), ec) == std::nullopt && !ec);
+    // The message shows the value as given, not rounded into the limit.
+    CHECK(invalid([&] { p.poll(nanoseconds(2147483647000001LL)); }, "mc_poll", "2147483647.000001 ms"));
+    // Still compiles as with milliseconds parameters: {} for "no interval", and a type that
+    // converts to milliseconds.
+    multicast::Timer once(p, milliseconds(0), {}, [] {});
+    once.set(hours(1), {}, ec);
+    CHECK(!ec);
+    struct TenMs {
+        operator milliseconds() const { return milliseconds(10); }
+    };
+    CHECK(p.poll(TenMs{}) >= 0 && !pull.next(TenMs{}));
 }
 
 static void timers() {

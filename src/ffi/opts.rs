@@ -190,10 +190,11 @@ pub unsafe extern "C" fn mc_opts_set_gso(opts: *mut mc_opts, enabled: c_int) -> 
 /// one datagram at a time, each with its own len/size/truncation, from, group, ifindex and
 /// timestamp. Default 1. With GRO a listener reads with fewer, larger buffers (16 of 64 KiB
 /// per poller), and the kernel counts the drop of a coalesced run once (kernel_drops).
-/// The kernel coalesces only if the socket it finds first for the group and port has GRO
-/// on, so while listeners with GRO on and off on one group and port are created or closed,
-/// a datagram it held can arrive after later ones from the same sender (never lost or
-/// duplicated). Give such listeners one setting to keep each sender's order.
+/// The kernel coalesces only if the first socket it finds for a datagram (bound to its
+/// group or to the wildcard, on its port) has GRO on. So while sockets on one port with
+/// GRO on and off are created or closed, by this program or another, a datagram the
+/// kernel held can arrive after later ones from the same sender. Listeners that share a
+/// port and one setting avoid this.
 /// Returns 0. Errors: MC_EINVAL (NULL opts, enabled not 0 or 1).
 #[no_mangle]
 pub unsafe extern "C" fn mc_opts_set_gro(opts: *mut mc_opts, enabled: c_int) -> c_int {

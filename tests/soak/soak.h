@@ -319,9 +319,12 @@ struct totals {
 extern struct totals T;
 extern int path_valid;          /* 0 after mc0/mc1 were re-created (their counters restart) */
 extern const char *cur_fault;
-/* Set when this window opened or closed a listener (open_listener, retire); cleared at
-   window_begin. See soak_account.c on reorders. */
+/* The address families (RX_V4, RX_V6) whose listening sockets this window opened or closed
+   (open_listener, retire, the groups fault); cleared at window_begin. See soak_account.c on
+   reorders. */
+enum { RX_V4 = 1, RX_V6 = 2 };
 extern int rx_sockets_changed;
+static inline int rx_family(const struct lst *x) { return grp[x->base[0]].v6 ? RX_V6 : RX_V4; }
 int sender(uint32_t op, uint32_t arg);
 int settle(const char *fault, const int *want_joined, const int *want_left);
 void window_begin(int kind);

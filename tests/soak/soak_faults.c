@@ -117,6 +117,9 @@ static void fault_mtu(void) {
 static void fault_groups(void) {
     struct lst *m = &L[L_MANY4], *s = &L[L_STAR4];
     int k = rnd_in(1, 8), dropped[8], n = 0, rc;
+    /* many4's groups past the kernel's per-socket limit have a socket of their own, which
+       dropping and adding them closes and opens */
+    rx_sockets_changed |= RX_V4;
     for (int i = 0; i < k; i++) {
         int g = G_M0 + rnd_in(0, NMANY - 1);
         if (!m->holds[g]) continue;
@@ -202,6 +205,7 @@ static void fault_listeners(void) {
     mc_opts_set_group(o, grp[G_A].addr);
     mc_opts_set_port(o, PORT);
     mc_opts_set_gro(o, (int)(rnd() % 2));
+    rx_sockets_changed |= grp[G_A].v6 ? RX_V6 : RX_V4;
     int rc = mc_listener_new(fastp, o, on_packet, &tmp, &t);
     mc_opts_free(o);
     if (rc < 0) fail("mc_listener_new(temporary): %d %s", rc, mc_last_error());

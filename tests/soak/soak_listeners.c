@@ -233,7 +233,7 @@ void pump_for(int ms) {
 }
 
 void open_listener(struct lst *x) {
-    rx_sockets_changed = 1;
+    rx_sockets_changed |= rx_family(x);
     mc_opts *o = mc_opts_new();
     int rc = o ? 0 : MC_EINVAL;
     int first = x->base[0];
@@ -273,7 +273,7 @@ void open_listener(struct lst *x) {
 /* Before a listener is closed (by the program or by mc_poller_free): what it counted in
    this window stays in the window's figures. */
 void retire(struct lst *x) {
-    rx_sockets_changed = 1;
+    rx_sockets_changed |= rx_family(x);
     mc_listener_stats s = stats_of(x);
     mc_listener_counts c = counts_of(x);
     x->ad += s.delivered - x->d0;
