@@ -33,8 +33,8 @@
 // Errors. Failures throw multicast::error (a std::system_error): code() is the library's
 // negative code in multicast::category() (message: mc_strerror; -errno codes compare equal
 // to std::errc values), what() is "<C call>: <mc_last_error()'s detail>", the call named
-// once (not "mc_poll: mc_poll: ..." when the detail already starts with it). Most calls also have a
-// noexcept overload taking a std::error_code&. An exception thrown by a callback never
+// once (not "mc_poll: mc_poll: ..." when the detail already starts with it). Most calls
+// also have a noexcept overload taking a std::error_code&. An exception thrown by a callback never
 // crosses the C library: it is caught, the poller is stopped, and it is rethrown from the
 // Poller::poll/loop, Listener::next or multicast::listen call that dispatched it.
 //
@@ -42,8 +42,9 @@
 // wait, -1: forever) or any std::chrono::duration (integer or floating-point count);
 // Poller::loop takes its timeout and interval both as ints or both as durations; Timer's
 // delay and interval are durations. A duration is rounded UP to whole milliseconds, so
-// poll(1us) waits up to 1 ms, never "don't wait" (zero stays 0). A negative duration (there is no duration for "forever": pass the int -1)
-// or one above INT_MAX ms (2147483647 ms, about 24.8 days) is not clamped: the call throws
+// poll(1us) waits up to 1 ms, never "don't wait" (zero stays 0). A negative duration
+// (there is no duration for "forever": pass the int -1) or one above INT_MAX ms
+// (2147483647 ms, about 24.8 days) is not clamped: the call throws
 // multicast::error with code MC_EINVAL (== std::errc::invalid_argument) before waiting,
 // naming the value and the limit, e.g. poll(std::chrono::hours(600)) throws "mc_poll:
 // timeout 2160000000 ms: outside 0..2147483647 ms (to wait forever, pass the int -1)"; the

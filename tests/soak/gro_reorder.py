@@ -20,6 +20,7 @@ this counts order, not loss. Sockets come and go in the soak's "listeners"
 and "pollers" fault windows, which is where it saw the same thing.
 """
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -61,6 +62,8 @@ def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "toggle"
     if os.environ.get("MC_VETH") != "1":
         sys.exit("run me inside tests/netns-run tests/netns-veth")
+    if not shutil.which("ethtool"):
+        sys.exit("needs ethtool: GRO on mc0 is set with it, as in the soak")
     gro = "off" if mode == "nogro" else "on"
     subprocess.run(["ethtool", "-K", "mc0", "gro", gro], check=True, stdout=subprocess.DEVNULL)
     if gro == "on":  # a veth runs NAPI (and so GRO) only with GRO on

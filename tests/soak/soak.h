@@ -324,7 +324,8 @@ extern const char *cur_fault;
    reorders. */
 enum { RX_V4 = 1, RX_V6 = 2 };
 extern int rx_sockets_changed;
-static inline int rx_family(const struct lst *x) { return grp[x->base[0]].v6 ? RX_V6 : RX_V4; }
+static inline int rx_group_family(int g) { return grp[g].v6 ? RX_V6 : RX_V4; }
+static inline int rx_family(const struct lst *x) { return rx_group_family(x->base[0]); }
 int sender(uint32_t op, uint32_t arg);
 int settle(const char *fault, const int *want_joined, const int *want_left);
 void window_begin(int kind);

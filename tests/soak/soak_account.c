@@ -270,13 +270,13 @@ void window_end(void) {
            sockets, and not with GRO off on mc0). Every listener of that group sees the same
            reorder. Allowed only in a fault window that opened or closed a listening socket
            of the listener's family, and at most one coalesced run's worth (RUN_BOUND). */
-        int gro_may_reorder = kind == PH_F && (rx_sockets_changed & rx_family(x)) &&
-                              x->reorder <= RUN_BOUND;
+        int sockets_changed = kind == PH_F && (rx_sockets_changed & rx_family(x));
+        int gro_may_reorder = sockets_changed && x->reorder <= RUN_BOUND;
         if (x->reorder && !gro_may_reorder)
             fail("epoch %u %s window: %s: %llu datagrams out of their sender's order%s", epoch,
                  w, x->name, (unsigned long long)x->reorder,
-                 kind == PH_F && (rx_sockets_changed & rx_family(x))
-                     ? " (more than the kernel's GRO explains while sockets change)" : "");
+                 sockets_changed ? " (more than the kernel's GRO explains while sockets change)"
+                                 : "");
         if (x->stale) fail("epoch %u %s window: %s: %llu datagrams of an earlier window arrived "
                            "after its quiet point", epoch, w, x->name,
                            (unsigned long long)x->stale);

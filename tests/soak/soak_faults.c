@@ -205,7 +205,7 @@ static void fault_listeners(void) {
     mc_opts_set_group(o, grp[G_A].addr);
     mc_opts_set_port(o, PORT);
     mc_opts_set_gro(o, (int)(rnd() % 2));
-    rx_sockets_changed |= grp[G_A].v6 ? RX_V6 : RX_V4;
+    rx_sockets_changed |= rx_group_family(G_A);
     int rc = mc_listener_new(fastp, o, on_packet, &tmp, &t);
     mc_opts_free(o);
     if (rc < 0) fail("mc_listener_new(temporary): %d %s", rc, mc_last_error());
